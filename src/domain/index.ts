@@ -1,0 +1,6 @@
+export * from './codes.js';
+export * from './money.js';
+export * from './errors.js';
+export * from './tracking.js';
+export * from './order-status.js';
+export * from './schemas.js';

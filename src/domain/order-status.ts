@@ -1,0 +1,40 @@
+import type { ShipmentStatus } from './tracking.js';
+
+/**
+ * An order's status: its own early states, then the status of its shipment once a carrier
+ * has it. `failed` means the hub could not get a waybill and the job is waiting for a human
+ * in the dead-letter queue; the order itself is never rolled back.
+ */
+export const ORDER_STATUSES = [
+  'accepted',
+  'failed',
+  'cancelled',
+  'waybill_issued',
+  'in_transit',
+  'customs_processing',
+  'customs_held',
+  'out_for_delivery',
+  'delivery_failed',
+  'available_for_pickup',
+  'delivered',
+  'returning',
+  'returned',
+  'exception',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export function orderStatusFromShipment(status: ShipmentStatus): OrderStatus {
+  switch (status) {
+    case 'pending':
+    case 'info_received':
+      return 'waybill_issued';
+    default:
+      return status;
+  }
+}
+
+const FINAL: ReadonlySet<OrderStatus> = new Set(['delivered', 'returned', 'cancelled']);
+
+export function isFinalOrderStatus(status: OrderStatus): boolean {
+  return FINAL.has(status);
+}

@@ -1,0 +1,95 @@
+/**
+ * Opens the store: SQLite (better-sqlite3, WAL) by default, PostgreSQL for several hub nodes.
+ *
+ * SQLite durability: `journal_mode=WAL` with `synchronous=FULL` by default. In WAL mode FULL
+ * fsyncs the WAL at every commit, so an acknowledged order survives a process crash *and* a
+ * power loss. `synchronous=NORMAL` (select with `?synchronous=normal`) survives a process crash
+ * (kill -9) but may lose the last commits on power loss; we do not make it the default because
+ * the hub answers 202 as a promise that the order is kept.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './schema.js';
+import type { DialectName } from './dialect.js';
+import { initial } from './migrations/001_initial.js';
+
+export type { DialectName } from './dialect.js';
+export type Db = Kysely<Database>;
+
+export interface Store {
+  db: Db;
+  dialect: DialectName;
+  url: string;
+  /** SQLite `synchronous` level in force (for reports and benchmarks); undefined on PostgreSQL. */
+  sqliteSynchronous?: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DB_URL = 'sqlite:./data/waygate.db';
+
+function migrationsFor(dialect: DialectName): MigrationProvider {
+  const all: Record<string, Migration> = { '001_initial': initial(dialect) };
+  return { getMigrations: async () => all };
+}
+
+export function describeDbUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export async function openStore(url: string = DEFAULT_DB_URL, opts: { migrate?: boolean } = {}): Promise<Store> {
+  const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
+  if (opts.migrate !== false) await migrate(store);
+  return store;
+}
+
+function openSqlite(url: string): Store {
+  if (!url.startsWith('sqlite:')) {
+    throw new Error(`unsupported database URL ${describeDbUrl(url)} (use sqlite:PATH or postgres://…)`);
+  }
+  const [rawPath = '', query = ''] = url.slice('sqlite:'.length).split('?');
+  const params = new URLSearchParams(query);
+  const synchronous = (params.get('synchronous') ?? 'full').toUpperCase();
+  if (!['FULL', 'NORMAL', 'EXTRA'].includes(synchronous)) {
+    throw new Error(`sqlite synchronous must be full, normal or extra, not ${synchronous.toLowerCase()}`);
+  }
+  const memory = rawPath === ':memory:' || rawPath === '';
+  const file = memory ? ':memory:' : resolve(rawPath);
+  if (!memory) mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma('busy_timeout = 10000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    url,
+    sqliteSynchronous: synchronous,
+    close: () => db.destroy(),
+  };
+}
+
+// int8 columns hold millisecond times, which fit a double exactly; pg returns strings by default.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+function openPostgres(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A dropped idle connection must not crash the hub; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', url, close: () => db.destroy() };
+}
+
+export async function migrate(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider: migrationsFor(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,172 @@
+/** Order rows: insert, read with their logistics data, search with cursor pagination. */
+import type { Address, OrderInput, OrderItem, OrderStatus, ShipmentStatus } from '../domain/index.js';
+import type { Executor } from './queue.js';
+import type { OrdersTable } from './schema.js';
+
+export interface OrderRecord {
+  id: string;
+  source: string;
+  externalId: string;
+  status: OrderStatus;
+  currency: string;
+  totalValue: string;
+  destinationCountry: string;
+  recipient: Address;
+  items: OrderItem[];
+  placedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewOrderRow {
+  id: string;
+  input: OrderInput;
+  totalValue: string;
+  status: OrderStatus;
+  nowMs: number;
+}
+
+export async function insertOrder(ex: Executor, row: NewOrderRow): Promise<void> {
+  const { input } = row;
+  await ex
+    .insertInto('orders')
+    .values({
+      id: row.id,
+      source: input.source,
+      external_id: input.externalId,
+      status: row.status,
+      currency: input.currency,
+      total_value: row.totalValue,
+      destination_country: input.recipient.country,
+      recipient: JSON.stringify(input.recipient),
+      items: JSON.stringify(input.items),
+      placed_at: input.placedAt ? Date.parse(input.placedAt) : null,
+      created_at: row.nowMs,
+      updated_at: row.nowMs,
+    })
+    .execute();
+  await appendHistory(ex, row.id, row.status, 'order accepted', row.nowMs);
+}
+
+export async function appendHistory(ex: Executor, orderId: string, status: string, note: string, nowMs: number) {
+  await ex.insertInto('order_history').values({ order_id: orderId, at: nowMs, status, note }).execute();
+}
+
+export async function findOrderIdByExternal(ex: Executor, source: string, externalId: string): Promise<string | undefined> {
+  const row = await ex
+    .selectFrom('orders')
+    .select('id')
+    .where('source', '=', source)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export function toOrderRecord(row: OrdersTable): OrderRecord {
+  return {
+    id: row.id,
+    source: row.source,
+    externalId: row.external_id,
+    status: row.status as OrderStatus,
+    currency: row.currency,
+    totalValue: row.total_value,
+    destinationCountry: row.destination_country,
+    recipient: JSON.parse(row.recipient) as Address,
+    items: JSON.parse(row.items) as OrderItem[],
+    placedAt: row.placed_at === null ? null : new Date(row.placed_at).toISOString(),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export async function getOrderRow(ex: Executor, id: string): Promise<OrdersTable | undefined> {
+  return ex.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Moves an order to a new status with a history line; no-op when the status is unchanged. */
+export async function setOrderStatus(
+  ex: Executor,
+  orderId: string,
+  status: OrderStatus,
+  note: string,
+  nowMs: number,
+): Promise<boolean> {
+  const res = await ex
+    .updateTable('orders')
+    .set({ status, updated_at: nowMs })
+    .where('id', '=', orderId)
+    .where('status', '!=', status)
+    .executeTakeFirst();
+  if (res.numUpdatedRows === 0n) return false;
+  await appendHistory(ex, orderId, status, note, nowMs);
+  return true;
+}
+
+export interface OrderFilter {
+  status?: string;
+  source?: string;
+  destinationCountry?: string;
+  createdFrom?: number;
+  createdTo?: number;
+  text?: string;
+  /** Return orders with ids below this one (newest first). */
+  beforeId?: string;
+  limit: number;
+}
+
+export async function listOrders(ex: Executor, f: OrderFilter): Promise<OrdersTable[]> {
+  let q = ex.selectFrom('orders').selectAll();
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.source) q = q.where('source', '=', f.source);
+  if (f.destinationCountry) q = q.where('destination_country', '=', f.destinationCountry);
+  if (f.createdFrom !== undefined) q = q.where('created_at', '>=', f.createdFrom);
+  if (f.createdTo !== undefined) q = q.where('created_at', '<', f.createdTo);
+  if (f.beforeId) q = q.where('id', '<', f.beforeId);
+  if (f.text) {
+    const text = f.text;
+    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb('id', '=', text),
+        eb('external_id', 'like', like),
+        eb('id', 'in', eb.selectFrom('shipments').select('order_id').where('waybill_no', '=', text)),
+      ]),
+    );
+  }
+  return q.orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+export interface ShipmentView {
+  id: string;
+  carrier: string;
+  waybillNo: string;
+  status: ShipmentStatus;
+  labelUrl: string | null;
+  estimatedDelivery: string | null;
+  lastEventAt: string | null;
+  createdAt: string;
+}
+
+export async function shipmentsForOrder(ex: Executor, orderId: string): Promise<ShipmentView[]> {
+  const rows = await ex.selectFrom('shipments').selectAll().where('order_id', '=', orderId).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    carrier: r.carrier,
+    waybillNo: r.waybill_no,
+    status: r.status as ShipmentStatus,
+    labelUrl: r.label_url,
+    estimatedDelivery: r.estimated_delivery,
+    lastEventAt: r.last_event_at === null ? null : new Date(r.last_event_at).toISOString(),
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}
+
+export async function historyForOrder(ex: Executor, orderId: string) {
+  const rows = await ex
+    .selectFrom('order_history')
+    .select(['at', 'status', 'note'])
+    .where('order_id', '=', orderId)
+    .orderBy('id', 'asc')
+    .execute();
+  return rows.map((r) => ({ at: new Date(r.at).toISOString(), status: r.status, note: r.note }));
+}

@@ -1,0 +1,180 @@
+/**
+ * The durable job queue (transactional outbox). Jobs are rows in the same store as the business
+ * data, so an order and its "create the shipment" job commit together or not at all.
+ *
+ * A worker leases a batch of due jobs for `leaseMs`; if it dies, the lease runs out and another
+ * worker (or the same node after restart) takes the job again. Work must therefore be idempotent,
+ * which every partner call is through its idempotency key. On PostgreSQL the lease query uses
+ * `FOR UPDATE SKIP LOCKED` so several nodes never take the same job at once; on SQLite the
+ * single writer serialises leases.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Database, JobsTable } from './schema.js';
+import type { Db, Store } from './db.js';
+import { newId } from './ids.js';
+
+export type Executor = Db | Transaction<Database>;
+
+export interface NewJob {
+  kind: string;
+  partnerId?: string | null;
+  payload: unknown;
+  dedupeKey?: string | null;
+  runAt?: number;
+  maxAttempts?: number;
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  partnerId: string | null;
+  payload: unknown;
+  attempts: number;
+  maxAttempts: number;
+  runAt: number;
+  leaseOwner: string;
+  history: AttemptRecord[];
+}
+
+export interface AttemptRecord {
+  at: number;
+  attempt: number;
+  outcome: 'retry' | 'dead' | 'lease_lost';
+  error: string;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 10;
+
+export async function enqueue(ex: Executor, job: NewJob, nowMs = Date.now()): Promise<string> {
+  const id = newId('job', nowMs);
+  const query = ex.insertInto('jobs').values({
+    id,
+    kind: job.kind,
+    partner_id: job.partnerId ?? null,
+    payload: JSON.stringify(job.payload),
+    dedupe_key: job.dedupeKey ?? null,
+    status: 'ready',
+    attempts: 0,
+    max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    run_at: job.runAt ?? nowMs,
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
+    history: '[]',
+    created_at: nowMs,
+    updated_at: nowMs,
+  });
+  if (job.dedupeKey) {
+    await query.onConflict((oc) => oc.column('dedupe_key').doNothing()).execute();
+  } else {
+    await query.execute();
+  }
+  return id;
+}
+
+function toJob(row: JobsTable): Job {
+  return {
+    id: row.id,
+    kind: row.kind,
+    partnerId: row.partner_id,
+    payload: JSON.parse(row.payload) as unknown,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    runAt: row.run_at,
+    leaseOwner: row.lease_owner ?? '',
+    history: JSON.parse(row.history) as AttemptRecord[],
+  };
+}
+
+export class JobQueue {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Takes up to `limit` due jobs (ready and due, or leased by someone whose lease ran out). */
+  async lease(owner: string, limit: number, leaseMs: number, nowMs = Date.now()): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const lockClause = this.#store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    const result = await sql<JobsTable>`
+      update jobs
+         set status = 'leased', lease_owner = ${owner}, lease_until = ${nowMs + leaseMs},
+             attempts = attempts + 1, updated_at = ${nowMs}
+       where id in (
+         select id from jobs
+          where (status = 'ready' and run_at <= ${nowMs})
+             or (status = 'leased' and lease_until <= ${nowMs})
+          order by run_at
+          limit ${limit}
+          ${lockClause})
+      returning *`.execute(this.#store.db);
+    return result.rows.map(toJob);
+  }
+
+  /** Deletes a finished job, inside the caller's transaction when given one. */
+  async complete(job: Job, ex: Executor = this.#store.db): Promise<boolean> {
+    const res = await ex
+      .deleteFrom('jobs')
+      .where('id', '=', job.id)
+      .where('lease_owner', '=', job.leaseOwner)
+      .executeTakeFirst();
+    return res.numDeletedRows > 0n;
+  }
+
+  /** Puts a job back for a later attempt, recording why this one failed. */
+  async retryLater(job: Job, runAt: number, error: string, nowMs = Date.now()): Promise<void> {
+    const history = [...job.history, { at: nowMs, attempt: job.attempts, outcome: 'retry', error } as AttemptRecord];
+    await this.#store.db
+      .updateTable('jobs')
+      .set({
+        status: 'ready',
+        run_at: runAt,
+        lease_owner: null,
+        lease_until: null,
+        last_error: error,
+        history: JSON.stringify(history.slice(-50)),
+        updated_at: nowMs,
+      })
+      .where('id', '=', job.id)
+      .where('lease_owner', '=', job.leaseOwner)
+      .execute();
+  }
+
+  /** Re-arms a recurring job (e.g. a tracking poll) for its next run, as a fresh job. */
+  async reschedule(job: Job, runAt: number, ex: Executor = this.#store.db, nowMs = Date.now()): Promise<void> {
+    await ex
+      .updateTable('jobs')
+      .set({ status: 'ready', run_at: runAt, attempts: 0, lease_owner: null, lease_until: null, last_error: null, updated_at: nowMs })
+      .where('id', '=', job.id)
+      .where('lease_owner', '=', job.leaseOwner)
+      .execute();
+  }
+
+  /** Parks a job for a human: kept with its full history, never retried on its own. */
+  async deadLetter(job: Job, error: string, ex: Executor = this.#store.db, nowMs = Date.now()): Promise<void> {
+    const history = [...job.history, { at: nowMs, attempt: job.attempts, outcome: 'dead', error } as AttemptRecord];
+    await ex
+      .updateTable('jobs')
+      .set({
+        status: 'dead',
+        lease_owner: null,
+        lease_until: null,
+        last_error: error,
+        history: JSON.stringify(history.slice(-50)),
+        updated_at: nowMs,
+      })
+      .where('id', '=', job.id)
+      .where('lease_owner', '=', job.leaseOwner)
+      .execute();
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.#store.db
+      .selectFrom('jobs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}

@@ -1,0 +1,114 @@
+/** Table types for Kysely. Times are integer milliseconds since the epoch in both dialects. */
+import type { Generated } from 'kysely';
+
+export interface OrdersTable {
+  id: string;
+  source: string;
+  external_id: string;
+  status: string;
+  currency: string;
+  total_value: string;
+  destination_country: string;
+  recipient: string;
+  items: string;
+  placed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OrderHistoryTable {
+  id: Generated<number>;
+  order_id: string;
+  at: number;
+  status: string;
+  note: string;
+}
+
+export interface IdempotencyKeysTable {
+  caller: string;
+  key: string;
+  request_hash: string;
+  order_id: string;
+  created_at: number;
+}
+
+export interface InboundMessagesTable {
+  id: string;
+  partner_id: string;
+  kind: string;
+  dedupe_key: string;
+  received_at: number;
+  body: string;
+}
+
+export interface ShipmentsTable {
+  id: string;
+  order_id: string;
+  carrier: string;
+  waybill_no: string;
+  status: string;
+  label_url: string | null;
+  estimated_delivery: string | null;
+  last_event_at: number | null;
+  next_poll_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TrackingEventsTable {
+  id: string;
+  carrier: string;
+  waybill_no: string;
+  event_id: string;
+  code: string;
+  stage: string;
+  partner_code: string;
+  description: string;
+  occurred_at: number;
+  detail: string;
+  received_at: number;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  partner_id: string | null;
+  payload: string;
+  dedupe_key: string | null;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  history: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  secret_enc: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface NoncesTable {
+  key_id: string;
+  nonce: string;
+  expires_at: number;
+}
+
+export interface Database {
+  orders: OrdersTable;
+  order_history: OrderHistoryTable;
+  idempotency_keys: IdempotencyKeysTable;
+  inbound_messages: InboundMessagesTable;
+  shipments: ShipmentsTable;
+  tracking_events: TrackingEventsTable;
+  jobs: JobsTable;
+  api_keys: ApiKeysTable;
+  nonces: NoncesTable;
+}
