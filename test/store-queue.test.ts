@@ -24,7 +24,11 @@ for (const dialect of DIALECTS) {
 
     it('never hands the same job to two workers leasing at once', async () => {
       for (let i = 0; i < 50; i++) await enqueue(store.db, { kind: 'k', payload: { i } });
-      const [a, b, c] = await Promise.all([queue.lease('a', 30, 10_000), queue.lease('b', 30, 10_000), queue.lease('c', 30, 10_000)]);
+      const [a, b, c] = await Promise.all([
+        queue.lease('a', 30, 10_000),
+        queue.lease('b', 30, 10_000),
+        queue.lease('c', 30, 10_000),
+      ]);
       const ids = [...a, ...b, ...c].map((j) => j.id);
       expect(ids).toHaveLength(50);
       expect(new Set(ids).size).toBe(50);
@@ -49,7 +53,9 @@ for (const dialect of DIALECTS) {
       await queue.retryLater(job!, now + 5_000, 'partner answered 503', now);
       expect(await queue.lease('w', 1, 10_000, now + 4_999)).toHaveLength(0);
       const [again] = await queue.lease('w', 1, 10_000, now + 5_000);
-      expect(again?.history).toEqual([expect.objectContaining({ attempt: 1, outcome: 'retry', error: 'partner answered 503' })]);
+      expect(again?.history).toEqual([
+        expect.objectContaining({ attempt: 1, outcome: 'retry', error: 'partner answered 503' }),
+      ]);
     });
 
     it('parks a dead-lettered job where no worker takes it again', async () => {

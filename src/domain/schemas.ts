@@ -28,7 +28,10 @@ export const Timestamp = Type.String({ format: 'date-time' });
 const Text = (max: number, min = 1) => Type.String({ minLength: min, maxLength: max });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export const MoneySchema = Type.Object({ amount: DecimalAmount, currency: CurrencyCode }, { additionalProperties: false });
+export const MoneySchema = Type.Object(
+  { amount: DecimalAmount, currency: CurrencyCode },
+  { additionalProperties: false },
+);
 
 export const Address = Type.Object(
   {
@@ -65,7 +68,10 @@ export type OrderItem = Static<typeof OrderItem>;
 
 export const OrderInput = Type.Object(
   {
-    source: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'Partner id of the sales channel' }),
+    source: Type.String({
+      pattern: '^[a-z0-9][a-z0-9-]{1,62}$',
+      description: 'Partner id of the sales channel',
+    }),
     externalId: Text(100),
     currency: CurrencyCode,
     recipient: Address,
@@ -81,7 +87,10 @@ export const OrderStatusSchema = literalUnion(ORDER_STATUSES, 'Order status');
 export const ShipmentStatusSchema = literalUnion(SHIPMENT_STATUSES, 'Normalised shipment status');
 export const TrackingCodeSchema = literalUnion(TRACKING_CODE_LIST, 'Normalised tracking event code');
 export const TrackingStageSchema = literalUnion(TRACKING_STAGES, 'Leg of the journey');
-export const ExceptionReasonSchema = literalUnion(EXCEPTION_REASONS, 'Why a delivery failed or customs holds');
+export const ExceptionReasonSchema = literalUnion(
+  EXCEPTION_REASONS,
+  'Why a delivery failed or customs holds',
+);
 
 export const Location = Type.Object(
   {
@@ -163,7 +172,9 @@ export const CustomsDeclaration = Type.Object(
     id: Id,
     orderId: Id,
     direction: Type.Union([Type.Literal('export'), Type.Literal('import')]),
-    regime: Type.String({ description: 'e.g. CN-9610 (B2C direct export), CN-9710, CN-9810, EU-IOSS, US-T86' }),
+    regime: Type.String({
+      description: 'e.g. CN-9610 (B2C direct export), CN-9710, CN-9810, EU-IOSS, US-T86',
+    }),
     status: literalUnion(
       ['draft', 'submitted', 'processing', 'held', 'released', 'rejected', 'cancelled'] as const,
       'Declaration status',
@@ -223,7 +234,16 @@ export const Bill = Type.Object(
           waybillNo: Type.Optional(Text(64)),
           orderId: Type.Optional(Id),
           feeType: literalUnion(
-            ['freight', 'fuel_surcharge', 'remote_area', 'duties', 'taxes', 'storage', 'handling', 'other'] as const,
+            [
+              'freight',
+              'fuel_surcharge',
+              'remote_area',
+              'duties',
+              'taxes',
+              'storage',
+              'handling',
+              'other',
+            ] as const,
             'Fee type',
           ),
           amount: DecimalAmount,

@@ -8,7 +8,12 @@ export interface CreatedKey {
   secret: string;
 }
 
-export async function createApiKey(ex: Executor, box: SecretBox, name: string, nowMs = Date.now()): Promise<CreatedKey> {
+export async function createApiKey(
+  ex: Executor,
+  box: SecretBox,
+  name: string,
+  nowMs = Date.now(),
+): Promise<CreatedKey> {
   const keyId = `wk_${randomBytes(9).toString('base64url')}`;
   const secret = randomBytes(32).toString('base64url');
   await ex
@@ -18,7 +23,11 @@ export async function createApiKey(ex: Executor, box: SecretBox, name: string, n
   return { keyId, secret };
 }
 
-export async function findActiveKeySecret(ex: Executor, box: SecretBox, keyId: string): Promise<string | undefined> {
+export async function findActiveKeySecret(
+  ex: Executor,
+  box: SecretBox,
+  keyId: string,
+): Promise<string | undefined> {
   const row = await ex
     .selectFrom('api_keys')
     .select(['secret_enc', 'revoked_at'])
@@ -29,7 +38,12 @@ export async function findActiveKeySecret(ex: Executor, box: SecretBox, keyId: s
 }
 
 /** Records a nonce; false when the key already used it (a replay). */
-export async function claimNonce(ex: Executor, keyId: string, nonce: string, expiresAt: number): Promise<boolean> {
+export async function claimNonce(
+  ex: Executor,
+  keyId: string,
+  nonce: string,
+  expiresAt: number,
+): Promise<boolean> {
   const res = await ex
     .insertInto('nonces')
     .values({ key_id: keyId, nonce, expires_at: expiresAt })

@@ -11,7 +11,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
 import { initial } from './migrations/001_initial.js';
@@ -39,8 +46,12 @@ export function describeDbUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
-export async function openStore(url: string = DEFAULT_DB_URL, opts: { migrate?: boolean } = {}): Promise<Store> {
-  const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
+export async function openStore(
+  url: string = DEFAULT_DB_URL,
+  opts: { migrate?: boolean } = {},
+): Promise<Store> {
+  const store =
+    url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
   if (opts.migrate !== false) await migrate(store);
   return store;
 }

@@ -48,11 +48,21 @@ export async function insertOrder(ex: Executor, row: NewOrderRow): Promise<void>
   await appendHistory(ex, row.id, row.status, 'order accepted', row.nowMs);
 }
 
-export async function appendHistory(ex: Executor, orderId: string, status: string, note: string, nowMs: number) {
+export async function appendHistory(
+  ex: Executor,
+  orderId: string,
+  status: string,
+  note: string,
+  nowMs: number,
+) {
   await ex.insertInto('order_history').values({ order_id: orderId, at: nowMs, status, note }).execute();
 }
 
-export async function findOrderIdByExternal(ex: Executor, source: string, externalId: string): Promise<string | undefined> {
+export async function findOrderIdByExternal(
+  ex: Executor,
+  source: string,
+  externalId: string,
+): Promise<string | undefined> {
   const row = await ex
     .selectFrom('orders')
     .select('id')

@@ -124,7 +124,10 @@ export class JobQueue {
 
   /** Puts a job back for a later attempt, recording why this one failed. */
   async retryLater(job: Job, runAt: number, error: string, nowMs = Date.now()): Promise<void> {
-    const history = [...job.history, { at: nowMs, attempt: job.attempts, outcome: 'retry', error } as AttemptRecord];
+    const history = [
+      ...job.history,
+      { at: nowMs, attempt: job.attempts, outcome: 'retry', error } as AttemptRecord,
+    ];
     await this.#store.db
       .updateTable('jobs')
       .set({
@@ -142,18 +145,39 @@ export class JobQueue {
   }
 
   /** Re-arms a recurring job (e.g. a tracking poll) for its next run, as a fresh job. */
-  async reschedule(job: Job, runAt: number, ex: Executor = this.#store.db, nowMs = Date.now()): Promise<void> {
+  async reschedule(
+    job: Job,
+    runAt: number,
+    ex: Executor = this.#store.db,
+    nowMs = Date.now(),
+  ): Promise<void> {
     await ex
       .updateTable('jobs')
-      .set({ status: 'ready', run_at: runAt, attempts: 0, lease_owner: null, lease_until: null, last_error: null, updated_at: nowMs })
+      .set({
+        status: 'ready',
+        run_at: runAt,
+        attempts: 0,
+        lease_owner: null,
+        lease_until: null,
+        last_error: null,
+        updated_at: nowMs,
+      })
       .where('id', '=', job.id)
       .where('lease_owner', '=', job.leaseOwner)
       .execute();
   }
 
   /** Parks a job for a human: kept with its full history, never retried on its own. */
-  async deadLetter(job: Job, error: string, ex: Executor = this.#store.db, nowMs = Date.now()): Promise<void> {
-    const history = [...job.history, { at: nowMs, attempt: job.attempts, outcome: 'dead', error } as AttemptRecord];
+  async deadLetter(
+    job: Job,
+    error: string,
+    ex: Executor = this.#store.db,
+    nowMs = Date.now(),
+  ): Promise<void> {
+    const history = [
+      ...job.history,
+      { at: nowMs, attempt: job.attempts, outcome: 'dead', error } as AttemptRecord,
+    ];
     await ex
       .updateTable('jobs')
       .set({

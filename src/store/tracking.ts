@@ -4,7 +4,11 @@ import { newId } from './ids.js';
 import type { Executor } from './queue.js';
 
 /** Inserts events, skipping those already stored (same carrier, waybill and event id). */
-export async function insertEvents(ex: Executor, events: readonly TrackingEvent[], nowMs: number): Promise<number> {
+export async function insertEvents(
+  ex: Executor,
+  events: readonly TrackingEvent[],
+  nowMs: number,
+): Promise<number> {
   let inserted = 0;
   for (const e of events) {
     const { carrier, waybillNo, eventId, code, stage, partnerCode, description, occurredAt, ...detail } = e;
@@ -35,7 +39,11 @@ export interface StoredEvent {
   occurredAt: string;
 }
 
-export async function eventsForWaybill(ex: Executor, carrier: string, waybillNo: string): Promise<TrackingEvent[]> {
+export async function eventsForWaybill(
+  ex: Executor,
+  carrier: string,
+  waybillNo: string,
+): Promise<TrackingEvent[]> {
   const rows = await ex
     .selectFrom('tracking_events')
     .selectAll()

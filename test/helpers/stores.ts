@@ -22,10 +22,15 @@ export interface TestStore extends Store {
 }
 
 /** A database URL of a brand-new, empty database of the dialect (caller drops it with dropTestDb). */
-export async function createTestDbUrl(dialect: DialectName): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDbUrl(
+  dialect: DialectName,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'waygate-test-'));
-    return { url: `sqlite:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dir, 'test.db')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   if (!PG_URL) throw new Error('WAYGATE_TEST_PG_URL is not set');
   const name = `waygate_test_${randomBytes(6).toString('hex')}`;

@@ -29,17 +29,27 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
     .execute();
   await db.schema.createIndex('orders_status_id').on('orders').columns(['status', 'id']).execute();
   await db.schema.createIndex('orders_created_at').on('orders').column('created_at').execute();
-  await db.schema.createIndex('orders_destination').on('orders').columns(['destination_country', 'id']).execute();
+  await db.schema
+    .createIndex('orders_destination')
+    .on('orders')
+    .columns(['destination_country', 'id'])
+    .execute();
 
   await db.schema
     .createTable('order_history')
-    .addColumn('id', isPg ? 'bigserial' : 'integer', (c) => (isPg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('id', isPg ? 'bigserial' : 'integer', (c) =>
+      isPg ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
     .addColumn('order_id', 'text', (c) => c.notNull())
     .addColumn('at', ms, (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('note', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('order_history_order').on('order_history').columns(['order_id', 'id']).execute();
+  await db.schema
+    .createIndex('order_history_order')
+    .on('order_history')
+    .columns(['order_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('idempotency_keys')
@@ -77,7 +87,11 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
     .addColumn('updated_at', ms, (c) => c.notNull())
     .addUniqueConstraint('shipments_carrier_waybill', ['carrier', 'waybill_no'])
     .execute();
-  await db.schema.createIndex('shipments_poll').on('shipments').columns(['carrier', 'next_poll_at']).execute();
+  await db.schema
+    .createIndex('shipments_poll')
+    .on('shipments')
+    .columns(['carrier', 'next_poll_at'])
+    .execute();
 
   await db.schema
     .createTable('tracking_events')
@@ -136,8 +150,17 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
 }
 
 async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['nonces', 'api_keys', 'jobs', 'tracking_events', 'shipments', 'inbound_messages', 'idempotency_keys', 'order_history', 'orders']) {
+  for (const t of [
+    'nonces',
+    'api_keys',
+    'jobs',
+    'tracking_events',
+    'shipments',
+    'inbound_messages',
+    'idempotency_keys',
+    'order_history',
+    'orders',
+  ]) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }
-

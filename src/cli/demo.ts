@@ -1,0 +1,164 @@
+/**
+ * `waygate demo`: the whole journey on one machine. A sandbox shop pushes N signed order
+ * webhooks to a hub; the hub routes each order to a sandbox carrier, stores the waybill and
+ * follows tracking (pushed by carrier-alpha, polled from carrier-beta) until every parcel is
+ * delivered. The summary counts what a buyer of the hub cares about: nothing lost, nothing
+ * duplicated, how fast an order gets its waybill.
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import { startSandbox } from '../sandbox/server.js';
+import { startHub } from '../hub/hub.js';
+import { createLogger } from '../hub/logger.js';
+import { sandboxHubConfig } from '../hub/sandbox-config.js';
+import type { Store } from '../store/db.js';
+
+export interface DemoOptions {
+  orders: number;
+  dbUrl: string;
+  json: boolean;
+  stepMs: number;
+  timeoutS: number;
+}
+
+export interface DemoSummary {
+  orders: number;
+  waybills: number;
+  delivered: number;
+  /** Orders whose shipment creation was refused by the carrier and waits in the dead-letter queue. */
+  failed: number;
+  trackingEvents: number;
+  lost: number;
+  duplicates: number;
+  p50Ms: number;
+  p99Ms: number;
+  seconds: number;
+  db: string;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] ?? 0;
+}
+
+async function runStats(store: Store, source: string, externalIds: readonly string[]) {
+  let stored = 0;
+  let delivered = 0;
+  let failed = 0;
+  let waybills = 0;
+  let events = 0;
+  const latencies: number[] = [];
+  for (let i = 0; i < externalIds.length; i += 500) {
+    const chunk = externalIds.slice(i, i + 500);
+    const rows = await store.db
+      .selectFrom('orders')
+      .leftJoin('shipments', 'shipments.order_id', 'orders.id')
+      .select([
+        'orders.status',
+        'orders.created_at',
+        'shipments.created_at as shipped_at',
+        'shipments.waybill_no',
+        'shipments.carrier',
+      ])
+      .where('orders.source', '=', source)
+      .where('orders.external_id', 'in', chunk)
+      .execute();
+    stored += rows.length;
+    for (const r of rows) {
+      if (r.status === 'delivered') delivered++;
+      if (r.status === 'failed') failed++;
+      if (r.waybill_no) {
+        waybills++;
+        if (r.shipped_at !== null) latencies.push(r.shipped_at - r.created_at);
+      }
+    }
+    const wbs = rows.map((r) => r.waybill_no).filter((w): w is string => w !== null);
+    if (wbs.length > 0) {
+      const c = await store.db
+        .selectFrom('tracking_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('waybill_no', 'in', wbs)
+        .executeTakeFirst();
+      events += Number(c?.n ?? 0);
+    }
+  }
+  return { stored, delivered, failed, waybills, events, latencies: latencies.sort((a, b) => a - b) };
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
+  const started = Date.now();
+  const log = createLogger(process.env.WAYGATE_LOG_LEVEL ?? 'warn');
+  const sandbox = await startSandbox({ port: 0, stepMs: opts.stepMs });
+  const hub = await startHub({
+    dbUrl: opts.dbUrl,
+    port: 0,
+    config: sandboxHubConfig(sandbox.url, sandbox.credentials),
+    logger: log,
+  });
+  const bar = new SingleBar(
+    {
+      format: 'delivered {bar} {value}/{total} orders | waybills {waybills} | {duration}s',
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    Presets.shades_classic,
+  );
+  try {
+    const { externalIds } = sandbox.shop.push(opts.orders);
+    bar.start(opts.orders, 0, { waybills: 0 });
+    const deadline = Date.now() + opts.timeoutS * 1000;
+    let s = await runStats(hub.store, 'sandbox-shop', externalIds);
+    // Stop when every order is delivered or parked for a human (dead-lettered): no point waiting.
+    while (s.delivered + s.failed < opts.orders && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      s = await runStats(hub.store, 'sandbox-shop', externalIds);
+      bar.update(s.delivered, { waybills: s.waybills });
+    }
+    bar.stop();
+    const carrierStats = sandbox.stats().carriers;
+    const duplicateCreates = Object.values(carrierStats).reduce(
+      (n, c) => n + Number(c.duplicateCreates ?? 0),
+      0,
+    );
+    return {
+      orders: s.stored,
+      waybills: s.waybills,
+      delivered: s.delivered,
+      failed: s.failed,
+      trackingEvents: s.events,
+      lost: opts.orders - s.stored,
+      duplicates: duplicateCreates,
+      p50Ms: percentile(s.latencies, 50),
+      p99Ms: percentile(s.latencies, 99),
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      db: hub.store.dialect === 'sqlite' ? `sqlite (synchronous=${hub.store.sqliteSynchronous})` : 'postgres',
+    };
+  } finally {
+    bar.stop();
+    await hub.close();
+    await sandbox.close();
+  }
+}
+
+export function formatSummary(s: DemoSummary, requested: number): string {
+  const rows: Array<[string, string]> = [
+    ['orders pushed by the shop', String(requested)],
+    ['orders stored by the hub', String(s.orders)],
+    ['waybills', String(s.waybills)],
+    ['delivered', String(s.delivered)],
+    ['failed (dead-lettered)', String(s.failed)],
+    ['tracking events', String(s.trackingEvents)],
+    ['lost', String(s.lost)],
+    ['duplicates (carrier duplicateCreates)', String(s.duplicates)],
+    ['order → waybill p50', `${s.p50Ms} ms`],
+    ['order → waybill p99', `${s.p99Ms} ms`],
+    ['wall time', `${s.seconds} s`],
+    ['store', s.db],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const vw = Math.max(...rows.map(([, v]) => v.length));
+  const line = `+${'-'.repeat(w + 2)}+${'-'.repeat(vw + 2)}+`;
+  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v.padEnd(vw)} |`), line].join('\n');
+}

@@ -1,0 +1,197 @@
+/** The `waygate` command. */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CANONICAL_SCHEMAS } from '../domain/index.js';
+import { startSandbox } from '../sandbox/server.js';
+import { startHub, keyFileFor } from '../hub/hub.js';
+import { createLogger } from '../hub/logger.js';
+import { loadHubConfig } from '../hub/config.js';
+import { fetchSandboxCredentials, sandboxHubConfig } from '../hub/sandbox-config.js';
+import { DEFAULT_DB_URL, describeDbUrl, migrate, openStore } from '../store/db.js';
+import { createApiKey } from '../store/api-keys.js';
+import { loadMasterKey, secretBoxFromKey } from '../security/secret-box.js';
+import { formatSummary, runDemo } from './demo.js';
+
+function int(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function untilSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void close().finally(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const dbOption = () => new Option('--db <url>', 'store: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL);
+
+export function buildCli(): Command {
+  const program = new Command('waygate')
+    .description('Cross-border e-commerce logistics interface hub')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the hub: gateway, workers and partner connections')
+    .option('--port <n>', 'port', int('port', 0, 65535), 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(dbOption())
+    .option('--config <file>', 'partner config (YAML)')
+    .option('--sandbox', 'start the sandbox partners in-process and use the sandbox partner config')
+    .option('--sandbox-url <url>', 'use the sandbox partner config against a sandbox already running at URL')
+    .option('--concurrency <n>', 'jobs in flight per node', int('concurrency', 1, 1024))
+    .action(
+      async (o: {
+        port: number;
+        host: string;
+        db: string;
+        config?: string;
+        sandbox?: boolean;
+        sandboxUrl?: string;
+        concurrency?: number;
+      }) => {
+        const log = createLogger();
+        const sandbox = o.sandbox ? await startSandbox({ port: 0 }) : undefined;
+        let config;
+        if (sandbox) config = sandboxHubConfig(sandbox.url, sandbox.credentials);
+        else if (o.sandboxUrl)
+          config = sandboxHubConfig(o.sandboxUrl, await fetchSandboxCredentials(o.sandboxUrl));
+        else if (o.config) config = loadHubConfig(o.config);
+        else throw new InvalidArgumentError('give --config FILE, --sandbox or --sandbox-url URL');
+        const hub = await startHub({
+          dbUrl: o.db,
+          port: o.port,
+          host: o.host,
+          config,
+          logger: log,
+          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+        });
+        process.stdout.write(
+          `waygate listening on ${hub.url} (store ${describeDbUrl(o.db)}${sandbox ? `, sandbox ${sandbox.url}` : ''})\n`,
+        );
+        await untilSignal(async () => {
+          await hub.close();
+          await sandbox?.close();
+        });
+      },
+    );
+
+  program
+    .command('sandbox')
+    .description('run the sandbox partners (shop, carrier-alpha, carrier-beta) for integration testing')
+    .option('--port <n>', 'port', int('port', 0, 65535), 9090)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--step-ms <n>', 'milliseconds between tracking steps', int('step-ms', 1, 3_600_000), 250)
+    .action(async (o: { port: number; host: string; stepMs: number }) => {
+      const sandbox = await startSandbox({ port: o.port, host: o.host, stepMs: o.stepMs });
+      process.stdout.write(`waygate sandbox listening on ${sandbox.url}\n`);
+      await untilSignal(() => sandbox.close());
+    });
+
+  program
+    .command('demo')
+    .description('hub + sandbox: the shop pushes N orders, each is shipped and tracked until delivered')
+    .option('--orders <n>', 'orders to push', int('orders', 1, 1_000_000), 200)
+    .addOption(dbOption())
+    .option('--json', 'print the summary as one JSON object')
+    .option('--step-ms <n>', 'sandbox milliseconds between tracking steps', int('step-ms', 1, 60_000), 250)
+    .option('--timeout <s>', 'give up after this many seconds', int('timeout', 1, 86_400), 600)
+    .action(async (o: { orders: number; db: string; json?: boolean; stepMs: number; timeout: number }) => {
+      const summary = await runDemo({
+        orders: o.orders,
+        dbUrl: o.db,
+        json: !!o.json,
+        stepMs: o.stepMs,
+        timeoutS: o.timeout,
+      });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      } else {
+        process.stdout.write(`${formatSummary(summary, o.orders)}\n`);
+      }
+      const ok = summary.delivered === o.orders && summary.lost === 0 && summary.duplicates === 0;
+      if (!ok && !o.json) process.stdout.write('NOT all orders were delivered exactly once\n');
+      process.exitCode = ok ? 0 : 1;
+    });
+
+  program
+    .command('migrate')
+    .description('create or upgrade the store schema')
+    .addOption(dbOption())
+    .action(async (o: { db: string }) => {
+      const store = await openStore(o.db, { migrate: false });
+      try {
+        const applied = await migrate(store);
+        process.stdout.write(
+          applied.length > 0 ? `applied ${applied.join(', ')}\n` : 'store is up to date\n',
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  const apikey = program.command('apikey').description('API keys for machine callers');
+  apikey
+    .command('create')
+    .description('create an API key; the secret is shown once')
+    .requiredOption('--name <name>', 'who or what the key is for')
+    .addOption(dbOption())
+    .option('--json', 'print {"keyId","secret"}')
+    .action(async (o: { name: string; db: string; json?: boolean }) => {
+      const store = await openStore(o.db);
+      try {
+        const box = secretBoxFromKey(loadMasterKey(keyFileFor(o.db)));
+        const key = await createApiKey(store.db, box, o.name);
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify(key)}\n`
+            : `key id: ${key.keyId}\nsecret: ${key.secret}\n(the secret is not shown again)\n`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('schemas')
+    .description('write the canonical JSON schemas to a folder')
+    .option('--out <dir>', 'folder', 'schemas')
+    .action((o: { out: string }) => {
+      mkdirSync(o.out, { recursive: true });
+      for (const [name, schema] of Object.entries(CANONICAL_SCHEMAS)) {
+        writeFileSync(
+          join(o.out, `${name}.schema.json`),
+          `${JSON.stringify({ $id: `https://waygate.dev/schemas/${name}.json`, title: name, ...schema }, null, 2)}\n`,
+        );
+      }
+      process.stdout.write(`wrote ${Object.keys(CANONICAL_SCHEMAS).length} schemas to ${o.out}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      process.exitCode = e.exitCode ?? 1;
+      return;
+    }
+    throw err;
+  }
+}

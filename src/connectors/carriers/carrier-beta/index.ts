@@ -1,0 +1,31 @@
+import type { TrackingEvent } from '../../../domain/index.js';
+import type { HttpClient } from '../../http.js';
+import type { CarrierConnector, PartnerEndpoint } from '../../types.js';
+import { createBetaClient, type BetaClientOptions } from './client.js';
+import { buildCreateContent, buildTraceContent, parseCreateResponse, parseTraceResponse } from './mapper.js';
+import { manifest } from './manifest.js';
+
+export { manifest };
+
+const BATCH = manifest.trackingBatchSize ?? 50;
+
+export function createConnector(
+  endpoint: PartnerEndpoint,
+  http: HttpClient,
+  opts: BetaClientOptions = {},
+): CarrierConnector {
+  const client = createBetaClient(endpoint, http, opts);
+  return {
+    manifest,
+    createShipment: (req) => client.call('beta.waybill.create', buildCreateContent(req), parseCreateResponse),
+    async fetchTracking(waybillNos) {
+      const unique = [...new Set(waybillNos)];
+      const events: TrackingEvent[] = [];
+      for (let i = 0; i < unique.length; i += BATCH) {
+        const chunk = unique.slice(i, i + BATCH);
+        events.push(...(await client.call('beta.trace.query', buildTraceContent(chunk), parseTraceResponse)));
+      }
+      return events;
+    },
+  };
+}

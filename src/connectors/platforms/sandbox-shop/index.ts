@@ -1,0 +1,88 @@
+/**
+ * Sandbox Shop, a Shopify-like sales platform: orders arrive as `orders/create` webhooks signed
+ * with a base64 HMAC-SHA256 of the raw body; the admin API (access token) subscribes the hub.
+ */
+import { invalidInput, type OrderInput } from '../../../domain/index.js';
+import type { HttpClient } from '../../http.js';
+import {
+  headerValue,
+  type InboundRequest,
+  type OrderWebhook,
+  type PartnerEndpoint,
+  type PlatformConnector,
+} from '../../types.js';
+import { createShopAdminClient } from './client.js';
+import { canonicalTopic, ORDER_CREATE_TOPIC } from './codes.js';
+import { manifest } from './manifest.js';
+import { shopOrderToCanonical } from './mapper.js';
+import { verifyShopSignature } from './signature.js';
+
+export { manifest } from './manifest.js';
+
+export const HEADER_HMAC = 'x-shop-hmac-sha256';
+export const HEADER_TOPIC = 'x-shop-topic';
+export const HEADER_WEBHOOK_ID = 'x-shop-webhook-id';
+
+export interface SandboxShopConnector extends PlatformConnector {
+  subscribeOrderWebhook(url: string): Promise<void>;
+  /** Reads an order back from the shop's admin API, as a canonical order. */
+  fetchOrder(externalId: string): Promise<OrderInput>;
+}
+
+export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): SandboxShopConnector {
+  const admin = createShopAdminClient(endpoint, http);
+  const secret = endpoint.credentials.webhookSecret ?? '';
+  const source = endpoint.partnerId;
+
+  return {
+    manifest,
+
+    async subscribeOrderWebhook(url: string): Promise<void> {
+      await admin.subscribeWebhook(ORDER_CREATE_TOPIC, url);
+    },
+
+    verifyWebhook(req: InboundRequest): boolean {
+      return verifyShopSignature(secret, req.rawBody, headerValue(req, HEADER_HMAC));
+    },
+
+    parseOrderWebhook(req: InboundRequest): OrderWebhook {
+      const deliveryId = headerValue(req, HEADER_WEBHOOK_ID)?.trim();
+      const topicHeader = headerValue(req, HEADER_TOPIC)?.trim();
+      const errors = [
+        ...(deliveryId ? [] : [{ field: `header:${HEADER_WEBHOOK_ID}`, message: 'is required' }]),
+        ...(topicHeader ? [] : [{ field: `header:${HEADER_TOPIC}`, message: 'is required' }]),
+      ];
+      if (errors.length > 0 || !deliveryId || !topicHeader) {
+        throw invalidInput('webhook_headers_invalid', 'the shop webhook lacks required headers', {
+          field: errors[0]?.field,
+          errors,
+        });
+      }
+      const topic = canonicalTopic(topicHeader);
+      if (topic !== 'order.created') {
+        throw invalidInput(
+          'webhook_topic_unsupported',
+          `the hub accepts only ${ORDER_CREATE_TOPIC} webhooks`,
+          {
+            field: `header:${HEADER_TOPIC}`,
+            errors: [{ field: `header:${HEADER_TOPIC}`, message: `topic ${topicHeader} is not accepted` }],
+          },
+        );
+      }
+      let payload: unknown;
+      try {
+        payload = JSON.parse(req.rawBody);
+      } catch {
+        throw invalidInput('order_payload_invalid', 'the shop webhook body is not JSON', {
+          field: '',
+          errors: [{ field: '', message: 'is not valid JSON' }],
+        });
+      }
+      return { deliveryId, topic, order: shopOrderToCanonical(payload, source) };
+    },
+
+    async fetchOrder(externalId: string): Promise<OrderInput> {
+      return shopOrderToCanonical(await admin.getOrder(externalId), source);
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The small interfaces a connector implements, one per partner kind. Everything crossing these
+ * interfaces is canonical; partner field names stay inside each connector's folder.
+ */
+import type { Address, OrderInput, OrderItem, TrackingEvent } from '../domain/index.js';
+
+export type Tier = 'A' | 'B' | 'C';
+
+export interface ManifestBase {
+  id: string;
+  name: string;
+  dialect: 'rest-json' | 'xml-http' | 'soap' | 'edi-x12' | 'edifact' | 'ceb-xml';
+  auth: string;
+  defaultTier: Tier;
+  /** Names of the credential fields the connector needs (values come from config, never code). */
+  credentials: readonly string[];
+}
+
+export interface CarrierManifest extends ManifestBase {
+  kind: 'carrier';
+  tracking: 'push' | 'poll';
+  /** Largest batch the carrier's tracking query accepts (poll carriers). */
+  trackingBatchSize?: number;
+}
+
+export interface PlatformManifest extends ManifestBase {
+  kind: 'platform';
+}
+
+/** Where and how to reach one partner: base URL and credentials from config. */
+export interface PartnerEndpoint {
+  partnerId: string;
+  baseUrl: string;
+  credentials: Readonly<Record<string, string>>;
+  timeoutMs?: number;
+}
+
+/** An inbound HTTP request as a connector needs it to verify and parse a partner push. */
+export interface InboundRequest {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  rawBody: string;
+  nowMs: number;
+}
+
+export interface ShipmentRequest {
+  orderId: string;
+  /** The seller's order number, printed on the label. */
+  reference: string;
+  /** Stable per order: a retried create must be recognised by the carrier as the same one. */
+  idempotencyKey: string;
+  recipient: Address;
+  items: readonly OrderItem[];
+  currency: string;
+  declaredValue: string;
+  totalWeightGrams: number;
+}
+
+export interface ShipmentCreated {
+  waybillNo: string;
+  partnerShipmentId?: string;
+  labelUrl?: string;
+  labelFormat?: 'PDF' | 'ZPL' | 'PNG';
+  estimatedDelivery?: string;
+}
+
+export interface TrackingPush {
+  /** The partner's id for this delivery of the push, used to drop re-deliveries. */
+  deliveryId: string;
+  events: TrackingEvent[];
+}
+
+export interface CarrierConnector {
+  readonly manifest: CarrierManifest;
+  createShipment(req: ShipmentRequest): Promise<ShipmentCreated>;
+  /** Poll carriers: events for up to `manifest.trackingBatchSize` waybills. */
+  fetchTracking?(waybillNos: readonly string[]): Promise<TrackingEvent[]>;
+  /** Push carriers: tell the carrier where to push tracking updates. */
+  registerTrackingWebhook?(url: string): Promise<void>;
+  verifyCallback?(req: InboundRequest): boolean;
+  parseCallback?(req: InboundRequest): TrackingPush;
+}
+
+export interface OrderWebhook {
+  deliveryId: string;
+  topic: string;
+  order: OrderInput;
+}
+
+export interface PlatformConnector {
+  readonly manifest: PlatformManifest;
+  /** Tell the platform where to push new orders. */
+  subscribeOrderWebhook?(url: string): Promise<void>;
+  verifyWebhook(req: InboundRequest): boolean;
+  /** Throws a WaygateError('invalid_input') when the payload cannot become a canonical order. */
+  parseOrderWebhook(req: InboundRequest): OrderWebhook;
+}
+
+export function headerValue(req: InboundRequest, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

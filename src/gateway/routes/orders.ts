@@ -1,0 +1,172 @@
+/** Orders: accept (202, idempotent), read one with its logistics data, search with a cursor. */
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { invalidInput, notFound, OrderInput, OrderStatusSchema, CountryCode } from '../../domain/index.js';
+import { acceptOrder } from '../../pipeline/accept-order.js';
+import {
+  getOrderRow,
+  historyForOrder,
+  listOrders,
+  shipmentsForOrder,
+  toOrderRecord,
+} from '../../store/orders.js';
+import { eventsForWaybill } from '../../store/tracking.js';
+import type { OrdersTable } from '../../store/schema.js';
+import type { GatewayDeps } from '../app.js';
+import { Accepted, ErrorBody, OrderDetail, OrderList } from './views.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(OrderStatusSchema),
+    source: Type.Optional(Type.String({ maxLength: 64 })),
+    country: Type.Optional(CountryCode),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
+const security = [{ apiKey: [], signature: [] }];
+
+function summary(row: OrdersTable) {
+  const o = toOrderRecord(row);
+  return {
+    id: o.id,
+    source: o.source,
+    externalId: o.externalId,
+    status: o.status,
+    currency: o.currency,
+    totalValue: o.totalValue,
+    destinationCountry: o.destinationCountry,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+  };
+}
+
+const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^ord_[0-9a-z]{26}$/.test(id))
+    throw invalidInput('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
+  return id;
+}
+
+export const orderRoutes =
+  (deps: GatewayDeps): FastifyPluginAsync =>
+  async (app) => {
+    app.post<{ Body: OrderInput; Headers: Static<typeof IdempotencyHeaders> }>(
+      '/orders',
+      {
+        schema: {
+          summary: 'Accept an order',
+          description:
+            'Stored durably with its shipment job before the answer. Same source + externalId, or the same Idempotency-Key, returns the same order id.',
+          tags: ['orders'],
+          security,
+          body: OrderInput,
+          headers: IdempotencyHeaders,
+          response: { 202: Accepted, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const idempotencyKey = req.headers['idempotency-key'];
+        const result = await acceptOrder(deps.store, req.body, {
+          caller: req.caller?.id ?? 'anonymous',
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+        });
+        if (result.created) deps.notifyWork();
+        if (!result.created) reply.header('idempotent-replayed', 'true');
+        return reply.code(202).send({ id: result.id, status: 'accepted' });
+      },
+    );
+
+    app.get<{ Params: Static<typeof IdParams> }>(
+      '/orders/:id',
+      {
+        schema: {
+          summary: 'Read an order with its shipments, tracking summary and history',
+          tags: ['orders'],
+          security,
+          params: IdParams,
+          response: { 200: OrderDetail, ...errors },
+        },
+      },
+      async (req) => {
+        const row = await getOrderRow(deps.store.db, req.params.id);
+        if (!row) throw notFound('order_not_found', `no order ${req.params.id}`);
+        const order = toOrderRecord(row);
+        const shipments = await shipmentsForOrder(deps.store.db, order.id);
+        const first = shipments[0];
+        const events = first ? await eventsForWaybill(deps.store.db, first.carrier, first.waybillNo) : [];
+        return {
+          ...summary(row),
+          recipient: order.recipient,
+          items: order.items,
+          placedAt: order.placedAt,
+          shipments,
+          tracking: {
+            status: first?.status ?? null,
+            lastEvent: events.at(-1) ?? null,
+            events: events.length,
+            estimatedDelivery: first?.estimatedDelivery ?? null,
+          },
+          customs: {
+            status: events.some((e) => e.stage === 'import_customs' || e.stage === 'export_customs')
+              ? latestCustoms(events)
+              : 'not_started',
+          },
+          history: await historyForOrder(deps.store.db, order.id),
+        };
+      },
+    );
+
+    app.get<{ Querystring: Static<typeof ListQuery> }>(
+      '/orders',
+      {
+        schema: {
+          summary: 'Search orders (newest first, cursor pagination)',
+          tags: ['orders'],
+          security,
+          querystring: ListQuery,
+          response: { 200: OrderList, ...errors },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const limit = q.limit ?? 50;
+        const rows = await listOrders(deps.store.db, {
+          limit: limit + 1,
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.source ? { source: q.source } : {}),
+          ...(q.country ? { destinationCountry: q.country } : {}),
+          ...(q.from ? { createdFrom: Date.parse(q.from) } : {}),
+          ...(q.to ? { createdTo: Date.parse(q.to) } : {}),
+          ...(q.q ? { text: q.q } : {}),
+          ...(q.cursor ? { beforeId: decodeCursor(q.cursor) } : {}),
+        });
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          data: page.map(summary),
+          nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+        };
+      },
+    );
+  };
+
+function latestCustoms(events: readonly { stage: string; code: string }[]): string {
+  const last = events.filter((e) => e.stage === 'import_customs' || e.stage === 'export_customs').at(-1);
+  if (!last) return 'not_started';
+  if (last.code.endsWith('_RELEASED'))
+    return last.code.startsWith('IMPORT') ? 'import_released' : 'export_released';
+  if (last.code.endsWith('_HELD') || last.code === 'DUTIES_PAYMENT_REQUIRED') return 'held';
+  return 'processing';
+}

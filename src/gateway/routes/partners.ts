@@ -1,0 +1,120 @@
+/**
+ * Partner pushes: order webhooks from platforms and tracking callbacks from carriers. Each is
+ * verified in the partner's own scheme by its connector before anything is stored; a push that
+ * fails verification is answered 401 and leaves no trace in the business tables.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { notFound, WaygateError } from '../../domain/index.js';
+import type { InboundRequest } from '../../connectors/types.js';
+import { acceptOrder } from '../../pipeline/accept-order.js';
+import { ingestTrackingEvents } from '../../pipeline/tracking.js';
+import type { GatewayDeps } from '../app.js';
+import { sendError } from '../errors.js';
+import { ErrorBody } from './views.js';
+
+const Params = Type.Object({ partnerId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }) });
+
+function inbound(req: FastifyRequest): InboundRequest {
+  return { headers: req.headers, rawBody: req.rawBody ?? '', nowMs: Date.now() };
+}
+
+export const partnerRoutes =
+  (deps: GatewayDeps): FastifyPluginAsync =>
+  async (app) => {
+    // Partners sign the raw body; accept whatever JSON they send and let the connector judge it.
+    app.post<{ Params: Static<typeof Params> }>(
+      '/webhooks/:partnerId/orders',
+      {
+        config: { auth: 'partner' },
+        schema: {
+          summary: 'Order webhook from a sales platform (verified in the platform’s own signature scheme)',
+          tags: ['partners'],
+          params: Params,
+          response: {
+            202: Type.Object({ id: Type.String(), status: Type.String() }),
+            400: ErrorBody,
+            401: ErrorBody,
+            404: ErrorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        const platform = deps.platforms.get(req.params.partnerId);
+        if (!platform) throw notFound('partner_not_found', `no platform partner ${req.params.partnerId}`);
+        const request = inbound(req);
+        if (!platform.verifyWebhook(request)) {
+          return sendError(
+            reply,
+            401,
+            'partner_signature_invalid',
+            `the ${platform.manifest.id} webhook signature does not verify`,
+          );
+        }
+        const hook = platform.parseOrderWebhook(request);
+        const result = await acceptOrder(deps.store, hook.order, {
+          caller: platform.manifest.id,
+          raw: {
+            partnerId: platform.manifest.id,
+            kind: `webhook:${hook.topic}`,
+            dedupeKey: hook.deliveryId,
+            body: request.rawBody,
+          },
+        });
+        if (result.created) deps.notifyWork();
+        return reply.code(202).send({ id: result.id, status: 'accepted' });
+      },
+    );
+
+    app.post<{ Params: Static<typeof Params> }>(
+      '/callbacks/:partnerId/tracking',
+      {
+        config: { auth: 'partner' },
+        schema: {
+          summary: 'Tracking push from a carrier (verified in the carrier’s own signature scheme)',
+          tags: ['partners'],
+          params: Params,
+          response: {
+            200: Type.Object({ received: Type.Integer(), inserted: Type.Integer() }),
+            400: ErrorBody,
+            401: ErrorBody,
+            404: ErrorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        const carrier = deps.carriers.get(req.params.partnerId);
+        if (!carrier?.verifyCallback || !carrier.parseCallback) {
+          throw notFound('partner_not_found', `no carrier ${req.params.partnerId} pushing tracking`);
+        }
+        const request = inbound(req);
+        if (!carrier.verifyCallback(request)) {
+          return sendError(
+            reply,
+            401,
+            'partner_signature_invalid',
+            `the ${carrier.manifest.id} callback signature does not verify`,
+          );
+        }
+        let push;
+        try {
+          push = carrier.parseCallback(request);
+        } catch (err) {
+          if (err instanceof WaygateError) throw err;
+          return sendError(
+            reply,
+            400,
+            'partner_payload_invalid',
+            `the ${carrier.manifest.id} callback could not be read`,
+          );
+        }
+        const result = await ingestTrackingEvents(deps.store, push.events, Date.now(), {
+          partnerId: carrier.manifest.id,
+          kind: 'tracking_push',
+          dedupeKey: push.deliveryId,
+          body: request.rawBody,
+        });
+        return { received: result.received, inserted: result.inserted };
+      },
+    );
+  };

@@ -1,0 +1,73 @@
+/** Response shapes of the order and tracking routes (also their OpenAPI schemas). */
+import { Type } from '@sinclair/typebox';
+import {
+  Address,
+  OrderItem,
+  OrderStatusSchema,
+  ShipmentStatusSchema,
+  TrackingEvent,
+} from '../../domain/index.js';
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Unknown() }),
+});
+
+export const Accepted = Type.Object({ id: Type.String(), status: Type.Literal('accepted') });
+
+export const ShipmentView = Type.Object({
+  id: Type.String(),
+  carrier: Type.String(),
+  waybillNo: Type.String(),
+  status: ShipmentStatusSchema,
+  labelUrl: Type.Union([Type.String(), Type.Null()]),
+  estimatedDelivery: Type.Union([Type.String(), Type.Null()]),
+  lastEventAt: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+});
+
+export const TrackingSummary = Type.Object({
+  status: Type.Union([ShipmentStatusSchema, Type.Null()]),
+  lastEvent: Type.Union([TrackingEvent, Type.Null()]),
+  events: Type.Integer(),
+  estimatedDelivery: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const OrderSummary = Type.Object({
+  id: Type.String(),
+  source: Type.String(),
+  externalId: Type.String(),
+  status: OrderStatusSchema,
+  currency: Type.String(),
+  totalValue: Type.String(),
+  destinationCountry: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const OrderDetail = Type.Composite([
+  OrderSummary,
+  Type.Object({
+    recipient: Address,
+    items: Type.Array(OrderItem),
+    placedAt: Type.Union([Type.String(), Type.Null()]),
+    shipments: Type.Array(ShipmentView),
+    tracking: TrackingSummary,
+    customs: Type.Object({ status: Type.String() }),
+    history: Type.Array(Type.Object({ at: Type.String(), status: Type.String(), note: Type.String() })),
+  }),
+]);
+
+export const OrderList = Type.Object({
+  data: Type.Array(OrderSummary),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const TrackingView = Type.Object({
+  waybillNo: Type.String(),
+  carrier: Type.String(),
+  orderId: Type.String(),
+  status: ShipmentStatusSchema,
+  estimatedDelivery: Type.Union([Type.String(), Type.Null()]),
+  lastEventAt: Type.Union([Type.String(), Type.Null()]),
+  events: Type.Array(TrackingEvent),
+});

@@ -1,0 +1,130 @@
+/**
+ * Hub configuration: partners (where and how to reach them), routing and tracking settings,
+ * from a YAML file validated against a schema. Secrets are never written in the file itself:
+ * `${ENV_VAR}` placeholders are filled from the environment at load time.
+ */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { parseDocument } from 'yaml';
+
+const PartnerConfig = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('carrier'), Type.Literal('platform')]),
+    /** Which connector speaks this partner's dialect; defaults to the partner id. */
+    connector: Type.Optional(Type.String()),
+    baseUrl: Type.String({ pattern: '^https?://' }),
+    credentials: Type.Record(Type.String(), Type.String()),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const HubConfigSchema = Type.Object(
+  {
+    hub: Type.Optional(
+      Type.Object(
+        { publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })) },
+        { additionalProperties: false },
+      ),
+    ),
+    partners: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }), PartnerConfig),
+    routing: Type.Object(
+      {
+        rules: Type.Array(
+          Type.Object(
+            {
+              countries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { minItems: 1 }),
+              carrier: Type.String(),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        default: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    tracking: Type.Optional(
+      Type.Object(
+        { pollIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    workers: Type.Optional(
+      Type.Object(
+        { concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HubConfig = Static<typeof HubConfigSchema>;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile<HubConfig>(HubConfigSchema);
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(`${path}: environment variable ${name} is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, `${path}.${k}`)]),
+    );
+  }
+  return value;
+}
+
+/** Parses and validates config text; errors name the file, line and field. */
+export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+  }
+  const raw = interpolate(doc.toJS(), env, file);
+  if (!validate(raw)) {
+    const first = validate.errors?.[0];
+    const field = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const segments = first?.instancePath.split('/').slice(1) ?? [];
+    const node = segments.length > 0 ? doc.getIn(segments, true) : undefined;
+    const range = (node as { range?: [number, number] } | undefined)?.range;
+    const line = range ? text.slice(0, range[0]).split('\n').length : '?';
+    throw new ConfigError(`${file}:${line}: ${field} ${first?.message ?? 'is invalid'}`);
+  }
+  checkReferences(raw, file);
+  return raw;
+}
+
+function checkReferences(config: HubConfig, file: string): void {
+  const carriers = Object.entries(config.partners)
+    .filter(([, p]) => p.kind === 'carrier')
+    .map(([id]) => id);
+  for (const c of [config.routing.default, ...config.routing.rules.map((r) => r.carrier)]) {
+    if (!carriers.includes(c))
+      throw new ConfigError(`${file}: routing names carrier ${c}, which is not a configured carrier`);
+  }
+}
+
+export function loadHubConfig(file: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parseHubConfig(text, file, env);
+}

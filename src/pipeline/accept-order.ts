@@ -1,0 +1,153 @@
+/**
+ * Accepting an order: one transaction stores the raw inbound message (when there is one), the
+ * canonical order, its history line and the outbox job that will create the shipment. Only
+ * then does the gateway answer 202. The same source + external id always yields the same order.
+ */
+import { createHash } from 'node:crypto';
+import { conflict, invalidInput, sum, multiply, type OrderInput } from '../domain/index.js';
+import type { Store } from '../store/db.js';
+import { newId } from '../store/ids.js';
+import { enqueue, type Executor } from '../store/queue.js';
+import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
+
+export const SHIPMENT_CREATE = 'shipment.create';
+
+export interface RawInbound {
+  partnerId: string;
+  kind: string;
+  /** The partner's delivery id (webhook id), or a hash of the body when it has none. */
+  dedupeKey: string;
+  body: string;
+}
+
+export interface AcceptContext {
+  caller: string;
+  idempotencyKey?: string;
+  raw?: RawInbound;
+  nowMs?: number;
+}
+
+export interface AcceptResult {
+  id: string;
+  created: boolean;
+}
+
+export function requestHash(input: OrderInput): string {
+  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+}
+
+function checkBusinessRules(input: OrderInput): string {
+  const lineTotals = input.items.map((i) => multiply(i.unitPrice, i.quantity));
+  const total = sum(lineTotals);
+  const skus = new Set<string>();
+  input.items.forEach((item, idx) => {
+    if (skus.has(item.sku)) {
+      throw invalidInput('duplicate_sku', `items[${idx}].sku repeats ${item.sku}; merge the lines`, {
+        field: `/items/${idx}/sku`,
+      });
+    }
+    skus.add(item.sku);
+  });
+  return total;
+}
+
+export async function acceptOrder(
+  store: Store,
+  input: OrderInput,
+  ctx: AcceptContext,
+): Promise<AcceptResult> {
+  const nowMs = ctx.nowMs ?? Date.now();
+  const totalValue = checkBusinessRules(input);
+  const hash = ctx.idempotencyKey ? requestHash(input) : '';
+  try {
+    return await store.db
+      .transaction()
+      .execute((trx) => acceptInTx(trx, input, ctx, totalValue, hash, nowMs));
+  } catch (err) {
+    // Two nodes inserting the same order at once: the loser re-reads the winner's order.
+    if (isUniqueViolation(err)) {
+      const id = await findOrderIdByExternal(store.db, input.source, input.externalId);
+      if (id) return { id, created: false };
+    }
+    throw err;
+  }
+}
+
+async function acceptInTx(
+  trx: Executor,
+  input: OrderInput,
+  ctx: AcceptContext,
+  totalValue: string,
+  hash: string,
+  nowMs: number,
+): Promise<AcceptResult> {
+  if (ctx.raw) {
+    const res = await trx
+      .insertInto('inbound_messages')
+      .values({
+        id: newId('msg', nowMs),
+        partner_id: ctx.raw.partnerId,
+        kind: ctx.raw.kind,
+        dedupe_key: ctx.raw.dedupeKey,
+        received_at: nowMs,
+        body: ctx.raw.body,
+      })
+      .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
+      .executeTakeFirst();
+    const duplicateDelivery = Number(res.numInsertedOrUpdatedRows ?? 0n) === 0;
+    if (duplicateDelivery) {
+      const id = await findOrderIdByExternal(trx, input.source, input.externalId);
+      if (id) return { id, created: false };
+    }
+  }
+  if (ctx.idempotencyKey) {
+    const prior = await trx
+      .selectFrom('idempotency_keys')
+      .select(['order_id', 'request_hash'])
+      .where('caller', '=', ctx.caller)
+      .where('key', '=', ctx.idempotencyKey)
+      .executeTakeFirst();
+    if (prior) {
+      if (prior.request_hash !== hash) {
+        throw conflict(
+          'idempotency_key_reused',
+          'this Idempotency-Key was used with a different request body',
+          {
+            orderId: prior.order_id,
+          },
+        );
+      }
+      return { id: prior.order_id, created: false };
+    }
+  }
+  const existing = await findOrderIdByExternal(trx, input.source, input.externalId);
+  const id = existing ?? newId('ord', nowMs);
+  if (!existing) {
+    await insertOrder(trx, { id, input, totalValue, status: 'accepted', nowMs });
+    await enqueue(
+      trx,
+      { kind: SHIPMENT_CREATE, payload: { orderId: id }, dedupeKey: `${SHIPMENT_CREATE}:${id}` },
+      nowMs,
+    );
+  }
+  if (ctx.idempotencyKey) {
+    await trx
+      .insertInto('idempotency_keys')
+      .values({
+        caller: ctx.caller,
+        key: ctx.idempotencyKey,
+        request_hash: hash,
+        order_id: id,
+        created_at: nowMs,
+      })
+      .execute();
+  }
+  return { id, created: !existing };
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * The sandbox: the interface test environment of [001-5.3.3]. One process serves a shop and
+ * two carriers over real HTTP, each in its own dialect and auth scheme, with counters a test
+ * or a partner developer can read at `GET /__stats`.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { makeSandboxCredentials, type SandboxCredentials } from './credentials.js';
+import { createShop, type ShopPartner } from './shop.js';
+import { createCarrierAlpha } from './carrier-alpha.js';
+import { createCarrierBeta } from './carrier-beta.js';
+import type { SandboxContext, SandboxPartner } from './types.js';
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  /** Milliseconds between tracking steps; 250 takes a parcel from label to delivered in ~4 s. */
+  stepMs?: number;
+}
+
+export interface SandboxStats {
+  carriers: Record<string, Record<string, unknown>>;
+  shop: Record<string, unknown>;
+}
+
+export interface SandboxHandle {
+  url: string;
+  credentials: SandboxCredentials;
+  shop: ShopPartner;
+  stats(): SandboxStats;
+  close(): Promise<void>;
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHandle> {
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  let baseUrl = '';
+  const ctx: SandboxContext = {
+    credentials: makeSandboxCredentials(),
+    stepMs: opts.stepMs ?? 250,
+    baseUrl: () => baseUrl,
+  };
+  const shop = createShop(ctx);
+  const carriers: SandboxPartner[] = [createCarrierAlpha(ctx), createCarrierBeta(ctx)];
+  for (const partner of [shop, ...carriers]) partner.register(app);
+
+  const stats = (): SandboxStats => ({
+    carriers: Object.fromEntries(carriers.map((c) => [c.id, c.stats()])),
+    shop: shop.stats(),
+  });
+
+  app.get('/__health', async () => ({ ok: true }));
+  app.get('/__stats', async () => stats());
+  app.get('/__credentials', async (req, reply) => {
+    // Test keys are handed out on loopback only, like a developer portal behind a login.
+    if (!isLoopback(req.ip))
+      return reply.code(403).send({ error: 'credentials are served on loopback only' });
+    return ctx.credentials;
+  });
+  app.post<{ Body: { count?: number; runId?: string } }>('/__shop/push', async (req, reply) => {
+    const count = Number(req.body?.count ?? 1);
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
+      return reply.code(400).send({ error: 'count must be an integer between 1 and 1000000' });
+    }
+    return reply.code(202).send(shop.push(count, req.body?.runId));
+  });
+
+  const address = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  baseUrl = address.replace('[::1]', '127.0.0.1');
+  return {
+    url: baseUrl,
+    credentials: ctx.credentials,
+    shop,
+    stats,
+    async close() {
+      await Promise.all([shop, ...carriers].map((p) => p.close()));
+      await app.close();
+    },
+  };
+}

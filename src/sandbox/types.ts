@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { SandboxCredentials } from './credentials.js';
+
+export interface SandboxContext {
+  credentials: SandboxCredentials;
+  /** Milliseconds between two tracking steps on the accelerated clock. */
+  stepMs: number;
+  /** The sandbox's own base URL once it listens (for label URLs and the like). */
+  baseUrl: () => string;
+}
+
+/** One simulated partner mounted on the sandbox server. */
+export interface SandboxPartner {
+  readonly id: string;
+  register(app: FastifyInstance): void;
+  stats(): Record<string, unknown>;
+  /** Stops timers and pending pushes. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signedHeaders } from '../src/gateway/signature.js';
+import { freshStore, type TestStore } from './helpers/stores.js';
+import { gatewayFor, type GatewayFixture } from './helpers/gateway.js';
+import { orderFixture } from './helpers/fixtures.js';
+
+describe('gateway: authentication of /v1', () => {
+  let store: TestStore;
+  let gw: GatewayFixture;
+  beforeEach(async () => {
+    store = await freshStore('sqlite');
+    gw = await gatewayFor(store);
+  });
+  afterEach(async () => {
+    await gw.app.close();
+    await store.destroy();
+  });
+
+  const body = JSON.stringify(orderFixture());
+
+  it('rejects an unsigned request with 401', async () => {
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      payload: body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('auth_missing');
+  });
+
+  it('rejects a signature made with the wrong secret', async () => {
+    const headers = signedHeaders(
+      { keyId: gw.key.keyId, secret: 'not-the-secret' },
+      'POST',
+      '/v1/orders',
+      body,
+    );
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      payload: body,
+      headers: { ...headers, 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('auth_bad_signature');
+  });
+
+  it('rejects a body changed after signing', async () => {
+    const headers = signedHeaders(gw.key, 'POST', '/v1/orders', body);
+    const tampered = body.replace('"quantity":2', '"quantity":20');
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      payload: tampered,
+      headers: { ...headers, 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('rejects a timestamp older than 300 s even with a valid signature', async () => {
+    const old = Math.floor(Date.now() / 1000) - 301;
+    const headers = signedHeaders(gw.key, 'POST', '/v1/orders', body, old);
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      payload: body,
+      headers: { ...headers, 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('auth_stale_timestamp');
+  });
+
+  it('accepts a signed request once and rejects the same nonce replayed', async () => {
+    const headers = {
+      ...signedHeaders(gw.key, 'POST', '/v1/orders', body),
+      'content-type': 'application/json',
+    };
+    const first = await gw.app.inject({ method: 'POST', url: '/v1/orders', payload: body, headers });
+    expect(first.statusCode).toBe(202);
+    const replay = await gw.app.inject({ method: 'POST', url: '/v1/orders', payload: body, headers });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().error.code).toBe('auth_replayed_nonce');
+  });
+
+  it('answers health probes without authentication and serves the OpenAPI document', async () => {
+    expect((await gw.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await gw.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    const spec = await gw.app.inject({ url: '/openapi.json' });
+    expect(spec.statusCode).toBe(200);
+    expect(Object.keys(spec.json().paths)).toEqual(
+      expect.arrayContaining(['/v1/orders', '/v1/orders/{id}', '/v1/shipments/{waybillNo}/tracking']),
+    );
+    expect((await gw.app.inject({ url: '/docs/' })).statusCode).toBe(200);
+  });
+});
+
+describe('gateway: orders API', () => {
+  let store: TestStore;
+  let gw: GatewayFixture;
+  beforeEach(async () => {
+    store = await freshStore('sqlite');
+    gw = await gatewayFor(store);
+  });
+  afterEach(async () => {
+    await gw.app.close();
+    await store.destroy();
+  });
+
+  it('answers malformed JSON with 400 invalid_json', async () => {
+    const res = await gw.call('POST', '/v1/orders', '{"source": "sandbox-shop",');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_json');
+  });
+
+  it('answers a schema violation with 400 naming the exact field', async () => {
+    const bad = orderFixture();
+    bad.items[0]!.hsCode = '12AB';
+    const res = await gw.call('POST', '/v1/orders', bad);
+    expect(res.statusCode).toBe(400);
+    const err = res.json().error;
+    expect(err.code).toBe('validation_failed');
+    expect(err.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: '/items/0/hsCode' })]),
+    );
+    expect(err.message).toContain('/items/0/hsCode');
+  });
+
+  it('rejects a missing field, an unknown field, a float price and an unknown currency, each by name', async () => {
+    const { recipient, ...noRecipient } = orderFixture();
+    void recipient;
+    const cases: Array<[unknown, string]> = [
+      [noRecipient, '/recipient'],
+      [{ ...orderFixture(), extra: 1 }, '/extra'],
+      [{ ...orderFixture(), items: [{ ...orderFixture().items[0], unitPrice: 12.5 }] }, '/items/0/unitPrice'],
+      [{ ...orderFixture(), currency: 'XYZ' }, '/currency'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await gw.call('POST', '/v1/orders', body);
+      expect(res.statusCode, field).toBe(400);
+      expect(res.json().error.details.map((d: { field: string }) => d.field)).toContain(field);
+    }
+  });
+
+  it('answers an oversized body with 413 and stores nothing', async () => {
+    const huge = { ...orderFixture(), notes: 'x'.repeat(2 * 1024 * 1024) };
+    const res = await gw.call('POST', '/v1/orders', huge);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.code).toBe('payload_too_large');
+    expect(await store.db.selectFrom('orders').select('id').execute()).toHaveLength(0);
+  });
+
+  it('returns the same id for a re-posted order and for a repeated Idempotency-Key', async () => {
+    const a = await gw.call('POST', '/v1/orders', orderFixture(), { 'idempotency-key': 'k-1' });
+    const b = await gw.call('POST', '/v1/orders', orderFixture(), { 'idempotency-key': 'k-1' });
+    const c = await gw.call('POST', '/v1/orders', orderFixture());
+    expect(a.statusCode).toBe(202);
+    expect(a.json()).toEqual({ id: expect.stringMatching(/^ord_/), status: 'accepted' });
+    expect(b.json().id).toBe(a.json().id);
+    expect(c.json().id).toBe(a.json().id);
+    expect(b.headers['idempotent-replayed']).toBe('true');
+    const conflict = await gw.call('POST', '/v1/orders', orderFixture({ externalId: 'other' }), {
+      'idempotency-key': 'k-1',
+    });
+    expect(conflict.statusCode).toBe(409);
+  });
+
+  it('shows an order with its history, and 404 for an unknown one', async () => {
+    const { id } = (await gw.call('POST', '/v1/orders', orderFixture())).json();
+    const res = await gw.call('GET', `/v1/orders/${id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      id,
+      status: 'accepted',
+      totalValue: '25.00',
+      shipments: [],
+      history: [{ status: 'accepted' }],
+    });
+    const missing = await gw.call('GET', '/v1/orders/ord_nope');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('order_not_found');
+  });
+
+  it('lists orders newest first with filters and a cursor that walks every page once', async () => {
+    for (let i = 0; i < 5; i++) await gw.call('POST', '/v1/orders', orderFixture({ externalId: `SO-${i}` }));
+    await gw.call(
+      'POST',
+      '/v1/orders',
+      orderFixture({
+        externalId: 'SO-DE',
+        recipient: { ...orderFixture().recipient, country: 'DE', postalCode: '10115' },
+      }),
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string = `/v1/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await gw.call('GET', path)).json();
+      seen.push(...page.data.map((o: { externalId: string }) => o.externalId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['SO-DE', 'SO-4', 'SO-3', 'SO-2', 'SO-1', 'SO-0']);
+    const de = (await gw.call('GET', '/v1/orders?country=DE')).json();
+    expect(de.data.map((o: { externalId: string }) => o.externalId)).toEqual(['SO-DE']);
+    const text = (await gw.call('GET', '/v1/orders?q=SO-3&status=accepted')).json();
+    expect(text.data).toHaveLength(1);
+    const bad = await gw.call('GET', '/v1/orders?limit=0');
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('answers 404 for tracking of an unknown waybill', async () => {
+    const res = await gw.call('GET', '/v1/shipments/NOPE123/tracking');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('shipment_not_found');
+  });
+});
+
+describe('gateway: partner callbacks', () => {
+  it('rejects a tracking push with a bad partner signature and stores nothing', async () => {
+    const { createHttpClient } = await import('../src/connectors/http.js');
+    const alpha = await import('../src/connectors/carriers/carrier-alpha/index.js');
+    const { signAlphaPayload } = await import('../src/connectors/carriers/carrier-alpha/client.js');
+    const store = await freshStore('sqlite');
+    const http = createHttpClient();
+    const connector = alpha.createConnector(
+      {
+        partnerId: 'carrier-alpha',
+        baseUrl: 'http://127.0.0.1:9',
+        credentials: { apiToken: 't', webhookSecret: 'right-secret' },
+      },
+      http,
+    );
+    const gw = await gatewayFor(store, { carriers: new Map([['carrier-alpha', connector]]) });
+    try {
+      const body = readFileSync(
+        new URL(
+          '../src/connectors/carriers/carrier-alpha/fixtures/tracking-push.alpha.json',
+          import.meta.url,
+        ),
+        'utf8',
+      );
+      const t = Math.floor(Date.now() / 1000);
+      const post = (secret: string) =>
+        gw.app.inject({
+          method: 'POST',
+          url: '/v1/callbacks/carrier-alpha/tracking',
+          payload: body,
+          headers: {
+            'content-type': 'application/json',
+            'alpha-signature': `t=${t},v1=${signAlphaPayload(secret, t, body)}`,
+          },
+        });
+      const forged = await post('wrong-secret');
+      expect(forged.statusCode).toBe(401);
+      expect(forged.json().error.code).toBe('partner_signature_invalid');
+      expect(await store.db.selectFrom('tracking_events').select('id').execute()).toHaveLength(0);
+      expect(await store.db.selectFrom('inbound_messages').select('id').execute()).toHaveLength(0);
+      const genuine = await post('right-secret');
+      expect(genuine.statusCode).toBe(200);
+      expect(genuine.json().inserted).toBeGreaterThan(0);
+    } finally {
+      await gw.app.close();
+      await http.close();
+      await store.destroy();
+    }
+  });
+});

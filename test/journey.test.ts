@@ -1,0 +1,30 @@
+/**
+ * The whole journey over real HTTP on loopback: sandbox shop → hub → sandbox carriers →
+ * tracking (pushed and polled) → delivered, on each store dialect.
+ */
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../src/cli/demo.js';
+import { createTestDbUrl, DIALECTS } from './helpers/stores.js';
+
+for (const dialect of DIALECTS) {
+  describe(`journey on ${dialect}`, () => {
+    it('delivers every order pushed by the shop exactly once, through both carriers', async () => {
+      const { url, drop } = await createTestDbUrl(dialect);
+      try {
+        const summary = await runDemo({ orders: 40, dbUrl: url, json: true, stepMs: 25, timeoutS: 90 });
+        expect(summary).toMatchObject({
+          orders: 40,
+          waybills: 40,
+          delivered: 40,
+          failed: 0,
+          lost: 0,
+          duplicates: 0,
+        });
+        // Each parcel has at least label → … → delivered; failed attempts and customs holds add more.
+        expect(summary.trackingEvents).toBeGreaterThanOrEqual(40 * 13);
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
