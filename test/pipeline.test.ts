@@ -125,8 +125,26 @@ for (const dialect of DIALECTS) {
         })
         .execute();
       const { applyTracking } = await import('../src/pipeline/tracking.js');
-      await applyTracking(store.db, 'carrier-x', 'WB1', now);
+      await applyTracking(store.db, 'carrier-x', 'WB1', now, store.dialect);
       expect((await getOrderRow(store.db, id))?.status).toBe('in_transit');
+    });
+
+    it('ends on the newest status when many pushes for one parcel are ingested at once', async () => {
+      const orderId = await withShipment(store);
+      const codes: Array<[TrackingEvent['code'], TrackingEvent['stage']]> = [
+        ['PICKED_UP', 'first_mile'],
+        ['LINE_HAUL_DEPARTED', 'line_haul'],
+        ['IMPORT_CUSTOMS_PROCESSING', 'import_customs'],
+        ['HANDOVER_TO_LAST_MILE', 'last_mile'],
+        ['OUT_FOR_DELIVERY', 'delivery'],
+        ['DELIVERED', 'delivery'],
+      ];
+      await Promise.all(
+        codes.map(([code, stage], i) =>
+          ingestTrackingEvents(store, [ev(code, stage, new Date(Date.UTC(2026, 0, 1, i)).toISOString())]),
+        ),
+      );
+      expect((await getOrderRow(store.db, orderId))?.status).toBe('delivered');
     });
 
     it('drops a re-delivered tracking push by its delivery id', async () => {

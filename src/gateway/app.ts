@@ -48,9 +48,11 @@ function buildAjv(coerce: boolean) {
 
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: (deps.logger || undefined) as FastifyBaseLogger | undefined,
+    // Per-request info lines would log every call twice; the gateway logs warnings and errors.
+    loggerInstance: (deps.logger
+      ? deps.logger.child({ component: 'gateway' }, { level: 'warn' })
+      : undefined) as FastifyBaseLogger | undefined,
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
-    disableRequestLogging: true,
     return503OnClosing: true,
   });
 
@@ -95,7 +97,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const authenticate = apiKeyAuth({ store: deps.store, box: deps.box });
+  const authenticate = apiKeyAuth({ store: deps.store, box: deps.box, log: app.log });
   app.addHook('preValidation', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     const mode = req.routeOptions.config?.auth ?? 'api_key';

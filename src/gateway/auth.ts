@@ -4,7 +4,7 @@
  * signature over the exact bytes received. Every failure is the same 401 to the caller (with a
  * code saying which check failed), so a forger learns nothing about which keys exist.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/db.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { claimNonce, findActiveKeySecret } from '../store/api-keys.js';
@@ -14,6 +14,7 @@ import { sendError } from './errors.js';
 export interface AuthDeps {
   store: Store;
   box: SecretBox;
+  log?: FastifyBaseLogger;
 }
 
 const CACHE_TTL_MS = 10_000;
@@ -25,7 +26,15 @@ export function apiKeyAuth(deps: AuthDeps) {
     const now = Date.now();
     const hit = cache.get(keyId);
     if (hit && hit.until > now) return hit.secret;
-    const secret = await findActiveKeySecret(deps.store.db, deps.box, keyId);
+    let secret: string | undefined;
+    try {
+      secret = await findActiveKeySecret(deps.store.db, deps.box, keyId);
+    } catch {
+      // A sealed secret that does not open means this node has another master key than the
+      // node that created the key: an operator's problem, never a 500 for the caller.
+      deps.log?.error({ keyId }, 'API key secret cannot be opened with this master key');
+      secret = undefined;
+    }
     if (cache.size > 10_000) cache.clear();
     cache.set(keyId, { secret, until: now + CACHE_TTL_MS });
     return secret;

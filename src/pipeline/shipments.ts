@@ -84,7 +84,7 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
           nowMs,
         );
         // Events pushed before the waybill was stored (a crash in between) apply now.
-        await applyTracking(trx, carrierId, created.waybillNo, nowMs);
+        await applyTracking(trx, carrierId, created.waybillNo, nowMs, deps.store.dialect);
         await deps.queue.complete(job, trx);
       });
     },

@@ -6,7 +6,7 @@
  */
 import { orderStatusFromShipment, resolveShipmentStatus, type TrackingEvent } from '../domain/index.js';
 import type { Executor } from '../store/queue.js';
-import type { Store } from '../store/db.js';
+import type { DialectName, Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import type { RawInbound } from './accept-order.js';
 import { eventsForWaybill, insertEvents } from '../store/tracking.js';
@@ -53,7 +53,7 @@ export async function ingestTrackingEvents(
       for (const e of events)
         waybills.set(`${e.carrier}\u0000${e.waybillNo}`, { carrier: e.carrier, waybillNo: e.waybillNo });
       for (const w of waybills.values()) {
-        if (await applyTracking(trx, w.carrier, w.waybillNo, nowMs)) shipmentsUpdated++;
+        if (await applyTracking(trx, w.carrier, w.waybillNo, nowMs, store.dialect)) shipmentsUpdated++;
       }
     }
     return { received: events.length, inserted, shipmentsUpdated };
@@ -66,13 +66,18 @@ export async function applyTracking(
   carrier: string,
   waybillNo: string,
   nowMs: number,
+  dialect: DialectName,
 ): Promise<boolean> {
-  const shipment = await ex
+  let query = ex
     .selectFrom('shipments')
     .select(['id', 'order_id', 'status', 'estimated_delivery'])
     .where('carrier', '=', carrier)
-    .where('waybill_no', '=', waybillNo)
-    .executeTakeFirst();
+    .where('waybill_no', '=', waybillNo);
+  // Two pushes for one parcel may be ingested at once on PostgreSQL (read committed): the row
+  // lock makes the second wait and then recompute from both, so a "delivered" is never
+  // overwritten by a transaction that could not see it. SQLite has a single writer already.
+  if (dialect === 'postgres') query = query.forUpdate();
+  const shipment = await query.executeTakeFirst();
   if (!shipment) return false;
   const events = await eventsForWaybill(ex, carrier, waybillNo);
   if (events.length === 0) return false;

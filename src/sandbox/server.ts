@@ -64,7 +64,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
       return reply.code(400).send({ error: 'count must be an integer between 1 and 1000000' });
     }
-    return reply.code(202).send(shop.push(count, req.body?.runId));
+    try {
+      return reply.code(202).send(shop.push(count, req.body?.runId));
+    } catch (err) {
+      if (err instanceof RangeError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
   });
 
   const address = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
