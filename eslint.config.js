@@ -19,6 +19,7 @@ export default tseslint.config(
           'fetch',
           'Buffer',
           'AbortSignal',
+          'performance',
         ].map((g) => [g, 'readonly']),
       ),
     },
