@@ -23,14 +23,17 @@ const ev = (
   occurredAt: at,
 });
 
-async function withShipment(store: TestStore): Promise<string> {
-  const { id } = await acceptOrder(store, orderFixture(), { caller: 't' });
-  const now = Date.now();
+async function insertShipment(
+  store: TestStore,
+  orderId: string,
+  shipmentId: string,
+  now = Date.now(),
+): Promise<void> {
   await store.db
     .insertInto('shipments')
     .values({
-      id: 'shp_1',
-      order_id: id,
+      id: shipmentId,
+      order_id: orderId,
       carrier: 'carrier-x',
       waybill_no: 'WB1',
       status: 'info_received',
@@ -42,6 +45,11 @@ async function withShipment(store: TestStore): Promise<string> {
       updated_at: now,
     })
     .execute();
+}
+
+async function withShipment(store: TestStore): Promise<string> {
+  const { id } = await acceptOrder(store, orderFixture(), { caller: 't' });
+  await insertShipment(store, id, 'shp_1');
   return id;
 }
 
@@ -108,22 +116,7 @@ for (const dialect of DIALECTS) {
       await ingestTrackingEvents(store, [ev('PICKED_UP', 'first_mile', '2026-01-01T01:00:00Z')]);
       const { id } = await acceptOrder(store, orderFixture(), { caller: 't' });
       const now = Date.now();
-      await store.db
-        .insertInto('shipments')
-        .values({
-          id: 'shp_2',
-          order_id: id,
-          carrier: 'carrier-x',
-          waybill_no: 'WB1',
-          status: 'info_received',
-          label_url: null,
-          estimated_delivery: null,
-          last_event_at: null,
-          next_poll_at: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertShipment(store, id, 'shp_2', now);
       const { applyTracking } = await import('../src/pipeline/tracking.js');
       await applyTracking(store.db, 'carrier-x', 'WB1', now, store.dialect);
       expect((await getOrderRow(store.db, id))?.status).toBe('in_transit');
