@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { buildXml, parseXml, UnsafeXmlError } from '../connectors/xml.js';
 import { journeyFor, type JourneyStep } from './journey.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 
@@ -69,40 +69,14 @@ const missing = (field: string) =>
 // ---------------------------------------------------------------------------------------------
 // XML: DTDs refused, no entity expansion, every value a string.
 
-const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-function decodeText(value: string): string {
-  return value.replace(/&(amp|lt|gt|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});/g, (whole, ref: string) => {
-    if (ref.startsWith('#')) {
-      const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : whole;
-    }
-    return PREDEFINED[ref] ?? whole;
-  });
-}
-
-const parser = new XMLParser({
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  tagValueProcessor: (_tag, value) => decodeText(value),
-  attributeValueProcessor: (_name, value) => decodeText(value),
-  isArray: (tag) => tag === 'item',
-});
-const builder = new XMLBuilder({ format: true, ignoreAttributes: false, attributeNamePrefix: '@_' });
-
 function parseContent(content: string): Record<string, unknown> {
-  if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(content)) {
-    throw invalid('content', 'DTD and entity declarations are not allowed in content');
-  }
   let doc: unknown;
   try {
-    doc = parser.parse(content, true);
-  } catch {
+    doc = parseXml(content, ['item']);
+  } catch (err) {
+    if (err instanceof UnsafeXmlError) {
+      throw invalid('content', 'DTD and entity declarations are not allowed in content');
+    }
     throw invalid('content', 'content is not well-formed XML');
   }
   const request = asObj(asObj(doc)?.request);
@@ -121,10 +95,6 @@ function str(parent: Record<string, unknown> | undefined, key: string): string |
   if (typeof v === 'string') return v === '' ? undefined : v;
   const o = asObj(v);
   return o && typeof o['#text'] === 'string' && o['#text'] !== '' ? o['#text'] : undefined;
-}
-
-function xml(doc: Record<string, unknown>): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${(builder.build(doc) as string).trimEnd()}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,9 +484,9 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
           faultsFired.add(rid);
           throw new GatewayFault(503);
         }
-        return xml(createWaybill(content, nowMs));
+        return buildXml(createWaybill(content, nowMs));
       }
-      return xml(queryTraces(content, nowMs));
+      return buildXml(queryTraces(content, nowMs));
     } catch (err) {
       if (err instanceof GatewayFault) {
         reply.code(err.status).header('content-type', 'text/html; charset=utf-8');
@@ -528,7 +498,7 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
       if (err.subCode) e.sub_code = err.subCode;
       if (err.subMsg) e.sub_msg = err.subMsg;
       e.request_id = requestId;
-      return xml({ error_response: e });
+      return buildXml({ error_response: e });
     }
   }
 

@@ -9,7 +9,7 @@ import type { ShipmentCreated, ShipmentRequest } from '../../types.js';
 import { reasonFor, trackingCodeFor } from './codes.js';
 import { manifest } from './manifest.js';
 import { parseGmt8 } from './sign.js';
-import { buildXml, list, obj, parseXml, text } from './xml.js';
+import { buildXml, list, obj, parseXml, text } from '../../xml.js';
 
 export const DEFAULT_SERVICE_CODE = 'BETA_STANDARD';
 

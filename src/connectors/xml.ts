@@ -1,7 +1,9 @@
 /**
- * Hardened XML for Carrier Beta. Documents with a DTD are refused before parsing (no XXE, no
- * billion laughs), the parser never expands entities, and values stay strings. Only the five
- * predefined XML entities and numeric character references are decoded, which cannot expand.
+ * Hardened XML for every XML dialect the hub reads (carrier XML, later SOAP and customs CEB)
+ * and for the sandbox partners that answer in XML. Documents with a DTD are refused before
+ * parsing (no XXE, no billion laughs), the parser never expands entities, and values stay
+ * strings. Only the five predefined XML entities and numeric character references are decoded,
+ * which cannot expand.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 
@@ -25,6 +27,7 @@ export function decodeXmlText(value: string): string {
   });
 }
 
+/** Throws UnsafeXmlError for a DTD, and the parser's own error for XML that is not well-formed. */
 export function parseXml(xml: string, arrayTags: readonly string[] = []): Record<string, unknown> {
   if (DTD_RE.test(xml)) throw new UnsafeXmlError('XML with a DTD or entity declarations is refused');
   const arrays = new Set(arrayTags);
@@ -43,7 +46,7 @@ export function parseXml(xml: string, arrayTags: readonly string[] = []): Record
     isArray: (tag) => arrays.has(tag),
   });
   const doc: unknown = parser.parse(xml, true);
-  if (typeof doc !== 'object' || doc === null) throw new UnsafeXmlError('not an XML document');
+  if (typeof doc !== 'object' || doc === null) throw new Error('not an XML document');
   return doc as Record<string, unknown>;
 }
 
