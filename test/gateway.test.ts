@@ -209,6 +209,52 @@ describe('gateway: orders API', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('shows a waybill’s normalised events in the order they happened, with its order and status', async () => {
+    const { id } = (await gw.call('POST', '/v1/orders', orderFixture())).json();
+    const now = Date.now();
+    await store.db
+      .insertInto('shipments')
+      .values({
+        id: 'shp_t',
+        order_id: id,
+        carrier: 'carrier-x',
+        waybill_no: 'WB9',
+        status: 'info_received',
+        label_url: null,
+        estimated_delivery: null,
+        last_event_at: null,
+        next_poll_at: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const { ingestTrackingEvents } = await import('../src/pipeline/tracking.js');
+    const ev = (code: 'PICKED_UP' | 'OUT_FOR_DELIVERY', stage: 'first_mile' | 'delivery', at: string) => ({
+      carrier: 'carrier-x',
+      waybillNo: 'WB9',
+      eventId: code,
+      code,
+      stage,
+      partnerCode: code,
+      description: code,
+      occurredAt: at,
+    });
+    await ingestTrackingEvents(store, [
+      ev('OUT_FOR_DELIVERY', 'delivery', '2026-01-02T00:00:00.000Z'),
+      ev('PICKED_UP', 'first_mile', '2026-01-01T00:00:00.000Z'),
+    ]);
+    const res = await gw.call('GET', '/v1/shipments/WB9/tracking');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      waybillNo: 'WB9',
+      carrier: 'carrier-x',
+      orderId: id,
+      status: 'out_for_delivery',
+    });
+    expect(res.json().events.map((e: { code: string }) => e.code)).toEqual(['PICKED_UP', 'OUT_FOR_DELIVERY']);
+    expect((await gw.call('GET', '/v1/shipments/WB9/tracking?carrier=other')).statusCode).toBe(404);
+  });
+
   it('answers 404 for tracking of an unknown waybill', async () => {
     const res = await gw.call('GET', '/v1/shipments/NOPE123/tracking');
     expect(res.statusCode).toBe(404);

@@ -1,5 +1,5 @@
 /** Order rows: insert, read with their logistics data, search with cursor pagination. */
-import type { Address, OrderInput, OrderItem, OrderStatus, ShipmentStatus } from '../domain/index.js';
+import type { Address, OrderInput, OrderItem, OrderStatus } from '../domain/index.js';
 import type { Executor } from './queue.js';
 import type { OrdersTable } from './schema.js';
 
@@ -144,31 +144,6 @@ export async function listOrders(ex: Executor, f: OrderFilter): Promise<OrdersTa
     );
   }
   return q.orderBy('id', 'desc').limit(f.limit).execute();
-}
-
-export interface ShipmentView {
-  id: string;
-  carrier: string;
-  waybillNo: string;
-  status: ShipmentStatus;
-  labelUrl: string | null;
-  estimatedDelivery: string | null;
-  lastEventAt: string | null;
-  createdAt: string;
-}
-
-export async function shipmentsForOrder(ex: Executor, orderId: string): Promise<ShipmentView[]> {
-  const rows = await ex.selectFrom('shipments').selectAll().where('order_id', '=', orderId).execute();
-  return rows.map((r) => ({
-    id: r.id,
-    carrier: r.carrier,
-    waybillNo: r.waybill_no,
-    status: r.status as ShipmentStatus,
-    labelUrl: r.label_url,
-    estimatedDelivery: r.estimated_delivery,
-    lastEventAt: r.last_event_at === null ? null : new Date(r.last_event_at).toISOString(),
-    createdAt: new Date(r.created_at).toISOString(),
-  }));
 }
 
 export async function historyForOrder(ex: Executor, orderId: string) {

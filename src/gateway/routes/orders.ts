@@ -3,13 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { invalidInput, notFound, OrderInput, OrderStatusSchema, CountryCode } from '../../domain/index.js';
 import { acceptOrder } from '../../pipeline/accept-order.js';
-import {
-  getOrderRow,
-  historyForOrder,
-  listOrders,
-  shipmentsForOrder,
-  toOrderRecord,
-} from '../../store/orders.js';
+import { getOrderRow, historyForOrder, listOrders, toOrderRecord } from '../../store/orders.js';
+import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { OrdersTable } from '../../store/schema.js';
 import type { GatewayDeps } from '../app.js';

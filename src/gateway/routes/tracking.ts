@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { notFound, type ShipmentStatus } from '../../domain/index.js';
+import { notFound } from '../../domain/index.js';
+import { findShipmentByWaybill } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { GatewayDeps } from '../app.js';
 import { ErrorBody, TrackingView } from './views.js';
@@ -27,23 +28,17 @@ export const trackingRoutes =
         },
       },
       async (req) => {
-        let q = deps.store.db
-          .selectFrom('shipments')
-          .selectAll()
-          .where('waybill_no', '=', req.params.waybillNo);
-        if (req.query.carrier) q = q.where('carrier', '=', req.query.carrier);
-        const shipment = await q.executeTakeFirst();
+        const shipment = await findShipmentByWaybill(deps.store.db, req.params.waybillNo, req.query.carrier);
         if (!shipment)
           throw notFound('shipment_not_found', `no shipment with waybill ${req.params.waybillNo}`);
-        const events = await eventsForWaybill(deps.store.db, shipment.carrier, shipment.waybill_no);
+        const events = await eventsForWaybill(deps.store.db, shipment.carrier, shipment.waybillNo);
         return {
-          waybillNo: shipment.waybill_no,
+          waybillNo: shipment.waybillNo,
           carrier: shipment.carrier,
-          orderId: shipment.order_id,
-          status: shipment.status as ShipmentStatus,
-          estimatedDelivery: shipment.estimated_delivery,
-          lastEventAt:
-            shipment.last_event_at === null ? null : new Date(shipment.last_event_at).toISOString(),
+          orderId: shipment.orderId,
+          status: shipment.status,
+          estimatedDelivery: shipment.estimatedDelivery,
+          lastEventAt: shipment.lastEventAt,
           events,
         };
       },
