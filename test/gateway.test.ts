@@ -18,6 +18,14 @@ describe('gateway: authentication of /v1', () => {
   });
 
   const body = JSON.stringify(orderFixture());
+  /** Posts `payload` to /v1/orders with exactly the given auth headers. */
+  const postOrder = (headers: Record<string, string>, payload = body) =>
+    gw.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      payload,
+      headers: { ...headers, 'content-type': 'application/json' },
+    });
 
   it('rejects an unsigned request with 401', async () => {
     const res = await gw.app.inject({
@@ -37,12 +45,7 @@ describe('gateway: authentication of /v1', () => {
       '/v1/orders',
       body,
     );
-    const res = await gw.app.inject({
-      method: 'POST',
-      url: '/v1/orders',
-      payload: body,
-      headers: { ...headers, 'content-type': 'application/json' },
-    });
+    const res = await postOrder(headers);
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('auth_bad_signature');
   });
@@ -50,36 +53,23 @@ describe('gateway: authentication of /v1', () => {
   it('rejects a body changed after signing', async () => {
     const headers = signedHeaders(gw.key, 'POST', '/v1/orders', body);
     const tampered = body.replace('"quantity":2', '"quantity":20');
-    const res = await gw.app.inject({
-      method: 'POST',
-      url: '/v1/orders',
-      payload: tampered,
-      headers: { ...headers, 'content-type': 'application/json' },
-    });
+    const res = await postOrder(headers, tampered);
     expect(res.statusCode).toBe(401);
   });
 
   it('rejects a timestamp older than 300 s even with a valid signature', async () => {
     const old = Math.floor(Date.now() / 1000) - 301;
     const headers = signedHeaders(gw.key, 'POST', '/v1/orders', body, old);
-    const res = await gw.app.inject({
-      method: 'POST',
-      url: '/v1/orders',
-      payload: body,
-      headers: { ...headers, 'content-type': 'application/json' },
-    });
+    const res = await postOrder(headers);
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('auth_stale_timestamp');
   });
 
   it('accepts a signed request once and rejects the same nonce replayed', async () => {
-    const headers = {
-      ...signedHeaders(gw.key, 'POST', '/v1/orders', body),
-      'content-type': 'application/json',
-    };
-    const first = await gw.app.inject({ method: 'POST', url: '/v1/orders', payload: body, headers });
+    const headers = signedHeaders(gw.key, 'POST', '/v1/orders', body);
+    const first = await postOrder(headers);
     expect(first.statusCode).toBe(202);
-    const replay = await gw.app.inject({ method: 'POST', url: '/v1/orders', payload: body, headers });
+    const replay = await postOrder(headers);
     expect(replay.statusCode).toBe(401);
     expect(replay.json().error.code).toBe('auth_replayed_nonce');
   });
