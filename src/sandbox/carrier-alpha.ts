@@ -6,7 +6,8 @@
  */
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { deliverOnce } from './deliver.js';
 import { isCountryCode, isCurrencyCode, isDecimalAmount, isHsCode } from '../domain/index.js';
 import { journeyFor, type JourneyEvent, type JourneyStep } from './journey.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
@@ -576,28 +577,19 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     inFlight++;
     d.attempts++;
     const t = Math.floor(Date.now() / 1000);
-    let ok = false;
-    try {
-      const res = await request(d.url, {
-        method: 'POST',
-        dispatcher: pushAgent(),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Alpha-Webhooks/1.0',
-          'alpha-signature': `t=${t},v1=${sign(t, d.body)}`,
-          'alpha-webhook-id': d.pushId,
-        },
-        body: d.body,
-        headersTimeout: pushTimeoutMs,
-        bodyTimeout: pushTimeoutMs,
-      });
-      await res.body.dump();
-      ok = res.statusCode >= 200 && res.statusCode < 300;
-    } catch {
-      ok = false;
-    } finally {
-      inFlight--;
-    }
+    const ok = await deliverOnce(
+      pushAgent(),
+      d.url,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'Alpha-Webhooks/1.0',
+        'alpha-signature': `t=${t},v1=${sign(t, d.body)}`,
+        'alpha-webhook-id': d.pushId,
+      },
+      d.body,
+      pushTimeoutMs,
+    );
+    inFlight--;
     if (closed) return;
     if (ok) {
       counters.pushesDelivered++;

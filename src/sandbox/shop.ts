@@ -9,7 +9,8 @@
  */
 import { createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { deliverOnce } from './deliver.js';
 import { generateOrder, prng, type ShopOrder } from './shop-data.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 
@@ -230,30 +231,22 @@ export function createShop(ctx: SandboxContext): ShopPartner {
     d.attempt++;
     counters.webhookAttempts++;
     if (d.redelivery && d.attempt === 1) counters.redeliveries++;
-    let ok = false;
-    try {
-      const res = await request(d.sub.address, {
-        method: 'POST',
-        dispatcher: agent,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'SandboxShop-Hookshot-Webhook/1.0',
-          'x-shop-topic': d.sub.topic,
-          'x-shop-hmac-sha256': d.hmac,
-          'x-shop-webhook-id': d.webhookId,
-          'x-shop-shop-domain': SHOP_DOMAIN,
-          'x-shop-triggered-at': d.triggeredAt,
-          'x-shop-api-version': SHOP_API_VERSION,
-        },
-        body: d.body,
-        headersTimeout: ATTEMPT_TIMEOUT_MS,
-        bodyTimeout: ATTEMPT_TIMEOUT_MS,
-      });
-      await res.body.dump();
-      ok = res.statusCode >= 200 && res.statusCode < 300;
-    } catch {
-      ok = false;
-    }
+    const ok = await deliverOnce(
+      agent,
+      d.sub.address,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'SandboxShop-Hookshot-Webhook/1.0',
+        'x-shop-topic': d.sub.topic,
+        'x-shop-hmac-sha256': d.hmac,
+        'x-shop-webhook-id': d.webhookId,
+        'x-shop-shop-domain': SHOP_DOMAIN,
+        'x-shop-triggered-at': d.triggeredAt,
+        'x-shop-api-version': SHOP_API_VERSION,
+      },
+      d.body,
+      ATTEMPT_TIMEOUT_MS,
+    );
     inFlight--;
     if (closed) return;
     if (ok) succeeded(d);
