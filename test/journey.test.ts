@@ -11,7 +11,7 @@ for (const dialect of DIALECTS) {
     it('delivers every order pushed by the shop exactly once, through both carriers', async () => {
       const { url, drop } = await createTestDbUrl(dialect);
       try {
-        const summary = await runDemo({ orders: 40, dbUrl: url, json: true, stepMs: 25, timeoutS: 90 });
+        const summary = await runDemo({ orders: 40, dbUrl: url, stepMs: 25, timeoutS: 90 });
         expect(summary).toMatchObject({
           orders: 40,
           waybills: 40,

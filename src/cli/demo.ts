@@ -15,7 +15,6 @@ import type { Store } from '../store/db.js';
 export interface DemoOptions {
   orders: number;
   dbUrl: string;
-  json: boolean;
   stepMs: number;
   timeoutS: number;
 }

@@ -112,7 +112,6 @@ export function buildCli(): Command {
       const summary = await runDemo({
         orders: o.orders,
         dbUrl: o.db,
-        json: !!o.json,
         stepMs: o.stepMs,
         timeoutS: o.timeout,
       });
