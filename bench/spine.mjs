@@ -35,8 +35,12 @@ const dbUrl = values.db ?? `sqlite:${join(tmp, 'bench.db')}`;
 const children = [];
 const dispatcher = new Agent({ connections: CONC * 2 });
 
-function start(file, args, pattern) {
-  const child = spawn(process.execPath, [file, ...args], {
+// WAYGATE_BENCH_PROFILE=DIR writes a V8 CPU profile of the hub process into DIR (open it in
+// Chrome DevTools or speedscope) to find what to optimise next.
+const PROFILE_DIR = process.env.WAYGATE_BENCH_PROFILE;
+
+function start(file, args, pattern, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, file, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, WAYGATE_LOG_LEVEL: 'error' },
   });
@@ -161,6 +165,7 @@ try {
     bin,
     ['serve', '--port', '0', '--db', dbUrl, '--sandbox-url', sandboxUrl],
     /listening on (\S+)/,
+    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
   );
   const ptUrl = await start(
     join(root, 'bench/passthrough.mjs'),
