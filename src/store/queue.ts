@@ -86,8 +86,12 @@ function toJob(row: JobsTable): Job {
   };
 }
 
+/** How often a worker looks for jobs whose lease ran out. */
+const RECLAIM_EVERY_MS = 1000;
+
 export class JobQueue {
   readonly #store: Store;
+  #lastReclaim = Number.NEGATIVE_INFINITY;
 
   constructor(store: Store) {
     this.#store = store;
@@ -96,20 +100,44 @@ export class JobQueue {
   /** Takes up to `limit` due jobs (ready and due, or leased by someone whose lease ran out). */
   async lease(owner: string, limit: number, leaseMs: number, nowMs = Date.now()): Promise<Job[]> {
     if (limit <= 0) return [];
+    if (nowMs - this.#lastReclaim >= RECLAIM_EVERY_MS) {
+      this.#lastReclaim = nowMs;
+      await this.reclaimExpiredLeases(nowMs);
+    }
     const lockClause = this.#store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    // Only ready rows are looked at, so the (status, run_at) index answers the inner query.
     const result = await sql<JobsTable>`
       update jobs
          set status = 'leased', lease_owner = ${owner}, lease_until = ${nowMs + leaseMs},
              attempts = attempts + 1, updated_at = ${nowMs}
        where id in (
          select id from jobs
-          where (status = 'ready' and run_at <= ${nowMs})
-             or (status = 'leased' and lease_until <= ${nowMs})
+          where status = 'ready' and run_at <= ${nowMs}
           order by run_at
           limit ${limit}
           ${lockClause})
       returning *`.execute(this.#store.db);
     return result.rows.map(toJob);
+  }
+
+  /**
+   * Makes jobs whose lease ran out (their worker died or stalled) ready again. Done on a timer
+   * rather than in every lease query, which keeps that query on one index.
+   */
+  async reclaimExpiredLeases(nowMs = Date.now()): Promise<number> {
+    const res = await this.#store.db
+      .updateTable('jobs')
+      .set({
+        status: 'ready',
+        lease_owner: null,
+        lease_until: null,
+        last_error: 'lease expired',
+        updated_at: nowMs,
+      })
+      .where('status', '=', 'leased')
+      .where('lease_until', '<=', nowMs)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 
   /** Deletes a finished job, inside the caller's transaction when given one. */
