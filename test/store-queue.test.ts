@@ -66,6 +66,25 @@ for (const dialect of DIALECTS) {
       expect(await queue.counts()).toEqual({ dead: 1 });
     });
 
+    it('commits concurrent writes together but rolls back a failing one alone', async () => {
+      const writes = Array.from({ length: 40 }, (_, i) =>
+        store.write(async (trx) => {
+          await enqueue(trx, { kind: 'k', payload: { i } });
+          if (i === 7) throw new Error('write 7 fails after its insert');
+          return i;
+        }),
+      );
+      const results = await Promise.allSettled(writes);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(39);
+      expect(results[7]).toMatchObject({
+        status: 'rejected',
+        reason: expect.objectContaining({ message: 'write 7 fails after its insert' }),
+      });
+      const payloads = (await queue.lease('w', 100, 10_000)).map((j) => (j.payload as { i: number }).i);
+      expect(payloads).toHaveLength(39);
+      expect(payloads).not.toContain(7);
+    });
+
     it('keeps one job per dedupe key however often it is enqueued', async () => {
       await enqueue(store.db, { kind: 'k', payload: {}, dedupeKey: 'ship:1' });
       await enqueue(store.db, { kind: 'k', payload: {}, dedupeKey: 'ship:1' });

@@ -87,7 +87,8 @@ export function apiKeyAuth(deps: AuthDeps) {
       );
     }
     // The nonce is claimed only after the signature checks out, so forged requests cannot burn nonces.
-    const fresh = await claimNonce(deps.store.db, keyId, nonce, Date.now() + 2 * SIGNATURE_WINDOW_S * 1000);
+    const expiresAt = Date.now() + 2 * SIGNATURE_WINDOW_S * 1000;
+    const fresh = await deps.store.write((trx) => claimNonce(trx, keyId, nonce, expiresAt));
     if (!fresh) {
       return sendError(
         reply,

@@ -60,9 +60,7 @@ export async function acceptOrder(
   const totalValue = checkBusinessRules(input);
   const hash = ctx.idempotencyKey ? requestHash(input) : '';
   try {
-    return await store.db
-      .transaction()
-      .execute((trx) => acceptInTx(trx, input, ctx, totalValue, hash, nowMs));
+    return await store.write((trx) => acceptInTx(trx, input, ctx, totalValue, hash, nowMs));
   } catch (err) {
     // Two nodes inserting the same order at once: the loser re-reads the winner's order.
     if (isUniqueViolation(err)) {

@@ -58,7 +58,7 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         totalWeightGrams: order.items.reduce((g, i) => g + i.weightGrams * i.quantity, 0),
       });
       const nowMs = Date.now();
-      await deps.store.db.transaction().execute(async (trx) => {
+      await deps.store.write(async (trx) => {
         await trx
           .insertInto('shipments')
           .values({

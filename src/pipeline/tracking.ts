@@ -29,7 +29,7 @@ export async function ingestTrackingEvents(
   raw?: RawInbound,
 ): Promise<IngestResult> {
   if (events.length === 0 && !raw) return { received: 0, inserted: 0, shipmentsUpdated: 0 };
-  return store.db.transaction().execute(async (trx) => {
+  return store.write(async (trx) => {
     if (raw) {
       const res = await trx
         .insertInto('inbound_messages')

@@ -23,12 +23,18 @@ import {
 import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
 import { initial } from './migrations/001_initial.js';
+import { GroupCommitter, type WriteFn } from './group-commit.js';
 
 export type { DialectName } from './dialect.js';
 export type Db = Kysely<Database>;
 
 export interface Store {
   db: Db;
+  /**
+   * Runs a write transaction. On SQLite concurrent writes are group-committed (see
+   * group-commit.ts); on PostgreSQL each is its own transaction. `fn` must use only `trx`.
+   */
+  write<T>(fn: WriteFn<T>): Promise<T>;
   dialect: DialectName;
   url: string;
   /** SQLite `synchronous` level in force (for reports and benchmarks); undefined on PostgreSQL. */
@@ -76,8 +82,10 @@ function openSqlite(url: string): Store {
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  const committer = new GroupCommitter(db);
   return {
     db,
+    write: (fn) => committer.write(fn),
     dialect: 'sqlite',
     url,
     sqliteSynchronous: synchronous,
@@ -114,7 +122,13 @@ function openPostgres(url: string): Store {
   // A dropped idle connection must not crash the hub; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', url, close: () => db.destroy() };
+  return {
+    db,
+    write: (fn) => db.transaction().execute(fn),
+    dialect: 'postgres',
+    url,
+    close: () => db.destroy(),
+  };
 }
 
 export async function migrate(store: Store): Promise<string[]> {
