@@ -8,6 +8,14 @@ import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent } from 'undici';
 import { deliverOnce } from './deliver.js';
+import {
+  CHANNEL_PREFIX,
+  CHANNELS,
+  channelStats,
+  newChannelCounters,
+  type Channel,
+  type ChannelStats,
+} from './faults.js';
 import { isCountryCode, isCurrencyCode, isDecimalAmount, isHsCode } from '../domain/index.js';
 import { journeyFor, type JourneyEvent, type JourneyStep } from './journey.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
@@ -42,6 +50,8 @@ export type CarrierAlphaStats = {
   pushFailures: number;
   pendingPushes: number;
   pushesAbandoned: number;
+  /** The same counters per channel (`primary` at `/alpha`, `standby` at `/standby/alpha`). */
+  channels: Record<Channel, ChannelStats>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -485,6 +495,7 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     pushFailures: 0,
     pushesAbandoned: 0,
   };
+  const perChannel = newChannelCounters();
 
   const byId = new Map<string, AlphaShipment>();
   const byTracking = new Map<string, AlphaShipment>();
@@ -641,7 +652,7 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     return false;
   }
 
-  function createShipment(body: Record<string, unknown>): AlphaShipment {
+  function createShipment(body: Record<string, unknown>, channel: Channel): AlphaShipment {
     const to = body.ship_to as Record<string, unknown>;
     const reference = body.reference as string;
     const trackingNumber = newTrackingNumber();
@@ -669,12 +680,19 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
       tracking_number: trackingNumber,
       reference,
       status: 'label_created',
-      label: { format: 'PDF', url: `${ctx.baseUrl()}/alpha/v1/labels/${shipmentId}.pdf` },
+      label: {
+        format: 'PDF',
+        url: `${ctx.baseUrl()}${CHANNEL_PREFIX[channel]}/alpha/v1/labels/${shipmentId}.pdf`,
+      },
       estimated_delivery: new Date(journey.at(-1)?.atMs ?? createdAtMs).toISOString(),
       created_at: new Date(createdAtMs).toISOString(),
     };
     counters.shipmentsCreated++;
-    if (references.has(reference)) counters.duplicateCreates++;
+    perChannel[channel].shipmentsCreated++;
+    if (references.has(reference)) {
+      counters.duplicateCreates++;
+      perChannel[channel].duplicateCreates++;
+    }
     references.add(reference);
     byId.set(shipmentId, s);
     byTracking.set(trackingNumber, s);
@@ -682,148 +700,164 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     return s;
   }
 
+  /** Alpha's gateway refusing a call (fault injection), in alpha's error shape. */
+  const refusal = (status: 429 | 503, message: string) => ({
+    contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify({
+      errors: [{ code: status === 429 ? 'rate_limited' : 'service_unavailable', message }],
+    }),
+  });
+
+  /** Mounts the API once per channel; both channels share shipments, keys and webhooks. */
   function register(app: FastifyInstance): void {
-    void app.register(async (scope) => {
-      scope.addHook('onRequest', async () => {
-        counters.calls++;
-      });
-      scope.setErrorHandler((err: { statusCode?: number; code?: string }, _req, reply) => {
-        const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-        const code =
-          err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? 'unsupported_media_type'
-            : status === 413
-              ? 'payload_too_large'
-              : status === 400
-                ? 'invalid_json'
-                : 'internal_error';
-        const message =
-          code === 'invalid_json'
-            ? 'Request body is not valid JSON'
-            : code === 'unsupported_media_type'
-              ? 'Content-Type must be application/json'
-              : code === 'payload_too_large'
-                ? 'Request body is too large'
-                : 'Internal error';
-        return reply.code(status).send({ errors: [{ code, message }] });
-      });
+    for (const channel of CHANNELS) {
+      void app.register(async (scope) => mount(scope, channel), { prefix: CHANNEL_PREFIX[channel] });
+    }
+  }
 
-      scope.post('/alpha/v1/shipments', async (req, reply) => {
+  function mount(scope: FastifyInstance, channel: Channel): void {
+    scope.addHook('onRequest', async () => {
+      counters.calls++;
+      perChannel[channel].calls++;
+    });
+    ctx.faults?.install(scope, 'carrier-alpha', channel, refusal);
+    scope.setErrorHandler((err: { statusCode?: number; code?: string }, _req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      const code =
+        err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'unsupported_media_type'
+          : status === 413
+            ? 'payload_too_large'
+            : status === 400
+              ? 'invalid_json'
+              : 'internal_error';
+      const message =
+        code === 'invalid_json'
+          ? 'Request body is not valid JSON'
+          : code === 'unsupported_media_type'
+            ? 'Content-Type must be application/json'
+            : code === 'payload_too_large'
+              ? 'Request body is too large'
+              : 'Internal error';
+      return reply.code(status).send({ errors: [{ code, message }] });
+    });
+
+    scope.post('/alpha/v1/shipments', async (req, reply) => {
+      if (!authorized(req, reply)) return reply;
+      const key = req.headers['idempotency-key'];
+      if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
+        return fail(reply, 400, [
+          {
+            code: 'idempotency_key_required',
+            message: 'Idempotency-Key header is required (1-255 characters)',
+          },
+        ]);
+      }
+      const previous = byIdempotencyKey.get(key);
+      if (previous) {
+        counters.idempotentReplays++;
+        perChannel[channel].idempotentReplays++;
+        return reply.code(200).header('idempotent-replayed', 'true').send(previous.response);
+      }
+      const errors = validateShipment(req.body);
+      if (errors.length > 0) {
+        counters.validationErrors++;
+        return fail(reply, 422, errors);
+      }
+      const s = createShipment(req.body as Record<string, unknown>, channel);
+      byIdempotencyKey.set(key, s);
+      return reply.code(201).send(s.response);
+    });
+
+    scope.get<{ Params: { shipmentId: string } }>('/alpha/v1/shipments/:shipmentId', async (req, reply) => {
+      if (!authorized(req, reply)) return reply;
+      const s = byId.get(req.params.shipmentId);
+      if (!s) return fail(reply, 404, [{ code: 'not_found', message: 'No such shipment' }]);
+      return s.response;
+    });
+
+    scope.get<{ Params: { file: string } }>('/alpha/v1/labels/:file', async (req, reply) => {
+      const s = byId.get(req.params.file.replace(/\.pdf$/, ''));
+      if (!s) return fail(reply, 404, [{ code: 'not_found', message: 'No such label' }]);
+      return reply.type('application/pdf').send(MINIMAL_PDF(s.trackingNumber));
+    });
+
+    scope.get<{ Params: { trackingNumber: string } }>(
+      '/alpha/v1/tracking/:trackingNumber',
+      async (req, reply) => {
         if (!authorized(req, reply)) return reply;
-        const key = req.headers['idempotency-key'];
-        if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
-          return fail(reply, 400, [
-            {
-              code: 'idempotency_key_required',
-              message: 'Idempotency-Key header is required (1-255 characters)',
-            },
-          ]);
-        }
-        const previous = byIdempotencyKey.get(key);
-        if (previous) {
-          counters.idempotentReplays++;
-          return reply.code(200).header('idempotent-replayed', 'true').send(previous.response);
-        }
-        const errors = validateShipment(req.body);
-        if (errors.length > 0) {
-          counters.validationErrors++;
-          return fail(reply, 422, errors);
-        }
-        const s = createShipment(req.body as Record<string, unknown>);
-        byIdempotencyKey.set(key, s);
-        return reply.code(201).send(s.response);
-      });
+        const s = byTracking.get(req.params.trackingNumber);
+        if (!s) return fail(reply, 404, [{ code: 'not_found', message: 'No such tracking number' }]);
+        const now = Date.now();
+        const events = s.journey.filter((j) => j.atMs <= now).map((j) => renderEvent(s, j));
+        const last = events.at(-1)?.code ?? 'LC';
+        return {
+          tracking_number: s.trackingNumber,
+          reference: s.reference,
+          status: ALPHA_STATUS[last] ?? 'in_transit',
+          estimated_delivery: s.response.estimated_delivery,
+          events,
+        };
+      },
+    );
 
-      scope.get<{ Params: { shipmentId: string } }>('/alpha/v1/shipments/:shipmentId', async (req, reply) => {
-        if (!authorized(req, reply)) return reply;
-        const s = byId.get(req.params.shipmentId);
-        if (!s) return fail(reply, 404, [{ code: 'not_found', message: 'No such shipment' }]);
-        return s.response;
-      });
-
-      scope.get<{ Params: { file: string } }>('/alpha/v1/labels/:file', async (req, reply) => {
-        const s = byId.get(req.params.file.replace(/\.pdf$/, ''));
-        if (!s) return fail(reply, 404, [{ code: 'not_found', message: 'No such label' }]);
-        return reply.type('application/pdf').send(MINIMAL_PDF(s.trackingNumber));
-      });
-
-      scope.get<{ Params: { trackingNumber: string } }>(
-        '/alpha/v1/tracking/:trackingNumber',
-        async (req, reply) => {
-          if (!authorized(req, reply)) return reply;
-          const s = byTracking.get(req.params.trackingNumber);
-          if (!s) return fail(reply, 404, [{ code: 'not_found', message: 'No such tracking number' }]);
-          const now = Date.now();
-          const events = s.journey.filter((j) => j.atMs <= now).map((j) => renderEvent(s, j));
-          const last = events.at(-1)?.code ?? 'LC';
-          return {
-            tracking_number: s.trackingNumber,
-            reference: s.reference,
-            status: ALPHA_STATUS[last] ?? 'in_transit',
-            estimated_delivery: s.response.estimated_delivery,
-            events,
-          };
-        },
-      );
-
-      scope.post('/alpha/v1/webhooks', async (req, reply) => {
-        if (!authorized(req, reply)) return reply;
-        const body = req.body;
-        const errors: AlphaError[] = [];
-        let url = '';
-        if (!isObject(body)) {
-          errors.push({ code: 'invalid_body', message: 'Request body must be a JSON object', field: '' });
-        } else {
-          try {
-            const parsed = new URL(String(body.url));
-            if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError('protocol');
-            url = parsed.toString();
-          } catch {
-            errors.push({
-              code: 'invalid_url',
-              message: 'url must be an absolute http(s) URL',
-              field: 'url',
-            });
-          }
-          const events = body.events;
-          if (
-            !Array.isArray(events) ||
-            events.length === 0 ||
-            !events.every((e) => typeof e === 'string' && WEBHOOK_EVENTS.has(e))
-          ) {
-            errors.push({
-              code: 'invalid_events',
-              message: 'events must list tracking.updated',
-              field: 'events',
-            });
-          }
+    scope.post('/alpha/v1/webhooks', async (req, reply) => {
+      if (!authorized(req, reply)) return reply;
+      const body = req.body;
+      const errors: AlphaError[] = [];
+      let url = '';
+      if (!isObject(body)) {
+        errors.push({ code: 'invalid_body', message: 'Request body must be a JSON object', field: '' });
+      } else {
+        try {
+          const parsed = new URL(String(body.url));
+          if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError('protocol');
+          url = parsed.toString();
+        } catch {
+          errors.push({
+            code: 'invalid_url',
+            message: 'url must be an absolute http(s) URL',
+            field: 'url',
+          });
         }
-        if (errors.length > 0) {
-          counters.validationErrors++;
-          return fail(reply, 422, errors);
+        const events = body.events;
+        if (
+          !Array.isArray(events) ||
+          events.length === 0 ||
+          !events.every((e) => typeof e === 'string' && WEBHOOK_EVENTS.has(e))
+        ) {
+          errors.push({
+            code: 'invalid_events',
+            message: 'events must list tracking.updated',
+            field: 'events',
+          });
         }
-        const existing = webhooks.get(url);
-        if (existing) return reply.code(200).send(existing);
-        const hook = { id: `wh_${randomBytes(10).toString('hex')}`, url, events: ['tracking.updated'] };
-        webhooks.set(url, hook);
-        return reply.code(201).send(hook);
-      });
+      }
+      if (errors.length > 0) {
+        counters.validationErrors++;
+        return fail(reply, 422, errors);
+      }
+      const existing = webhooks.get(url);
+      if (existing) return reply.code(200).send(existing);
+      const hook = { id: `wh_${randomBytes(10).toString('hex')}`, url, events: ['tracking.updated'] };
+      webhooks.set(url, hook);
+      return reply.code(201).send(hook);
+    });
 
-      scope.get('/alpha/v1/webhooks', async (req, reply) => {
-        if (!authorized(req, reply)) return reply;
-        return { data: [...webhooks.values()] };
-      });
+    scope.get('/alpha/v1/webhooks', async (req, reply) => {
+      if (!authorized(req, reply)) return reply;
+      return { data: [...webhooks.values()] };
+    });
 
-      scope.delete<{ Params: { id: string } }>('/alpha/v1/webhooks/:id', async (req, reply) => {
-        if (!authorized(req, reply)) return reply;
-        for (const [url, hook] of webhooks) {
-          if (hook.id === req.params.id) {
-            webhooks.delete(url);
-            return reply.code(204).send();
-          }
+    scope.delete<{ Params: { id: string } }>('/alpha/v1/webhooks/:id', async (req, reply) => {
+      if (!authorized(req, reply)) return reply;
+      for (const [url, hook] of webhooks) {
+        if (hook.id === req.params.id) {
+          webhooks.delete(url);
+          return reply.code(204).send();
         }
-        return fail(reply, 404, [{ code: 'not_found', message: 'No such webhook' }]);
-      });
+      }
+      return fail(reply, 404, [{ code: 'not_found', message: 'No such webhook' }]);
     });
   }
 
@@ -833,6 +867,7 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     stats: (): CarrierAlphaStats => ({
       ...counters,
       pendingPushes: ready.length - readyHead + inFlight + retries.size,
+      channels: channelStats('carrier-alpha', perChannel, ctx.faults),
     }),
     async close() {
       closed = true;

@@ -8,6 +8,14 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { buildXml, parseXml, UnsafeXmlError } from '../connectors/xml.js';
+import {
+  CHANNEL_PREFIX,
+  CHANNELS,
+  channelStats,
+  newChannelCounters,
+  type Channel,
+  type ChannelStats,
+} from './faults.js';
 import { journeyFor, type JourneyStep } from './journey.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 
@@ -32,7 +40,7 @@ interface BetaWaybill {
   createdAtMs: number;
 }
 
-interface BetaStats {
+type BetaStats = {
   calls: number;
   shipmentsCreated: number;
   duplicateCreates: number;
@@ -40,7 +48,12 @@ interface BetaStats {
   signatureFailures: number;
   validationErrors: number;
   traceQueries: number;
-}
+};
+
+export type CarrierBetaStats = BetaStats & {
+  /** The same counters per channel (`primary` at `/beta`, `standby` at `/standby/beta`). */
+  channels: Record<Channel, ChannelStats>;
+};
 
 /** An `<error_response>` the router answers with HTTP 200, as TOP does. */
 class RouterError extends Error {
@@ -240,6 +253,7 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
     validationErrors: 0,
     traceQueries: 0,
   };
+  const perChannel = newChannelCounters();
 
   function nextWaybillNo(prefix: string): string {
     for (;;) {
@@ -296,7 +310,11 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
     }
   }
 
-  function createWaybill(req: Record<string, unknown>, nowMs: number): Record<string, unknown> {
+  function createWaybill(
+    req: Record<string, unknown>,
+    nowMs: number,
+    channel: Channel,
+  ): Record<string, unknown> {
     const outOrderNo = str(req, 'out_order_no');
     const requestId = str(req, 'request_id');
     if (!outOrderNo) throw missing('out_order_no');
@@ -315,7 +333,8 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
         );
       }
       counters.idempotentReplays++;
-      return success(existing);
+      perChannel[channel].idempotentReplays++;
+      return success(existing, channel);
     }
 
     const serviceCode = str(req, 'service_code') ?? 'BETA_STANDARD';
@@ -390,23 +409,27 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
     const before = byOutOrderNo.get(outOrderNo) ?? 0;
     byOutOrderNo.set(outOrderNo, before + 1);
     counters.shipmentsCreated++;
-    if (before > 0) counters.duplicateCreates++;
+    perChannel[channel].shipmentsCreated++;
+    if (before > 0) {
+      counters.duplicateCreates++;
+      perChannel[channel].duplicateCreates++;
+    }
 
     // Fault injection: the waybill exists but the reply is lost once (a retry must replay it).
     if (name === 'SANDBOX FAULT LOST-REPLY' && !faultsFired.has(requestId)) {
       faultsFired.add(requestId);
       throw new GatewayFault(502);
     }
-    return success(created);
+    return success(created, channel);
   }
 
-  function success(w: BetaWaybill): Record<string, unknown> {
+  function success(w: BetaWaybill, channel: Channel): Record<string, unknown> {
     return {
       response: {
         success: 'true',
         waybill_no: w.waybillNo,
         out_order_no: w.outOrderNo,
-        label_url: `${ctx.baseUrl()}/beta/label/${w.waybillNo}.pdf`,
+        label_url: `${ctx.baseUrl()}${CHANNEL_PREFIX[channel]}/beta/label/${w.waybillNo}.pdf`,
       },
     };
   }
@@ -452,8 +475,7 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
     return { response: { success: 'true', traces: { trace: traces } } };
   }
 
-  async function handle(body: unknown, reply: FastifyReply): Promise<string> {
-    counters.calls++;
+  async function handle(body: unknown, reply: FastifyReply, channel: Channel): Promise<string> {
     const nowMs = Date.now();
     const requestId = randomBytes(6).toString('hex');
     reply.header('content-type', 'application/xml; charset=utf-8');
@@ -484,7 +506,7 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
           faultsFired.add(rid);
           throw new GatewayFault(503);
         }
-        return buildXml(createWaybill(content, nowMs));
+        return buildXml(createWaybill(content, nowMs, channel));
       }
       return buildXml(queryTraces(content, nowMs));
     } catch (err) {
@@ -502,28 +524,44 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
     }
   }
 
+  /** Beta's HTTP gateway refusing a call (fault injection): a bare HTML page, as its LB does. */
+  const refusal = (status: 429 | 503, message: string) => ({
+    contentType: 'text/html; charset=utf-8',
+    body: `<html><body><h1>${status} ${status === 429 ? 'Too Many Requests' : 'Service Unavailable'}</h1><p>${message}</p></body></html>`,
+  });
+
+  /** The API of one channel; both channels share waybills and request_id records. */
+  function mount(scope: FastifyInstance, channel: Channel): void {
+    scope.addHook('onRequest', async () => {
+      counters.calls++;
+      perChannel[channel].calls++;
+    });
+    ctx.faults?.install(scope, ID, channel, refusal);
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_req, body, done) => done(null, body),
+    );
+    scope.post('/beta/router/rest', (req, reply) => handle(req.body, reply, channel));
+    scope.get<{ Params: { file: string } }>('/beta/label/:file', async (req, reply) => {
+      const no = req.params.file.replace(/\.pdf$/, '');
+      const w = waybills.get(no);
+      if (!w) return reply.code(404).type('text/plain').send('label not found');
+      const pdf =
+        `%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n` +
+        `2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n% Beta label ${w.waybillNo} ${w.country}\ntrailer<</Root 1 0 R>>\n%%EOF\n`;
+      return reply.type('application/pdf').send(pdf);
+    });
+  }
+
   return {
     id: ID,
     register(app: FastifyInstance) {
-      void app.register(async (scope) => {
-        scope.addContentTypeParser(
-          'application/x-www-form-urlencoded',
-          { parseAs: 'string' },
-          (_req, body, done) => done(null, body),
-        );
-        scope.post('/beta/router/rest', (req, reply) => handle(req.body, reply));
-        scope.get<{ Params: { file: string } }>('/beta/label/:file', async (req, reply) => {
-          const no = req.params.file.replace(/\.pdf$/, '');
-          const w = waybills.get(no);
-          if (!w) return reply.code(404).type('text/plain').send('label not found');
-          const pdf =
-            `%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n` +
-            `2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n% Beta label ${w.waybillNo} ${w.country}\ntrailer<</Root 1 0 R>>\n%%EOF\n`;
-          return reply.type('application/pdf').send(pdf);
-        });
-      });
+      for (const channel of CHANNELS) {
+        void app.register(async (scope) => mount(scope, channel), { prefix: CHANNEL_PREFIX[channel] });
+      }
     },
-    stats: () => ({ ...counters }),
+    stats: (): CarrierBetaStats => ({ ...counters, channels: channelStats(ID, perChannel, ctx.faults) }),
     async close() {
       waybills.clear();
       byRequestId.clear();

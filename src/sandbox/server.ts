@@ -8,6 +8,7 @@ import { makeSandboxCredentials, type SandboxCredentials } from './credentials.j
 import { createShop, type ShopPartner } from './shop.js';
 import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
+import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 
 export interface SandboxOptions {
@@ -15,6 +16,8 @@ export interface SandboxOptions {
   host?: string;
   /** Milliseconds between tracking steps; 250 takes a parcel from label to delivered in ~4 s. */
   stepMs?: number;
+  /** Source of randomness for the fault knobs errorRate and timeoutRate (default Math.random). */
+  faultRandom?: () => number;
 }
 
 export interface SandboxStats {
@@ -26,6 +29,8 @@ export interface SandboxHandle {
   url: string;
   credentials: SandboxCredentials;
   shop: ShopPartner;
+  /** The fault knobs also served at `/__faults`. */
+  faults: FaultInjector;
   stats(): SandboxStats;
   close(): Promise<void>;
 }
@@ -42,6 +47,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     stepMs: opts.stepMs ?? 250,
     baseUrl: () => baseUrl,
   };
+  const faults = new FaultInjector(['carrier-alpha', 'carrier-beta'], { random: opts.faultRandom });
+  ctx.faults = faults;
   const shop = createShop(ctx);
   const carriers: SandboxPartner[] = [createCarrierAlpha(ctx), createCarrierBeta(ctx)];
   for (const partner of [shop, ...carriers]) partner.register(app);
@@ -58,6 +65,32 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     if (!isLoopback(req.ip))
       return reply.code(403).send({ error: 'credentials are served on loopback only' });
     return ctx.credentials;
+  });
+  // Fault knobs per carrier + channel (see faults.ts and docs/sandbox.md).
+  app.get('/__faults', async () => ({ faults: faults.list() }));
+  app.post('/__faults', async (req, reply) => {
+    try {
+      const fault = parseFaultSpec(req.body, faults.partners);
+      faults.set(fault);
+      return { fault, faults: faults.list() };
+    } catch (err) {
+      if (err instanceof FaultSpecError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+  });
+  app.delete<{ Querystring: { partner?: string; channel?: string } }>('/__faults', async (req, reply) => {
+    const { partner, channel } = req.query;
+    if (partner !== undefined && !faults.partners.includes(partner)) {
+      return reply.code(400).send({ error: `partner must be one of ${faults.partners.join(', ')}` });
+    }
+    if (channel !== undefined && !isChannel(channel)) {
+      return reply.code(400).send({ error: `channel must be one of ${CHANNELS.join(', ')}` });
+    }
+    const cleared = faults.clear({
+      ...(partner !== undefined ? { partner } : {}),
+      ...(channel !== undefined ? { channel } : {}),
+    });
+    return { cleared, faults: faults.list() };
   });
   app.post<{ Body: { count?: number; runId?: string } }>('/__shop/push', async (req, reply) => {
     const count = Number(req.body?.count ?? 1);
@@ -78,8 +111,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     url: baseUrl,
     credentials: ctx.credentials,
     shop,
+    faults,
     stats,
     async close() {
+      faults.close();
       await Promise.all([shop, ...carriers].map((p) => p.close()));
       await app.close();
     },

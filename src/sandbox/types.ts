@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { SandboxCredentials } from './credentials.js';
+import type { FaultInjector } from './faults.js';
 
 export interface SandboxContext {
   credentials: SandboxCredentials;
@@ -7,6 +8,8 @@ export interface SandboxContext {
   stepMs: number;
   /** The sandbox's own base URL once it listens (for label URLs and the like). */
   baseUrl: () => string;
+  /** Fault knobs set over `/__faults`; absent when a carrier is mounted on its own in a test. */
+  faults?: FaultInjector;
 }
 
 /** One simulated partner mounted on the sandbox server. */
