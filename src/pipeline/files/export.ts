@@ -1,0 +1,301 @@
+/**
+ * Orders out as files: an export of orders with their shipment (for people and for partners
+ * that take files), and the manifest a carrier without an API gets for the parcels it is to
+ * collect, so shipping never waits for an integration.
+ *
+ * Personal data: the orders export masks the recipient's name, phone, email and street unless
+ * `includePersonalData` is set. The carrier manifest carries them in full: the carrier cannot
+ * deliver without them, and it receives the same data through an API for API carriers.
+ */
+import { invalidInput, multiply, sum, type Address, type OrderItem } from '../../domain/index.js';
+import type { Store } from '../../store/db.js';
+import { routeCarrier, type RoutingConfig } from '../routing.js';
+import { openTableWriter, type Column, type FileFormat, type TableWriter } from './table.js';
+
+const PAGE = 500;
+
+export const ORDER_EXPORT_COLUMNS = [
+  { key: 'orderId', type: 'text', width: 32 },
+  { key: 'source', type: 'text' },
+  { key: 'externalId', type: 'text', width: 16 },
+  { key: 'status', type: 'text', width: 16 },
+  { key: 'createdAt', type: 'text', width: 26 },
+  { key: 'currency', type: 'text' },
+  { key: 'totalValue', type: 'amount', width: 12 },
+  { key: 'recipientName', type: 'text', width: 20 },
+  { key: 'phone', type: 'text', width: 16 },
+  { key: 'email', type: 'text', width: 24 },
+  { key: 'line1', type: 'text', width: 24 },
+  { key: 'line2', type: 'text' },
+  { key: 'city', type: 'text', width: 16 },
+  { key: 'state', type: 'text' },
+  { key: 'postalCode', type: 'text', width: 12 },
+  { key: 'country', type: 'text' },
+  { key: 'lines', type: 'number' },
+  { key: 'quantity', type: 'number' },
+  { key: 'weightGrams', type: 'number', width: 12 },
+  { key: 'carrier', type: 'text', width: 16 },
+  { key: 'waybillNo', type: 'text', width: 18 },
+  { key: 'shipmentStatus', type: 'text', width: 16 },
+  { key: 'lastEventAt', type: 'text', width: 26 },
+  { key: 'estimatedDelivery', type: 'text', width: 26 },
+] as const satisfies readonly Column[];
+type OrderExportKey = (typeof ORDER_EXPORT_COLUMNS)[number]['key'];
+
+export const MANIFEST_COLUMNS = [
+  { key: 'orderId', type: 'text', width: 32 },
+  { key: 'externalId', type: 'text', width: 16 },
+  { key: 'waybillNo', type: 'text', width: 18 },
+  { key: 'recipientName', type: 'text', width: 20 },
+  { key: 'phone', type: 'text', width: 16 },
+  { key: 'email', type: 'text', width: 24 },
+  { key: 'company', type: 'text' },
+  { key: 'line1', type: 'text', width: 24 },
+  { key: 'line2', type: 'text' },
+  { key: 'city', type: 'text', width: 16 },
+  { key: 'state', type: 'text' },
+  { key: 'postalCode', type: 'text', width: 12 },
+  { key: 'country', type: 'text' },
+  { key: 'idNumber', type: 'text' },
+  { key: 'items', type: 'text', width: 48 },
+  { key: 'hsCodes', type: 'text', width: 16 },
+  { key: 'quantity', type: 'number' },
+  { key: 'weightGrams', type: 'number', width: 12 },
+  { key: 'currency', type: 'text' },
+  { key: 'declaredValue', type: 'amount', width: 14 },
+] as const satisfies readonly Column[];
+type ManifestKey = (typeof MANIFEST_COLUMNS)[number]['key'];
+
+/** `+14155550100` → `+1415****0100`: enough to tell numbers apart, not enough to call. */
+export function maskPhone(phone: string): string {
+  const chars = Array.from(phone);
+  if (chars.length >= 10) return `${chars.slice(0, 5).join('')}****${chars.slice(-4).join('')}`;
+  if (chars.length >= 5) return `****${chars.slice(-2).join('')}`;
+  return '****';
+}
+
+/** `Jane Doe` → `J*** D**`: each word keeps its first letter. */
+export function maskName(name: string): string {
+  return name
+    .split(/(\s+)/)
+    .map((part) => {
+      if (/^\s*$/.test(part)) return part;
+      const chars = Array.from(part);
+      return chars[0] + '*'.repeat(chars.length - 1);
+    })
+    .join('');
+}
+
+/** `jane@example.com` → `j***@example.com`. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return maskName(email);
+  return `${maskName(email.slice(0, at))}${email.slice(at)}`;
+}
+
+export interface ExportOrdersOptions {
+  format: FileFormat;
+  /** Order status (e.g. `accepted`, `delivered`). */
+  status?: string;
+  source?: string;
+  /** Only orders shipped with this carrier. */
+  carrier?: string;
+  /** Created at or after this instant (ISO 8601). */
+  from?: string;
+  /** Created before this instant (ISO 8601). */
+  to?: string;
+  /** Recipient name, phone, email and street in clear (default: masked). */
+  includePersonalData?: boolean;
+}
+
+export interface ExportResult {
+  path: string;
+  rows: number;
+}
+
+function instant(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalidInput('invalid_date', `${name} is not an ISO 8601 date or date-time`);
+  return ms;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const totalQuantity = (items: readonly OrderItem[]) => items.reduce((n, i) => n + i.quantity, 0);
+const totalWeight = (items: readonly OrderItem[]) =>
+  items.reduce((g, i) => g + i.weightGrams * i.quantity, 0);
+
+async function writeAll<K extends string>(
+  writer: TableWriter<K>,
+  fill: (w: TableWriter<K>) => Promise<void>,
+): Promise<number> {
+  try {
+    await fill(writer);
+    return await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+/** Writes one row per order (with its shipment's carrier, waybill and status). */
+export async function exportOrders(
+  store: Store,
+  opts: ExportOrdersOptions,
+  outPath: string,
+): Promise<ExportResult> {
+  const from = instant('from', opts.from);
+  const to = instant('to', opts.to);
+  const reveal = opts.includePersonalData === true;
+  const writer = await openTableWriter<OrderExportKey>(outPath, opts.format, ORDER_EXPORT_COLUMNS, 'orders');
+  const rows = await writeAll(writer, async (w) => {
+    let after = '';
+    for (;;) {
+      let q = store.db
+        .selectFrom('orders as o')
+        .leftJoin('shipments as s', 's.order_id', 'o.id')
+        .select([
+          'o.id',
+          'o.source',
+          'o.external_id',
+          'o.status',
+          'o.created_at',
+          'o.currency',
+          'o.total_value',
+          'o.recipient',
+          'o.items',
+          's.carrier',
+          's.waybill_no',
+          's.status as shipment_status',
+          's.last_event_at',
+          's.estimated_delivery',
+        ])
+        .where('o.id', '>', after);
+      if (opts.status) q = q.where('o.status', '=', opts.status);
+      if (opts.source) q = q.where('o.source', '=', opts.source);
+      if (opts.carrier) q = q.where('s.carrier', '=', opts.carrier);
+      if (from !== undefined) q = q.where('o.created_at', '>=', from);
+      if (to !== undefined) q = q.where('o.created_at', '<', to);
+      const page = await q.orderBy('o.id', 'asc').limit(PAGE).execute();
+      for (const r of page) {
+        const recipient = JSON.parse(r.recipient) as Address;
+        const items = JSON.parse(r.items) as OrderItem[];
+        const hide = (v: string | undefined, mask: (s: string) => string) =>
+          v === undefined ? null : reveal ? v : mask(v);
+        await w.add({
+          orderId: r.id,
+          source: r.source,
+          externalId: r.external_id,
+          status: r.status,
+          createdAt: iso(r.created_at),
+          currency: r.currency,
+          totalValue: r.total_value,
+          recipientName: hide(recipient.name, maskName),
+          phone: hide(recipient.phone, maskPhone),
+          email: hide(recipient.email, maskEmail),
+          line1: hide(recipient.line1, maskName),
+          line2: hide(recipient.line2 || undefined, maskName),
+          city: recipient.city,
+          state: recipient.state,
+          postalCode: recipient.postalCode,
+          country: recipient.country,
+          lines: items.length,
+          quantity: totalQuantity(items),
+          weightGrams: totalWeight(items),
+          carrier: r.carrier,
+          waybillNo: r.waybill_no,
+          shipmentStatus: r.shipment_status,
+          lastEventAt: iso(r.last_event_at),
+          estimatedDelivery: r.estimated_delivery,
+        });
+      }
+      if (page.length < PAGE) break;
+      after = page.at(-1)!.id;
+    }
+  });
+  return { path: outPath, rows };
+}
+
+export interface ManifestOptions {
+  /**
+   * Routing in force: orders that have no shipment yet (accepted, or failed because the carrier
+   * could not be reached) and that route to this carrier are listed too.
+   */
+  routing?: RoutingConfig;
+}
+
+/** Shipment statuses in which a parcel is still with the shipper (the carrier has not scanned it). */
+const NOT_HANDED_OVER = ['pending', 'info_received'];
+/** Order statuses of orders still waiting for a waybill. */
+const AWAITING_WAYBILL = ['accepted', 'failed'];
+
+/**
+ * The manifest for a carrier that takes files: every order routed to it and not yet shipped,
+ * one row per order with recipient, items, weight and declared value.
+ */
+export async function exportShipmentsForCarrier(
+  store: Store,
+  carrier: string,
+  outPath: string,
+  format: FileFormat,
+  opts: ManifestOptions = {},
+): Promise<ExportResult> {
+  const writer = await openTableWriter<ManifestKey>(outPath, format, MANIFEST_COLUMNS, 'manifest');
+  const rows = await writeAll(writer, async (w) => {
+    let after = '';
+    for (;;) {
+      let q = store.db
+        .selectFrom('orders as o')
+        .leftJoin('shipments as s', 's.order_id', 'o.id')
+        .select([
+          'o.id',
+          'o.external_id',
+          'o.currency',
+          'o.recipient',
+          'o.items',
+          'o.destination_country',
+          's.waybill_no',
+        ])
+        .where('o.id', '>', after)
+        .where('o.status', '!=', 'cancelled');
+      const routing = opts.routing;
+      q = q.where((eb) => {
+        const shipped = eb.and([eb('s.carrier', '=', carrier), eb('s.status', 'in', NOT_HANDED_OVER)]);
+        if (!routing) return shipped;
+        return eb.or([shipped, eb.and([eb('s.id', 'is', null), eb('o.status', 'in', AWAITING_WAYBILL)])]);
+      });
+      const page = await q.orderBy('o.id', 'asc').limit(PAGE).execute();
+      for (const r of page) {
+        if (r.waybill_no === null && routing && routeCarrier(routing, r.destination_country) !== carrier)
+          continue;
+        const recipient = JSON.parse(r.recipient) as Address;
+        const items = JSON.parse(r.items) as OrderItem[];
+        await w.add({
+          orderId: r.id,
+          externalId: r.external_id,
+          waybillNo: r.waybill_no,
+          recipientName: recipient.name,
+          phone: recipient.phone,
+          email: recipient.email,
+          company: recipient.company,
+          line1: recipient.line1,
+          line2: recipient.line2,
+          city: recipient.city,
+          state: recipient.state,
+          postalCode: recipient.postalCode,
+          country: recipient.country,
+          idNumber: recipient.idNumber,
+          items: items.map((i) => `${i.quantity} x ${i.sku} ${i.description}`).join('; '),
+          hsCodes: [...new Set(items.map((i) => i.hsCode))].join('; '),
+          quantity: totalQuantity(items),
+          weightGrams: totalWeight(items),
+          currency: r.currency,
+          declaredValue: sum(items.map((i) => multiply(i.unitPrice, i.quantity))),
+        });
+      }
+      if (page.length < PAGE) break;
+      after = page.at(-1)!.id;
+    }
+  });
+  return { path: outPath, rows };
+}

@@ -1,0 +1,33 @@
+/** Schema checks for file imports: the canonical schemas, with the gateway's Ajv settings. */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { OrderInput, TrackingEvent } from '../../domain/index.js';
+
+// Same options as the gateway's body validator: no type coercion, every error reported.
+const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, strict: false });
+addFormats.default(ajv, ['date-time', 'email', 'uri']);
+
+export const validateOrderInput: ValidateFunction<OrderInput> = ajv.compile<OrderInput>(OrderInput);
+export const validateTrackingEvent: ValidateFunction<TrackingEvent> =
+  ajv.compile<TrackingEvent>(TrackingEvent);
+
+export interface FieldError {
+  /** JSON pointer of the offending value, e.g. `/items/0/hsCode`. */
+  pointer: string;
+  message: string;
+}
+
+/** One error per offending value (Ajv may report several keywords for one value). */
+export function fieldErrors(errors: readonly ErrorObject[] | null | undefined): FieldError[] {
+  const seen = new Map<string, FieldError>();
+  for (const e of errors ?? []) {
+    const missing =
+      e.keyword === 'required' ? (e.params as { missingProperty?: string }).missingProperty : undefined;
+    const pointer = missing ? `${e.instancePath}/${missing}` : e.instancePath;
+    if (seen.has(pointer)) continue;
+    let message = missing ? 'is required' : (e.message ?? 'is invalid');
+    if (e.keyword === 'enum') message = 'is not a known code';
+    seen.set(pointer, { pointer, message });
+  }
+  return [...seen.values()];
+}
