@@ -7,11 +7,14 @@ import { startSandbox } from '../sandbox/server.js';
 import { startHub, keyFileFor } from '../hub/hub.js';
 import { createLogger } from '../hub/logger.js';
 import { loadHubConfig } from '../hub/config.js';
-import { fetchSandboxCredentials, sandboxHubConfig } from '../hub/sandbox-config.js';
+import { fetchSandboxCredentials, SANDBOX_CONFIG_FILE, sandboxEnv } from '../hub/sandbox-config.js';
+import { makeSandboxCredentials } from '../sandbox/credentials.js';
 import { DEFAULT_DB_URL, describeDbUrl, migrate, openStore } from '../store/db.js';
 import { createApiKey } from '../store/api-keys.js';
 import { loadMasterKey, secretBoxFromKey } from '../security/secret-box.js';
 import { formatSummary, runDemo } from './demo.js';
+import { registerDlqCommands } from './dlq.js';
+import { registerFileCommands } from './files.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -64,18 +67,22 @@ export function buildCli(): Command {
       }) => {
         const log = createLogger();
         const sandbox = o.sandbox ? await startSandbox({ port: 0 }) : undefined;
-        let config;
-        if (sandbox) config = sandboxHubConfig(sandbox.url, sandbox.credentials);
+        // With a sandbox, the config file (the sandbox's own unless --config names another) has
+        // its ${…} placeholders filled from the sandbox's URL and test keys.
+        let env: NodeJS.ProcessEnv = process.env;
+        if (sandbox) env = { ...env, ...sandboxEnv(sandbox.url, sandbox.credentials) };
         else if (o.sandboxUrl)
-          config = sandboxHubConfig(o.sandboxUrl, await fetchSandboxCredentials(o.sandboxUrl));
-        else if (o.config) config = loadHubConfig(o.config);
-        else throw new InvalidArgumentError('give --config FILE, --sandbox or --sandbox-url URL');
+          env = { ...env, ...sandboxEnv(o.sandboxUrl, await fetchSandboxCredentials(o.sandboxUrl)) };
+        const file = o.config ?? (sandbox || o.sandboxUrl ? SANDBOX_CONFIG_FILE : undefined);
+        if (!file) throw new InvalidArgumentError('give --config FILE, --sandbox or --sandbox-url URL');
+        const config = loadHubConfig(file, env);
         const hub = await startHub({
           dbUrl: o.db,
           port: o.port,
           host: o.host,
           config,
           logger: log,
+          watch: { file, env },
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
         });
         process.stdout.write(
@@ -123,6 +130,27 @@ export function buildCli(): Command {
       const ok = summary.delivered === o.orders && summary.lost === 0 && summary.duplicates === 0;
       if (!ok && !o.json) process.stdout.write('NOT all orders were delivered exactly once\n');
       process.exitCode = ok ? 0 : 1;
+    });
+
+  const configCmd = program.command('config').description('partner policy files');
+  configCmd
+    .command('check')
+    .description(
+      'validate a partner policy file offline; exit 0 when valid, 1 with file, line and field when not',
+    )
+    .argument('<file>', 'YAML file')
+    .option('--sandbox', 'fill the sandbox placeholders (${SANDBOX_…}) with stand-in values')
+    .action((file: string, o: { sandbox?: boolean }) => {
+      const env = o.sandbox
+        ? { ...process.env, ...sandboxEnv('http://127.0.0.1:9090', makeSandboxCredentials()) }
+        : process.env;
+      try {
+        const config = loadHubConfig(file, env);
+        process.stdout.write(`${file}: valid (${Object.keys(config.partners).length} partners)\n`);
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
 
   program
@@ -178,6 +206,8 @@ export function buildCli(): Command {
       process.stdout.write(`wrote ${Object.keys(CANONICAL_SCHEMAS).length} schemas to ${o.out}\n`);
     });
 
+  registerDlqCommands(program);
+  registerFileCommands(program);
   return program;
 }
 

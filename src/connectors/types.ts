@@ -78,6 +78,8 @@ export interface CarrierConnector {
   registerTrackingWebhook?(url: string): Promise<void>;
   verifyCallback?(req: InboundRequest): boolean;
   parseCallback?(req: InboundRequest): TrackingPush;
+  /** A cheap call that proves the channel answers; throws a PartnerCallError when it does not. */
+  probe?(): Promise<void>;
 }
 
 export interface OrderWebhook {

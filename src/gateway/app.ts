@@ -19,13 +19,20 @@ import { orderRoutes } from './routes/orders.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { partnerRoutes } from './routes/partners.js';
 import { healthRoutes } from './routes/health.js';
+import { dlqRoutes } from './routes/dlq.js';
+import { partnerHealthRoutes } from './routes/partner-health.js';
 import './types.js';
 
 export interface GatewayDeps {
   store: Store;
   box: SecretBox;
-  carriers: ReadonlyMap<string, CarrierConnector>;
-  platforms: ReadonlyMap<string, PlatformConnector>;
+  /** Connectors that verify partner pushes, looked up live (the set changes on policy reload). */
+  carriers: { get(id: string): CarrierConnector | undefined };
+  platforms: { get(id: string): PlatformConnector | undefined };
+  /** Channel health per carrier, for `GET /v1/partners`. */
+  partnerHealth?: () => unknown[];
+  /** Policy reloads applied and rejected, for `GET /v1/partners/config-events`. */
+  configEvents?: () => readonly unknown[];
   /** Wakes the local workers after work was enqueued. */
   notifyWork: () => void;
   /** Ready means the store answers and the workers run. */
@@ -108,6 +115,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(orderRoutes(deps), { prefix: '/v1' });
   await app.register(trackingRoutes(deps), { prefix: '/v1' });
   await app.register(partnerRoutes(deps), { prefix: '/v1' });
+  await app.register(partnerHealthRoutes(deps), { prefix: '/v1' });
+  await app.register(dlqRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

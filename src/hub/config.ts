@@ -7,15 +7,19 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
+import { PolicySchema } from '../pipeline/policy/schema.js';
+import { isTimeZone } from '../pipeline/policy/call-window.js';
 
 const PartnerConfig = Type.Object(
   {
     kind: Type.Union([Type.Literal('carrier'), Type.Literal('platform')]),
     /** Which connector speaks this partner's dialect; defaults to the partner id. */
     connector: Type.Optional(Type.String()),
-    baseUrl: Type.String({ pattern: '^https?://' }),
+    /** Shorthand for `channels.primary.url`. */
+    baseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     credentials: Type.Record(Type.String(), Type.String()),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+    ...PolicySchema,
   },
   { additionalProperties: false },
 );
@@ -105,8 +109,37 @@ export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEn
     const line = range ? text.slice(0, range[0]).split('\n').length : '?';
     throw new ConfigError(`${file}:${line}: ${field} ${first?.message ?? 'is invalid'}`);
   }
+  checkPartners(raw, file, text);
   checkReferences(raw, file);
   return raw;
+}
+
+function checkPartners(config: HubConfig, file: string, text: string): void {
+  for (const [id, p] of Object.entries(config.partners)) {
+    if (!p.baseUrl && !p.channels?.primary) {
+      throw new ConfigError(
+        `${file}:${lineOf(text, id)}: partners.${id} needs baseUrl or channels.primary.url`,
+      );
+    }
+    for (const [i, w] of (p.callWindows ?? []).entries()) {
+      if (w.timezone && !isTimeZone(w.timezone)) {
+        throw new ConfigError(
+          `${file}:${lineOf(text, w.timezone)}: partners.${id}.callWindows.${i}.timezone ${w.timezone} is not an IANA time zone`,
+        );
+      }
+      if (w.from === w.to) {
+        throw new ConfigError(
+          `${file}:${lineOf(text, id)}: partners.${id}.callWindows.${i} opens and closes at the same time`,
+        );
+      }
+    }
+  }
+}
+
+/** The first line mentioning `needle` (for messages about values the schema cannot place). */
+function lineOf(text: string, needle: string): number | string {
+  const idx = text.indexOf(needle);
+  return idx < 0 ? '?' : text.slice(0, idx).split('\n').length;
 }
 
 function checkReferences(config: HubConfig, file: string): void {

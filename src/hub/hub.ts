@@ -5,8 +5,7 @@
 import { join, dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createHttpClient, type HttpClient } from '../connectors/http.js';
-import { CARRIER_CONNECTORS, PLATFORM_CONNECTORS } from '../connectors/registry.js';
+import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
 import { ensurePollJobs, TRACKING_POLL, trackingPollHandler } from '../pipeline/polling.js';
@@ -17,7 +16,10 @@ import { loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/sec
 import { purgeExpiredNonces } from '../store/api-keys.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import { JobQueue } from '../store/queue.js';
-import { ConfigError, type HubConfig } from './config.js';
+import type { HubConfig } from './config.js';
+import { watchConfig, type ConfigEvent, type ConfigWatcher } from './config-watcher.js';
+import { buildPartnerSet, type PartnerSet } from './partners.js';
+import { startProbes } from '../monitor/probes.js';
 
 export interface HubOptions {
   dbUrl?: string;
@@ -28,6 +30,8 @@ export interface HubOptions {
   concurrency?: number;
   /** Run workers in this process (default true). */
   workers?: boolean;
+  /** Watch this file and apply valid edits without restart (env fills its placeholders). */
+  watch?: { file: string; env: NodeJS.ProcessEnv };
 }
 
 export interface Hub {
@@ -36,6 +40,8 @@ export interface Hub {
   box: SecretBox;
   app: FastifyInstance;
   pool: WorkerPool;
+  partners(): PartnerSet;
+  configEvents(): readonly ConfigEvent[];
   close(): Promise<void>;
 }
 
@@ -47,60 +53,53 @@ export function keyFileFor(dbUrl: string): string {
   return resolve('data', 'master.key');
 }
 
-export function buildConnectors(config: HubConfig, http: HttpClient) {
-  const carriers = new Map<string, CarrierConnector>();
-  const platforms = new Map<string, PlatformConnector>();
-  for (const [id, p] of Object.entries(config.partners)) {
-    const connectorId = p.connector ?? id;
-    const endpoint = {
-      partnerId: id,
-      baseUrl: p.baseUrl,
-      credentials: p.credentials,
-      ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
-    };
-    if (p.kind === 'carrier') {
-      const factory = CARRIER_CONNECTORS[connectorId];
-      if (!factory) throw new ConfigError(`partner ${id}: no carrier connector named ${connectorId}`);
-      carriers.set(id, factory(endpoint, http));
-    } else {
-      const factory = PLATFORM_CONNECTORS[connectorId];
-      if (!factory) throw new ConfigError(`partner ${id}: no platform connector named ${connectorId}`);
-      platforms.set(id, factory(endpoint, http));
-    }
-  }
-  return { carriers, platforms };
-}
-
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const dbUrl = opts.dbUrl ?? DEFAULT_DB_URL;
   const log = opts.logger;
   const store = await openStore(dbUrl);
   const box = secretBoxFromKey(loadMasterKey(keyFileFor(dbUrl)));
   const http = createHttpClient();
-  const { carriers, platforms } = buildConnectors(opts.config, http);
+  let partners = buildPartnerSet(opts.config, http);
+  const current = () => partners;
   const queue = new JobQueue(store);
-  const config = opts.config;
-  const pollingDeps = {
-    store,
-    queue,
-    carriers,
-    pollIntervalMs: () => config.tracking?.pollIntervalMs ?? 5000,
-  };
+  const pollingDeps = { store, queue, partners: current };
   const pool = new WorkerPool(
     queue,
     {
-      [SHIPMENT_CREATE]: shipmentCreateHandler({ store, queue, carriers, routing: () => config.routing }),
+      [SHIPMENT_CREATE]: shipmentCreateHandler({ store, queue, partners: current }),
       [TRACKING_POLL]: trackingPollHandler(pollingDeps),
     },
     log,
-    { concurrency: opts.concurrency ?? config.workers?.concurrency ?? 32 },
+    { concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 64 },
   );
+  let probes = startProbes(partners, log);
+  let watcher: ConfigWatcher | undefined;
+  if (opts.watch) {
+    watcher = watchConfig(
+      opts.watch.file,
+      opts.watch.env,
+      (config) => {
+        // Built completely before the swap: in-flight work finishes on the old set, new work
+        // takes the new one; channel health carries over.
+        const next = buildPartnerSet(config, http, partners);
+        partners = next;
+        probes.stop();
+        probes = startProbes(next, log);
+      },
+      (event) =>
+        event.outcome === 'applied'
+          ? log.info(event, 'partner policy reloaded')
+          : log.error(event, 'partner policy rejected; the last good policy stays in force'),
+    );
+  }
   let workersRunning = false;
   const app = await buildGateway({
     store,
     box,
-    carriers,
-    platforms,
+    carriers: { get: (id: string): CarrierConnector | undefined => partners.carrier(id)?.primary },
+    platforms: { get: (id: string): PlatformConnector | undefined => partners.platform(id) },
+    partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
+    configEvents: () => watcher?.events() ?? [],
     notifyWork: () => pool.notify(),
     isReady: async () => {
       await store.db.selectFrom('jobs').select('id').limit(1).execute();
@@ -110,10 +109,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
   const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
   const url = address.replace('[::1]', '127.0.0.1');
-  const publicUrl = config.hub?.publicUrl ?? url;
+  const publicUrl = opts.config.hub?.publicUrl ?? url;
 
   // Push partners learn where to reach us before any shipment exists, so no event is pushed nowhere.
-  await subscribePartners(carriers, platforms, publicUrl, log);
+  await subscribePartners(partners, publicUrl, log);
   await ensurePollJobs(pollingDeps);
   if (opts.workers !== false) {
     pool.start();
@@ -126,7 +125,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   purge.unref();
 
   log.info(
-    { url, db: store.dialect, carriers: [...carriers.keys()], platforms: [...platforms.keys()] },
+    {
+      url,
+      db: store.dialect,
+      carriers: [...partners.carriers()].map((c) => c.id),
+      platforms: [...partners.platforms().keys()],
+    },
     'hub listening',
   );
   return {
@@ -135,8 +139,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     box,
     app,
     pool,
+    partners: current,
+    configEvents: () => watcher?.events() ?? [],
     async close() {
       clearInterval(purge);
+      watcher?.close();
+      probes.stop();
       await app.close();
       await pool.stop();
       await http.close();
@@ -146,20 +154,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 }
 
 /** Tells push partners where to send orders and tracking; a partner that is down is retried. */
-async function subscribePartners(
-  carriers: ReadonlyMap<string, CarrierConnector>,
-  platforms: ReadonlyMap<string, PlatformConnector>,
-  publicUrl: string,
-  log: Logger,
-): Promise<void> {
+async function subscribePartners(partners: PartnerSet, publicUrl: string, log: Logger): Promise<void> {
   const tasks: Array<{ id: string; run: () => Promise<void> }> = [];
-  for (const [id, c] of carriers) {
+  for (const runtime of partners.carriers()) {
+    const c = runtime.primary;
     if (c.registerTrackingWebhook) {
       const register = c.registerTrackingWebhook.bind(c);
-      tasks.push({ id, run: () => register(`${publicUrl}/v1/callbacks/${id}/tracking`) });
+      tasks.push({ id: runtime.id, run: () => register(`${publicUrl}/v1/callbacks/${runtime.id}/tracking`) });
     }
   }
-  for (const [id, p] of platforms) {
+  for (const [id, p] of partners.platforms()) {
     if (p.subscribeOrderWebhook) {
       const subscribe = p.subscribeOrderWebhook.bind(p);
       tasks.push({ id, run: () => subscribe(`${publicUrl}/v1/webhooks/${id}/orders`) });

@@ -4,10 +4,11 @@
  * queue (rather than a timer per node) means several hub nodes poll each carrier once, not N times.
  */
 import { isTerminalStatus, SHIPMENT_STATUSES } from '../domain/index.js';
-import type { CarrierConnector } from '../connectors/types.js';
+import type { CarrierDirectory } from './partners.js';
 import type { Store } from '../store/db.js';
 import { enqueue, type Job, type JobQueue } from '../store/queue.js';
 import { ingestTrackingEvents } from './tracking.js';
+import { DeferredError } from './policy/runtime.js';
 import type { JobHandler } from './worker.js';
 
 export const TRACKING_POLL = 'tracking.poll';
@@ -15,15 +16,15 @@ export const TRACKING_POLL = 'tracking.poll';
 export interface PollingDeps {
   store: Store;
   queue: JobQueue;
-  carriers: ReadonlyMap<string, CarrierConnector>;
-  pollIntervalMs: () => number;
+  partners: () => CarrierDirectory;
 }
 
 const ACTIVE = SHIPMENT_STATUSES.filter((s) => !isTerminalStatus(s));
 
 export async function ensurePollJobs(deps: PollingDeps): Promise<void> {
-  for (const [id, c] of deps.carriers) {
-    if (c.manifest.tracking !== 'poll') continue;
+  for (const runtime of deps.partners().carriers()) {
+    const id = runtime.id;
+    if (runtime.primary.manifest.tracking !== 'poll') continue;
     await enqueue(deps.store.db, {
       kind: TRACKING_POLL,
       partnerId: id,
@@ -38,12 +39,13 @@ export function trackingPollHandler(deps: PollingDeps): JobHandler {
   return {
     async run(job: Job) {
       const { carrier: carrierId } = job.payload as { carrier: string };
-      const carrier = deps.carriers.get(carrierId);
-      if (!carrier?.fetchTracking) {
+      const partners = deps.partners();
+      const carrier = partners.carrier(carrierId);
+      if (!carrier?.primary.fetchTracking) {
         await deps.queue.complete(job);
         return;
       }
-      const batch = carrier.manifest.trackingBatchSize ?? 50;
+      const batch = carrier.primary.manifest.trackingBatchSize ?? 50;
       const nowMs = Date.now();
       const due = await deps.store.db
         .selectFrom('shipments')
@@ -55,20 +57,31 @@ export function trackingPollHandler(deps: PollingDeps): JobHandler {
         .limit(batch * 4)
         .execute();
       const waybills = due.map((d) => d.waybill_no);
-      for (let i = 0; i < waybills.length; i += batch) {
-        const chunk = waybills.slice(i, i + batch);
-        const events = await carrier.fetchTracking(chunk);
-        await ingestTrackingEvents(deps.store, events);
-        await deps.store.db
-          .updateTable('shipments')
-          .set({ next_poll_at: Date.now() + deps.pollIntervalMs() })
-          .where('carrier', '=', carrierId)
-          .where('waybill_no', 'in', chunk)
-          .execute();
+      try {
+        for (let i = 0; i < waybills.length; i += batch) {
+          const chunk = waybills.slice(i, i + batch);
+          const events = await carrier.call(
+            async (c) => (c.fetchTracking ? c.fetchTracking(chunk) : []),
+            job.attempts,
+          );
+          await ingestTrackingEvents(deps.store, events);
+          await deps.store.db
+            .updateTable('shipments')
+            .set({ next_poll_at: Date.now() + partners.pollIntervalMs() })
+            .where('carrier', '=', carrierId)
+            .where('waybill_no', 'in', chunk)
+            .execute();
+        }
+      } catch (err) {
+        // A recurring poll never dead-letters: it comes back when the partner lets it, or at the
+        // next interval; the shipments stay due and are asked for then.
+        const next = err instanceof DeferredError ? err.untilMs : Date.now() + partners.pollIntervalMs();
+        await deps.queue.reschedule(job, next);
+        return;
       }
       // A full page means more are due: run again at once; otherwise at the next interval tick.
       const next =
-        waybills.length === batch * 4 ? Date.now() : Date.now() + Math.min(1000, deps.pollIntervalMs());
+        waybills.length === batch * 4 ? Date.now() : Date.now() + Math.min(1000, partners.pollIntervalMs());
       await deps.queue.reschedule(job, next);
     },
   };

@@ -5,20 +5,20 @@
  * the job.
  */
 import { multiply, sum, orderStatusFromShipment } from '../domain/index.js';
-import type { CarrierConnector } from '../connectors/types.js';
+import type { ShipmentRequest } from '../connectors/types.js';
+import type { CarrierDirectory } from './partners.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import type { Job, JobQueue } from '../store/queue.js';
 import { getOrderRow, setOrderStatus, toOrderRecord } from '../store/orders.js';
-import { routeCarrier, type RoutingConfig } from './routing.js';
+import { routeCarrier } from './routing.js';
 import { applyTracking } from './tracking.js';
 import type { JobHandler } from './worker.js';
 
 export interface ShipmentHandlerDeps {
   store: Store;
   queue: JobQueue;
-  carriers: ReadonlyMap<string, CarrierConnector>;
-  routing: () => RoutingConfig;
+  partners: () => CarrierDirectory;
 }
 
 export function shipmentIdempotencyKey(orderId: string): string {
@@ -44,10 +44,11 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         return;
       }
       const order = toOrderRecord(row);
-      const carrierId = routeCarrier(deps.routing(), order.destinationCountry);
-      const carrier = deps.carriers.get(carrierId);
+      const partners = deps.partners();
+      const carrierId = routeCarrier(partners.routing(), order.destinationCountry);
+      const carrier = partners.carrier(carrierId);
       if (!carrier) throw new Error(`routing chose carrier ${carrierId}, which is not configured`);
-      const created = await carrier.createShipment({
+      const request: ShipmentRequest = {
         orderId: order.id,
         reference: order.externalId,
         idempotencyKey: shipmentIdempotencyKey(order.id),
@@ -56,7 +57,9 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         currency: order.currency,
         declaredValue: sum(order.items.map((i) => multiply(i.unitPrice, i.quantity))),
         totalWeightGrams: order.items.reduce((g, i) => g + i.weightGrams * i.quantity, 0),
-      });
+      };
+      // Through the partner's policy: window, suspension, 429 gate, rate limit, breaker, channel.
+      const created = await carrier.call((c) => c.createShipment(request), job.attempts);
       const nowMs = Date.now();
       await deps.store.write(async (trx) => {
         await trx
@@ -70,7 +73,7 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
             label_url: created.labelUrl ?? null,
             estimated_delivery: created.estimatedDelivery ?? null,
             last_event_at: null,
-            next_poll_at: carrier.manifest.tracking === 'poll' ? nowMs : null,
+            next_poll_at: carrier.primary.manifest.tracking === 'poll' ? nowMs : null,
             created_at: nowMs,
             updated_at: nowMs,
           })

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { PartnerCallError } from '../connectors/errors.js';
 import type { Job, JobQueue } from '../store/queue.js';
 import { backoffMs, DEFAULT_RETRY, type RetrySchedule } from './retry.js';
+import { DeferredError, ScheduledRetryError } from './policy/runtime.js';
 
 export interface JobHandler {
   /** Does the work and completes the job (usually inside its own business transaction). */
@@ -127,10 +128,19 @@ export class WorkerPool {
   }
 
   async #fail(job: Job, handler: JobHandler, err: unknown): Promise<void> {
-    const message = errorText(err);
-    const retryable = err instanceof PartnerCallError ? err.retryable : true;
+    if (err instanceof DeferredError) {
+      await this.#queue
+        .defer(job, err.untilMs)
+        .catch((e: unknown) => this.#log.error({ jobId: job.id, err: errorText(e) }, 'could not defer job'));
+      return;
+    }
+    const cause = err instanceof ScheduledRetryError ? err.failure : err;
+    const message = errorText(cause);
+    const retryable = cause instanceof PartnerCallError ? cause.retryable : true;
+    const maxAttempts =
+      err instanceof ScheduledRetryError ? Math.min(err.maxAttempts, job.maxAttempts) : job.maxAttempts;
     try {
-      if (!retryable || job.attempts >= job.maxAttempts) {
+      if (!retryable || job.attempts >= maxAttempts) {
         this.#log.warn(
           { jobId: job.id, kind: job.kind, attempts: job.attempts, error: message },
           'job dead-lettered',
@@ -139,11 +149,16 @@ export class WorkerPool {
         await handler.onDead?.(job, message);
         return;
       }
-      const schedule = { ...this.#opts.retry, maxAttempts: job.maxAttempts };
-      let delay = backoffMs(job.attempts, schedule);
-      if (err instanceof PartnerCallError && err.retryAfterMs !== undefined)
-        delay = Math.max(delay, err.retryAfterMs);
-      await this.#queue.retryLater(job, Date.now() + delay, message);
+      let runAt: number;
+      if (err instanceof ScheduledRetryError) {
+        runAt = err.runAtMs;
+      } else {
+        let delay = backoffMs(job.attempts, { ...this.#opts.retry, maxAttempts });
+        if (cause instanceof PartnerCallError && cause.retryAfterMs !== undefined)
+          delay = Math.max(delay, cause.retryAfterMs);
+        runAt = Date.now() + delay;
+      }
+      await this.#queue.retryLater(job, runAt, message);
     } catch (storeErr) {
       // The lease will run out and the job will be retried; nothing is lost.
       this.#log.error({ jobId: job.id, err: errorText(storeErr) }, 'could not record job failure');

@@ -23,6 +23,7 @@ import {
 import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
 import { initial } from './migrations/001_initial.js';
+import { dlqAudit } from './migrations/002_dlq_audit.js';
 import { GroupCommitter, type WriteFn } from './group-commit.js';
 
 export type { DialectName } from './dialect.js';
@@ -45,7 +46,10 @@ export interface Store {
 export const DEFAULT_DB_URL = 'sqlite:./data/waygate.db';
 
 function migrationsFor(dialect: DialectName): MigrationProvider {
-  const all: Record<string, Migration> = { '001_initial': initial(dialect) };
+  const all: Record<string, Migration> = {
+    '001_initial': initial(dialect),
+    '002_dlq_audit': dlqAudit(dialect),
+  };
   return { getMigrations: async () => all };
 }
 

@@ -39,8 +39,11 @@ export interface Job {
 export interface AttemptRecord {
   at: number;
   attempt: number;
-  outcome: 'retry' | 'dead' | 'lease_lost';
+  outcome: 'retry' | 'dead' | 'lease_lost' | 'replayed';
   error: string;
+  /** `replayed` only: who took the job out of the dead-letter queue, and the fields they edited. */
+  by?: string;
+  edited?: string[];
 }
 
 const DEFAULT_MAX_ATTEMPTS = 10;
@@ -167,6 +170,26 @@ export class JobQueue {
         history: JSON.stringify(history.slice(-50)),
         updated_at: nowMs,
       })
+      .where('id', '=', job.id)
+      .where('lease_owner', '=', job.leaseOwner)
+      .execute();
+  }
+
+  /**
+   * Puts a job back untouched for later: the attempt it just used is given back, because it
+   * never reached the partner (closed call window, suspension, rate limit, saturated partner).
+   */
+  async defer(job: Job, runAt: number, nowMs = Date.now()): Promise<void> {
+    await this.#store.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'ready',
+        run_at: runAt,
+        attempts: eb('attempts', '-', 1),
+        lease_owner: null,
+        lease_until: null,
+        updated_at: nowMs,
+      }))
       .where('id', '=', job.id)
       .where('lease_owner', '=', job.leaseOwner)
       .execute();

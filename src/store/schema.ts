@@ -1,5 +1,6 @@
 /** Table types for Kysely. Times are integer milliseconds since the epoch in both dialects. */
 import type { Generated } from 'kysely';
+import type { AuditLogTable } from './audit-schema.js';
 
 export interface OrdersTable {
   id: string;
@@ -111,4 +112,5 @@ export interface Database {
   jobs: JobsTable;
   api_keys: ApiKeysTable;
   nonces: NoncesTable;
+  audit_log: AuditLogTable;
 }

@@ -133,6 +133,18 @@ export function createAlphaClient(endpoint: PartnerEndpoint, http: HttpClient): 
       }
     },
 
+    async probe(): Promise<void> {
+      // An unknown tracking number costs the carrier one lookup: 404 proves the channel answers.
+      const res = await http.send({
+        partnerId: manifest.id,
+        method: 'GET',
+        url: `${base}/alpha/v1/tracking/PROBE0000000`,
+        headers: headers(),
+        timeoutMs: endpoint.timeoutMs ?? 5000,
+      });
+      if (res.status !== 200 && res.status !== 404) throw partnerError(res);
+    },
+
     async registerTrackingWebhook(url: string): Promise<void> {
       const res = await send('/alpha/v1/webhooks', { url, events: ['tracking.updated'] });
       if (res.status !== 200 && res.status !== 201) throw partnerError(res);

@@ -27,5 +27,9 @@ export function createConnector(
       }
       return events;
     },
+    async probe() {
+      // A trace query for a waybill that cannot exist: a signed, parsed answer proves the router.
+      await client.call('beta.trace.query', buildTraceContent(['PR000000000CN']), parseTraceResponse);
+    },
   };
 }

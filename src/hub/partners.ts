@@ -1,0 +1,77 @@
+/**
+ * The live set of partners built from config: a PartnerRuntime per carrier (one connector per
+ * channel, policy resolved from its tier) and a connector per platform. A policy reload builds
+ * a new set and swaps it in one assignment; channel health and partner-wide state (suspension,
+ * rate-limit tokens, in-flight count) carry over when a channel keeps its name and URL.
+ */
+import type { HttpClient } from '../connectors/http.js';
+import { CARRIER_CONNECTORS, PLATFORM_CONNECTORS } from '../connectors/registry.js';
+import type { CarrierConnector, PartnerEndpoint, PlatformConnector } from '../connectors/types.js';
+import { resolvePolicy } from '../pipeline/policy/policy.js';
+import { ChannelHealth, PartnerRuntime, PartnerShared, type Channel } from '../pipeline/policy/runtime.js';
+import type { CarrierDirectory } from '../pipeline/partners.js';
+import type { RoutingConfig } from '../pipeline/routing.js';
+import { ConfigError, type HubConfig } from './config.js';
+
+export interface PartnerSet extends CarrierDirectory {
+  readonly config: HubConfig;
+  platform(id: string): PlatformConnector | undefined;
+  platforms(): ReadonlyMap<string, PlatformConnector>;
+}
+
+type PartnerEntry = HubConfig['partners'][string];
+
+function channelsOf(id: string, p: PartnerEntry): Array<{ name: string; url: string }> {
+  const primary = p.channels?.primary?.url ?? p.baseUrl;
+  if (!primary) throw new ConfigError(`partner ${id} has no primary channel`);
+  return [{ name: 'primary', url: primary }, ...(p.channels?.standby ?? [])];
+}
+
+export function buildPartnerSet(config: HubConfig, http: HttpClient, previous?: PartnerSet): PartnerSet {
+  const carriers = new Map<string, PartnerRuntime<CarrierConnector>>();
+  const platforms = new Map<string, PlatformConnector>();
+  for (const [id, p] of Object.entries(config.partners)) {
+    const connectorId = p.connector ?? id;
+    const endpoint = (url: string, timeoutMs?: number): PartnerEndpoint => ({
+      partnerId: id,
+      baseUrl: url.replace(/\/$/, ''),
+      credentials: p.credentials,
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
+    if (p.kind === 'platform') {
+      const factory = PLATFORM_CONNECTORS[connectorId];
+      if (!factory) throw new ConfigError(`partner ${id}: no platform connector named ${connectorId}`);
+      platforms.set(id, factory(endpoint(channelsOf(id, p)[0]!.url, p.timeoutMs), http));
+      continue;
+    }
+    const factory = CARRIER_CONNECTORS[connectorId];
+    if (!factory) throw new ConfigError(`partner ${id}: no carrier connector named ${connectorId}`);
+    const before = previous?.carrier(id);
+    const probe = factory(endpoint(channelsOf(id, p)[0]!.url), http);
+    const policy = resolvePolicy(p, probe.manifest.defaultTier);
+    const timeoutMs = p.timeoutMs ?? policy.timeoutMs;
+    const channels: Channel<CarrierConnector>[] = channelsOf(id, p).map((c) => {
+      const kept = before?.channels.find((b) => b.name === c.name && b.url === c.url);
+      return {
+        name: c.name,
+        url: c.url,
+        connector: factory(endpoint(c.url, timeoutMs), http),
+        health: kept?.health ?? new ChannelHealth(),
+      };
+    });
+    carriers.set(
+      id,
+      new PartnerRuntime(id, { ...policy, timeoutMs }, channels, before?.shared ?? new PartnerShared()),
+    );
+  }
+  const routing: RoutingConfig = config.routing;
+  return {
+    config,
+    carrier: (id) => carriers.get(id),
+    carriers: () => carriers.values(),
+    routing: () => routing,
+    pollIntervalMs: () => config.tracking?.pollIntervalMs ?? 5000,
+    platform: (id) => platforms.get(id),
+    platforms: () => platforms,
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * A partner at run time: its channels (primary + standbys), each with a circuit breaker and a
+ * 429 gate, the partner's suspension, call windows, rate limit and concurrency limit. Every
+ * outbound call goes through `call()`, which either makes the call on the best channel or
+ * tells the queue when to come back — without spending one of the job's attempts, because a
+ * closed window or a partner's "slow down" is not a failure.
+ */
+import { PartnerCallError } from '../../connectors/errors.js';
+import { nextOpening, windowOpen } from './call-window.js';
+import { retryDelayMs, type PartnerPolicy } from './policy.js';
+
+/** The job could not run now for a reason that is not its fault; run it again at `untilMs`. */
+export class DeferredError extends Error {
+  constructor(
+    readonly untilMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'DeferredError';
+  }
+}
+
+/** A failed attempt, to be retried at `runAtMs` unless the job has used `maxAttempts`. */
+export class ScheduledRetryError extends Error {
+  constructor(
+    readonly runAtMs: number,
+    readonly maxAttempts: number,
+    readonly failure: PartnerCallError,
+  ) {
+    super(failure.message);
+    this.name = 'ScheduledRetryError';
+  }
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface ProbeResult {
+  at: number;
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+/** Mutable health of one channel; kept across policy reloads while its name and URL stay. */
+export class ChannelHealth {
+  consecutiveFailures = 0;
+  firstFailureAt: number | undefined;
+  openUntil = 0;
+  open = false;
+  /** No call before this time: the partner answered 429 and named its reset. */
+  resetAt = 0;
+  calls = 0;
+  failures = 0;
+  lastProbe: ProbeResult | undefined;
+  lastSwitchAt: number | undefined;
+
+  state(nowMs: number): BreakerState {
+    if (!this.open) return 'closed';
+    return nowMs >= this.openUntil ? 'half_open' : 'open';
+  }
+}
+
+export interface Channel<C> {
+  name: string;
+  url: string;
+  connector: C;
+  health: ChannelHealth;
+}
+
+export interface ChannelView {
+  name: string;
+  url: string;
+  state: BreakerState;
+  active: boolean;
+  consecutiveFailures: number;
+  calls: number;
+  failures: number;
+  rateLimitedUntil: string | null;
+  lastProbe: (Omit<ProbeResult, 'at'> & { at: string }) | null;
+}
+
+export class PartnerRuntime<C> {
+  readonly id: string;
+  readonly policy: PartnerPolicy;
+  readonly channels: readonly Channel<C>[];
+  /** Suspension, rate-limit tokens and in-flight count, carried over on policy reload. */
+  readonly shared: PartnerShared;
+
+  constructor(id: string, policy: PartnerPolicy, channels: readonly Channel<C>[], shared: PartnerShared) {
+    if (channels.length === 0) throw new Error(`partner ${id} has no channel`);
+    this.id = id;
+    this.policy = policy;
+    this.channels = channels;
+    this.shared = shared;
+  }
+
+  get primary(): C {
+    return this.channels[0]!.connector;
+  }
+
+  get suspendedUntil(): number {
+    return this.shared.suspendedUntil;
+  }
+
+  /** The channel calls go to now, or when the next one can be used. */
+  pick(nowMs: number): { channel: Channel<C> } | { untilMs: number; reason: string } {
+    for (const ch of this.channels) {
+      if (ch.health.resetAt > nowMs) continue;
+      if (ch.health.state(nowMs) !== 'open') return { channel: ch };
+    }
+    const until = Math.min(
+      ...this.channels.map((c) => Math.max(c.health.resetAt, c.health.open ? c.health.openUntil : 0)),
+    );
+    return {
+      untilMs: Math.max(until, nowMs + 10),
+      reason: `every channel of ${this.id} is open or rate-limited`,
+    };
+  }
+
+  async call<T>(fn: (connector: C) => Promise<T>, attempt: number, nowMs = Date.now()): Promise<T> {
+    const p = this.policy;
+    const shared = this.shared;
+    if (shared.suspendedUntil > nowMs) {
+      throw new DeferredError(shared.suspendedUntil, `${this.id} is suspended after repeated 429s`);
+    }
+    if (!windowOpen(p.callWindows, nowMs)) {
+      throw new DeferredError(nextOpening(p.callWindows, nowMs), `${this.id} is outside its call window`);
+    }
+    const picked = this.pick(nowMs);
+    if (!('channel' in picked)) throw new DeferredError(picked.untilMs, picked.reason);
+    if (shared.inFlight >= p.concurrency) {
+      throw new DeferredError(
+        nowMs + 20,
+        `${this.id} has ${shared.inFlight} calls in flight (limit ${p.concurrency})`,
+      );
+    }
+    if (p.rateLimit) {
+      const wait = shared.takeToken(p.rateLimit.rps, p.rateLimit.burst, nowMs);
+      if (wait > 0) throw new DeferredError(nowMs + wait, `${this.id} rate limit ${p.rateLimit.rps}/s`);
+    }
+    const ch = picked.channel;
+    const h = ch.health;
+    shared.inFlight++;
+    h.calls++;
+    try {
+      const result = await fn(ch.connector);
+      this.#succeeded(ch);
+      return result;
+    } catch (err) {
+      if (!(err instanceof PartnerCallError) || !err.retryable) throw err;
+      const now = Date.now();
+      if (err.code === 'partner_rate_limited') {
+        h.resetAt = now + (err.retryAfterMs ?? p.on429.defaultWaitMs);
+        shared.consecutive429++;
+        if (shared.consecutive429 >= p.on429.suspendAfter) {
+          shared.suspendedUntil = now + p.on429.suspendForMs;
+          shared.consecutive429 = 0;
+        }
+        const next = this.pick(now);
+        throw new DeferredError(
+          'channel' in next ? now : Math.max(next.untilMs, shared.suspendedUntil),
+          err.message,
+        );
+      }
+      this.#failed(ch, now);
+      throw new ScheduledRetryError(now + retryDelayMs(p, attempt), p.retry.maxAttempts, err);
+    } finally {
+      shared.inFlight--;
+    }
+  }
+
+  #succeeded(ch: Channel<C>): void {
+    const h = ch.health;
+    h.consecutiveFailures = 0;
+    h.firstFailureAt = undefined;
+    if (h.open) {
+      h.open = false;
+      h.lastSwitchAt = Date.now();
+    }
+    this.shared.consecutive429 = 0;
+  }
+
+  #failed(ch: Channel<C>, nowMs: number): void {
+    const h = ch.health;
+    const b = this.policy.circuitBreaker;
+    h.failures++;
+    h.consecutiveFailures++;
+    h.firstFailureAt ??= nowMs;
+    const failingTooLong = nowMs - h.firstFailureAt >= b.failoverAfterMs;
+    if (h.consecutiveFailures >= b.failureThreshold || failingTooLong || h.open) {
+      if (!h.open) h.lastSwitchAt = nowMs;
+      h.open = true;
+      h.openUntil = nowMs + b.openForMs;
+    }
+  }
+
+  /** Records a probe; a healthy probe closes an open channel so traffic moves back to it. */
+  recordProbe(ch: Channel<C>, result: ProbeResult): void {
+    ch.health.lastProbe = result;
+    if (result.ok) {
+      if (ch.health.open && result.at >= ch.health.openUntil) this.#succeeded(ch);
+    } else {
+      this.#failed(ch, result.at);
+    }
+  }
+
+  view(nowMs = Date.now()): {
+    id: string;
+    tier: string;
+    suspendedUntil: string | null;
+    channels: ChannelView[];
+  } {
+    const picked = this.pick(nowMs);
+    const active = 'channel' in picked ? picked.channel.name : undefined;
+    return {
+      id: this.id,
+      tier: this.policy.tier,
+      suspendedUntil:
+        this.shared.suspendedUntil > nowMs ? new Date(this.shared.suspendedUntil).toISOString() : null,
+      channels: this.channels.map((c) => ({
+        name: c.name,
+        url: c.url,
+        state: c.health.state(nowMs),
+        active: c.name === active,
+        consecutiveFailures: c.health.consecutiveFailures,
+        calls: c.health.calls,
+        failures: c.health.failures,
+        rateLimitedUntil: c.health.resetAt > nowMs ? new Date(c.health.resetAt).toISOString() : null,
+        lastProbe: c.health.lastProbe
+          ? { ...c.health.lastProbe, at: new Date(c.health.lastProbe.at).toISOString() }
+          : null,
+      })),
+    };
+  }
+}
+
+/** Partner-wide state shared by all channels and kept across policy reloads. */
+export class PartnerShared {
+  suspendedUntil = 0;
+  consecutive429 = 0;
+  inFlight = 0;
+  #tokens = Number.NaN;
+  #refilledAt = 0;
+
+  /** Token bucket: 0 when a call may go now, else milliseconds until a token is free. */
+  takeToken(rps: number, burst: number, nowMs: number): number {
+    if (Number.isNaN(this.#tokens)) {
+      this.#tokens = burst;
+      this.#refilledAt = nowMs;
+    }
+    this.#tokens = Math.min(burst, this.#tokens + ((nowMs - this.#refilledAt) / 1000) * rps);
+    this.#refilledAt = nowMs;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.#tokens) / rps) * 1000);
+  }
+}
