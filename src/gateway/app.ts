@@ -15,6 +15,7 @@ import type { Store } from '../store/db.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { apiKeyAuth } from './auth.js';
 import { errorHandler, sendError } from './errors.js';
+import { DEFAULT_ADMISSION, installAdmission, type AdmissionLimits } from './admission.js';
 import { orderRoutes } from './routes/orders.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { partnerRoutes } from './routes/partners.js';
@@ -39,6 +40,10 @@ export interface GatewayDeps {
   isReady: () => Promise<boolean>;
   logger?: Logger | false;
   bodyLimitBytes?: number;
+  /** Admission limits (read per request, so a policy reload changes them live). */
+  admission?: () => AdmissionLimits;
+  /** Jobs waiting in the queue, for the backlog bound. */
+  backlog?: () => Promise<number>;
 }
 
 function buildAjv(coerce: boolean) {
@@ -103,6 +108,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  installAdmission(
+    app,
+    deps.admission ?? (() => DEFAULT_ADMISSION),
+    deps.backlog ?? (async () => 0),
+    (method, url) => method === 'POST' && (url.startsWith('/v1/orders') || url.startsWith('/v1/webhooks/')),
+  );
 
   const authenticate = apiKeyAuth({ store: deps.store, box: deps.box, log: app.log });
   app.addHook('preValidation', async (req, reply) => {

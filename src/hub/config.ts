@@ -60,6 +60,15 @@ export const HubConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    gateway: Type.Optional(
+      Type.Object(
+        {
+          maxInFlight: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxBacklog: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -8,12 +8,14 @@ import type { Logger } from 'pino';
 import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
+import { DEFAULT_ADMISSION } from '../gateway/admission.js';
 import { ensurePollJobs, TRACKING_POLL, trackingPollHandler } from '../pipeline/polling.js';
 import { SHIPMENT_CREATE } from '../pipeline/accept-order.js';
 import { shipmentCreateHandler } from '../pipeline/shipments.js';
 import { WorkerPool } from '../pipeline/worker.js';
 import { loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
+import { recordAudit } from '../store/audit.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import { JobQueue } from '../store/queue.js';
 import type { HubConfig } from './config.js';
@@ -86,10 +88,17 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         probes.stop();
         probes = startProbes(next, log);
       },
-      (event) =>
-        event.outcome === 'applied'
-          ? log.info(event, 'partner policy reloaded')
-          : log.error(event, 'partner policy rejected; the last good policy stays in force'),
+      (event) => {
+        if (event.outcome === 'applied') log.info(event, 'partner policy reloaded');
+        else log.error(event, 'partner policy rejected; the last good policy stays in force');
+        recordAudit(store.db, {
+          actor: 'system:config-watcher',
+          action: 'config.reload',
+          target: event.file,
+          detail: { message: event.message },
+          outcome: event.outcome === 'applied' ? 'ok' : 'rejected',
+        }).catch((err: Error) => log.error({ err: err.message }, 'could not audit a policy reload'));
+      },
     );
   }
   let workersRunning = false;
@@ -100,6 +109,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     platforms: { get: (id: string): PlatformConnector | undefined => partners.platform(id) },
     partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
     configEvents: () => watcher?.events() ?? [],
+    admission: () => ({ ...DEFAULT_ADMISSION, ...partners.config.gateway }),
+    backlog: async () => {
+      const row = await store.db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', 'in', ['ready', 'leased'])
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
     notifyWork: () => pool.notify(),
     isReady: async () => {
       await store.db.selectFrom('jobs').select('id').limit(1).execute();

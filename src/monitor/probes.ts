@@ -17,14 +17,7 @@ export async function probeChannel(
   ch: Channel<CarrierConnector>,
 ): Promise<void> {
   const probe = ch.connector.probe?.bind(ch.connector);
-  if (!probe) return;
-  const at = Date.now();
-  try {
-    await probe();
-    runtime.recordProbe(ch, { at, ok: true, latencyMs: Date.now() - at });
-  } catch (err) {
-    runtime.recordProbe(ch, { at, ok: false, latencyMs: Date.now() - at, error: (err as Error).message });
-  }
+  if (probe) await runtime.probe(ch, () => probe());
 }
 
 export function startProbes(partners: CarrierDirectory, log: Logger): Probes {

@@ -100,6 +100,11 @@ export class JobQueue {
     this.#store = store;
   }
 
+  /** Runs in the caller's transaction when given one, else as a group-committed write. */
+  #in<T>(ex: Executor | undefined, fn: (e: Executor) => Promise<T>): Promise<T> {
+    return ex ? fn(ex) : this.#store.write((trx) => fn(trx));
+  }
+
   /** Takes up to `limit` due jobs (ready and due, or leased by someone whose lease ran out). */
   async lease(owner: string, limit: number, leaseMs: number, nowMs = Date.now()): Promise<Job[]> {
     if (limit <= 0) return [];
@@ -109,7 +114,7 @@ export class JobQueue {
     }
     const lockClause = this.#store.dialect === 'postgres' ? sql`for update skip locked` : sql``;
     // Only ready rows are looked at, so the (status, run_at) index answers the inner query.
-    const result = await sql<JobsTable>`
+    const query = sql<JobsTable>`
       update jobs
          set status = 'leased', lease_owner = ${owner}, lease_until = ${nowMs + leaseMs},
              attempts = attempts + 1, updated_at = ${nowMs}
@@ -119,7 +124,9 @@ export class JobQueue {
           order by run_at
           limit ${limit}
           ${lockClause})
-      returning *`.execute(this.#store.db);
+      returning *`;
+    // Through the group committer: on SQLite a lease shares its fsync with the writes around it.
+    const result = await this.#store.write((trx) => query.execute(trx));
     return result.rows.map(toJob);
   }
 
@@ -128,28 +135,32 @@ export class JobQueue {
    * rather than in every lease query, which keeps that query on one index.
    */
   async reclaimExpiredLeases(nowMs = Date.now()): Promise<number> {
-    const res = await this.#store.db
-      .updateTable('jobs')
-      .set({
-        status: 'ready',
-        lease_owner: null,
-        lease_until: null,
-        last_error: 'lease expired',
-        updated_at: nowMs,
-      })
-      .where('status', '=', 'leased')
-      .where('lease_until', '<=', nowMs)
-      .executeTakeFirst();
+    const res = await this.#store.write((trx) =>
+      trx
+        .updateTable('jobs')
+        .set({
+          status: 'ready',
+          lease_owner: null,
+          lease_until: null,
+          last_error: 'lease expired',
+          updated_at: nowMs,
+        })
+        .where('status', '=', 'leased')
+        .where('lease_until', '<=', nowMs)
+        .executeTakeFirst(),
+    );
     return Number(res.numUpdatedRows);
   }
 
   /** Deletes a finished job, inside the caller's transaction when given one. */
-  async complete(job: Job, ex: Executor = this.#store.db): Promise<boolean> {
-    const res = await ex
-      .deleteFrom('jobs')
-      .where('id', '=', job.id)
-      .where('lease_owner', '=', job.leaseOwner)
-      .executeTakeFirst();
+  async complete(job: Job, ex?: Executor): Promise<boolean> {
+    const res = await this.#in(ex, (e) =>
+      e
+        .deleteFrom('jobs')
+        .where('id', '=', job.id)
+        .where('lease_owner', '=', job.leaseOwner)
+        .executeTakeFirst(),
+    );
     return res.numDeletedRows > 0n;
   }
 
@@ -159,20 +170,22 @@ export class JobQueue {
       ...job.history,
       { at: nowMs, attempt: job.attempts, outcome: 'retry', error } as AttemptRecord,
     ];
-    await this.#store.db
-      .updateTable('jobs')
-      .set({
-        status: 'ready',
-        run_at: runAt,
-        lease_owner: null,
-        lease_until: null,
-        last_error: error,
-        history: JSON.stringify(history.slice(-50)),
-        updated_at: nowMs,
-      })
-      .where('id', '=', job.id)
-      .where('lease_owner', '=', job.leaseOwner)
-      .execute();
+    await this.#in(undefined, (e) =>
+      e
+        .updateTable('jobs')
+        .set({
+          status: 'ready',
+          run_at: runAt,
+          lease_owner: null,
+          lease_until: null,
+          last_error: error,
+          history: JSON.stringify(history.slice(-50)),
+          updated_at: nowMs,
+        })
+        .where('id', '=', job.id)
+        .where('lease_owner', '=', job.leaseOwner)
+        .execute(),
+    );
   }
 
   /**
@@ -180,68 +193,64 @@ export class JobQueue {
    * never reached the partner (closed call window, suspension, rate limit, saturated partner).
    */
   async defer(job: Job, runAt: number, nowMs = Date.now()): Promise<void> {
-    await this.#store.db
-      .updateTable('jobs')
-      .set((eb) => ({
-        status: 'ready',
-        run_at: runAt,
-        attempts: eb('attempts', '-', 1),
-        lease_owner: null,
-        lease_until: null,
-        updated_at: nowMs,
-      }))
-      .where('id', '=', job.id)
-      .where('lease_owner', '=', job.leaseOwner)
-      .execute();
+    await this.#in(undefined, (e) =>
+      e
+        .updateTable('jobs')
+        .set((eb) => ({
+          status: 'ready',
+          run_at: runAt,
+          attempts: eb('attempts', '-', 1),
+          lease_owner: null,
+          lease_until: null,
+          updated_at: nowMs,
+        }))
+        .where('id', '=', job.id)
+        .where('lease_owner', '=', job.leaseOwner)
+        .execute(),
+    );
   }
 
   /** Re-arms a recurring job (e.g. a tracking poll) for its next run, as a fresh job. */
-  async reschedule(
-    job: Job,
-    runAt: number,
-    ex: Executor = this.#store.db,
-    nowMs = Date.now(),
-  ): Promise<void> {
-    await ex
-      .updateTable('jobs')
-      .set({
-        status: 'ready',
-        run_at: runAt,
-        attempts: 0,
-        lease_owner: null,
-        lease_until: null,
-        last_error: null,
-        updated_at: nowMs,
-      })
-      .where('id', '=', job.id)
-      .where('lease_owner', '=', job.leaseOwner)
-      .execute();
+  async reschedule(job: Job, runAt: number, ex?: Executor, nowMs = Date.now()): Promise<void> {
+    await this.#in(ex, (e) =>
+      e
+        .updateTable('jobs')
+        .set({
+          status: 'ready',
+          run_at: runAt,
+          attempts: 0,
+          lease_owner: null,
+          lease_until: null,
+          last_error: null,
+          updated_at: nowMs,
+        })
+        .where('id', '=', job.id)
+        .where('lease_owner', '=', job.leaseOwner)
+        .execute(),
+    );
   }
 
   /** Parks a job for a human: kept with its full history, never retried on its own. */
-  async deadLetter(
-    job: Job,
-    error: string,
-    ex: Executor = this.#store.db,
-    nowMs = Date.now(),
-  ): Promise<void> {
+  async deadLetter(job: Job, error: string, ex?: Executor, nowMs = Date.now()): Promise<void> {
     const history = [
       ...job.history,
       { at: nowMs, attempt: job.attempts, outcome: 'dead', error } as AttemptRecord,
     ];
-    await ex
-      .updateTable('jobs')
-      .set({
-        status: 'dead',
-        lease_owner: null,
-        lease_until: null,
-        last_error: error,
-        history: JSON.stringify(history.slice(-50)),
-        updated_at: nowMs,
-      })
-      .where('id', '=', job.id)
-      .where('lease_owner', '=', job.leaseOwner)
-      .execute();
+    await this.#in(ex, (e) =>
+      e
+        .updateTable('jobs')
+        .set({
+          status: 'dead',
+          lease_owner: null,
+          lease_until: null,
+          last_error: error,
+          history: JSON.stringify(history.slice(-50)),
+          updated_at: nowMs,
+        })
+        .where('id', '=', job.id)
+        .where('lease_owner', '=', job.leaseOwner)
+        .execute(),
+    );
   }
 
   async counts(): Promise<Record<string, number>> {

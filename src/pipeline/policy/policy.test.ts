@@ -128,15 +128,16 @@ describe('partner runtime', () => {
     expect(new Date((err as DeferredError).untilMs).toISOString()).toBe('2026-11-30T09:00:00.000Z');
   });
 
-  it('holds calls to the rate limit and to the concurrency limit', async () => {
+  it('queues calls beyond the concurrency limit in memory, sends back to the queue beyond that, and holds to the rate limit', async () => {
     const rt = runtime({ rateLimit: { rps: 1, burst: 2 }, concurrency: 1 });
     const now = Date.now();
     let release = () => undefined as void;
     const slow = rt.call(() => new Promise<void>((r) => (release = r)), 1, now);
+    const waiting = rt.call(async () => 'second', 1, now);
     await expect(rt.call(async () => 'x', 1, now)).rejects.toThrow(/in flight/);
     release();
     await slow;
-    await expect(rt.call(async () => 'x', 1, now)).resolves.toBe('x');
+    await expect(waiting).resolves.toBe('second');
     await expect(rt.call(async () => 'x', 1, now)).rejects.toThrow(/rate limit/);
   });
 });

@@ -126,21 +126,33 @@ export class PartnerRuntime<C> {
     if (!windowOpen(p.callWindows, nowMs)) {
       throw new DeferredError(nextOpening(p.callWindows, nowMs), `${this.id} is outside its call window`);
     }
-    const picked = this.pick(nowMs);
-    if (!('channel' in picked)) throw new DeferredError(picked.untilMs, picked.reason);
-    if (shared.inFlight >= p.concurrency) {
+    // Wait in memory for a free slot (the job keeps its lease); only when as many jobs already
+    // wait as may run does the job go back to the queue, so a slow partner cannot take every worker.
+    if (!(await shared.acquire(p.concurrency))) {
       throw new DeferredError(
-        nowMs + 20,
+        Date.now() + 250,
         `${this.id} has ${shared.inFlight} calls in flight (limit ${p.concurrency})`,
       );
     }
+    let released = false;
+    const release = () => {
+      if (!released) shared.release();
+      released = true;
+    };
+    const picked = this.pick(nowMs);
+    if (!('channel' in picked)) {
+      release();
+      throw new DeferredError(picked.untilMs, picked.reason);
+    }
     if (p.rateLimit) {
       const wait = shared.takeToken(p.rateLimit.rps, p.rateLimit.burst, nowMs);
-      if (wait > 0) throw new DeferredError(nowMs + wait, `${this.id} rate limit ${p.rateLimit.rps}/s`);
+      if (wait > 0) {
+        release();
+        throw new DeferredError(nowMs + wait, `${this.id} rate limit ${p.rateLimit.rps}/s`);
+      }
     }
     const ch = picked.channel;
     const h = ch.health;
-    shared.inFlight++;
     h.calls++;
     try {
       const result = await fn(ch.connector);
@@ -165,7 +177,7 @@ export class PartnerRuntime<C> {
       this.#failed(ch, now);
       throw new ScheduledRetryError(now + retryDelayMs(p, attempt), p.retry.maxAttempts, err);
     } finally {
-      shared.inFlight--;
+      release();
     }
   }
 
@@ -191,6 +203,38 @@ export class PartnerRuntime<C> {
       if (!h.open) h.lastSwitchAt = nowMs;
       h.open = true;
       h.openUntil = nowMs + b.openForMs;
+    }
+  }
+
+  /**
+   * Probes one channel with the same manners as real traffic: never during a suspension,
+   * outside a call window or before a 429 reset, and a 429 answer is a gate, not a failure.
+   */
+  async probe(
+    ch: Channel<C>,
+    probeFn: (connector: C) => Promise<void>,
+    nowMs = Date.now(),
+  ): Promise<ProbeResult | undefined> {
+    if (
+      this.shared.suspendedUntil > nowMs ||
+      ch.health.resetAt > nowMs ||
+      !windowOpen(this.policy.callWindows, nowMs)
+    ) {
+      return undefined;
+    }
+    try {
+      await probeFn(ch.connector);
+      const result = { at: nowMs, ok: true, latencyMs: Date.now() - nowMs };
+      this.recordProbe(ch, result);
+      return result;
+    } catch (err) {
+      if (err instanceof PartnerCallError && err.code === 'partner_rate_limited') {
+        ch.health.resetAt = Date.now() + (err.retryAfterMs ?? this.policy.on429.defaultWaitMs);
+        return undefined;
+      }
+      const result = { at: nowMs, ok: false, latencyMs: Date.now() - nowMs, error: (err as Error).message };
+      this.recordProbe(ch, result);
+      return result;
     }
   }
 
@@ -239,6 +283,25 @@ export class PartnerShared {
   suspendedUntil = 0;
   consecutive429 = 0;
   inFlight = 0;
+  readonly #waiters: Array<() => void> = [];
+
+  /** Takes a call slot, waiting for one when at most `limit` others wait; false when too many do. */
+  async acquire(limit: number): Promise<boolean> {
+    if (this.inFlight < limit && this.#waiters.length === 0) {
+      this.inFlight++;
+      return true;
+    }
+    if (this.#waiters.length >= limit) return false;
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    return true;
+  }
+
+  release(): void {
+    const next = this.#waiters.shift();
+    // The slot passes straight to the next waiter, so inFlight stays as it is.
+    if (next) next();
+    else this.inFlight--;
+  }
   #tokens = Number.NaN;
   #refilledAt = 0;
 

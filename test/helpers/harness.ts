@@ -1,0 +1,140 @@
+/**
+ * A hub and a sandbox on loopback for integration tests: the hub runs in-process against a
+ * policy file in a temp folder (watched, so tests can edit it live), the sandbox serves the
+ * partners with fault knobs, and orders are posted over real HTTP with signed requests.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import { parse, stringify } from 'yaml';
+import { startHub, type Hub } from '../../src/hub/hub.js';
+import { createLogger } from '../../src/hub/logger.js';
+import { loadHubConfig } from '../../src/hub/config.js';
+import { sandboxEnv } from '../../src/hub/sandbox-config.js';
+import { startSandbox, type SandboxHandle } from '../../src/sandbox/server.js';
+import { signedHeaders } from '../../src/gateway/signature.js';
+import { createApiKey, type CreatedKey } from '../../src/store/api-keys.js';
+import type { DialectName } from '../../src/store/db.js';
+import type { OrderInput } from '../../src/domain/index.js';
+import { createTestDbUrl } from './stores.js';
+import { orderFixture } from './fixtures.js';
+
+type PolicyDoc = Record<string, unknown> & { partners: Record<string, Record<string, unknown>> };
+
+export interface Harness {
+  hub: Hub;
+  sandbox: SandboxHandle;
+  policyFile: string;
+  key: CreatedKey;
+  /** Rewrites the watched policy file (the hub reloads it without restart). */
+  editPolicy(edit: (doc: PolicyDoc) => void): void;
+  writePolicyText(text: string): void;
+  postOrder(
+    order: OrderInput,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }>;
+  usOrders(n: number, prefix?: string): OrderInput[];
+  faults(body: Record<string, unknown> | null): Promise<void>;
+  stats(): Promise<{
+    carriers: Record<string, { channels: Record<string, Record<string, number>> } & Record<string, unknown>>;
+  }>;
+  waybillCount(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (process.env.HARNESS_TRACE) process.stderr.write(`waiting for ${what}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startHarness(
+  opts: { dialect?: DialectName; edit?: (doc: PolicyDoc) => void; concurrency?: number } = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'waygate-harness-'));
+  const policyFile = join(dir, 'partners.yaml');
+  const base = parse(
+    readFileSync(new URL('../fixtures/policies/reliability.yaml', import.meta.url), 'utf8'),
+  ) as PolicyDoc;
+  opts.edit?.(base);
+  writeFileSync(policyFile, stringify(base));
+  const { url: dbUrl, drop } = await createTestDbUrl(opts.dialect ?? 'sqlite');
+  const sandbox = await startSandbox({ port: 0, stepMs: 60_000 });
+  const env = { ...process.env, ...sandboxEnv(sandbox.url, sandbox.credentials) };
+  const hub = await startHub({
+    dbUrl,
+    port: 0,
+    config: loadHubConfig(policyFile, env),
+    logger: createLogger('silent'),
+    watch: { file: policyFile, env },
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+  });
+  const key = await createApiKey(hub.store.db, hub.box, 'harness');
+  const sandboxCall = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
+    const res = await request(`${sandbox.url}${path}`, {
+      method,
+      ...(body !== undefined
+        ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+        : {}),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`sandbox ${method} ${path}: ${res.statusCode} ${text}`);
+    return JSON.parse(text) as unknown;
+  };
+  let current = structuredClone(base);
+  return {
+    hub,
+    sandbox,
+    policyFile,
+    key,
+    editPolicy(edit) {
+      current = structuredClone(current);
+      edit(current);
+      writeFileSync(policyFile, stringify(current));
+    },
+    writePolicyText(text) {
+      writeFileSync(policyFile, text);
+    },
+    async postOrder(order) {
+      const body = JSON.stringify(order);
+      const res = await request(`${hub.url}/v1/orders`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...signedHeaders(key, 'POST', '/v1/orders', body) },
+      });
+      return {
+        status: res.statusCode,
+        body: (await res.body.json()) as Record<string, unknown>,
+        headers: res.headers,
+      };
+    },
+    usOrders(n, prefix = randomUUID().slice(0, 8)) {
+      return Array.from({ length: n }, (_, i) => orderFixture({ externalId: `${prefix}-${i}` }));
+    },
+    async faults(body) {
+      await sandboxCall(body ? 'POST' : 'DELETE', '/__faults', body ?? undefined);
+    },
+    stats: () => sandboxCall('GET', '/__stats') as ReturnType<Harness['stats']>,
+    async waybillCount() {
+      const r = await hub.store.db
+        .selectFrom('shipments')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
+    async close() {
+      await hub.close();
+      await sandbox.close();
+      await drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
