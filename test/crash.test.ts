@@ -41,3 +41,33 @@ for (const dialect of DIALECTS) {
     );
   });
 }
+
+describe.runIf(DIALECTS.includes('postgres'))('two hub nodes on one PostgreSQL', () => {
+  it(
+    'finishes every order on the surviving node after the other is killed, with no duplicate',
+    { timeout: 300_000 },
+    async () => {
+      const { url, drop } = await createTestDbUrl('postgres');
+      try {
+        const { stdout } = await run(
+          process.execPath,
+          [drill, '--orders', '2000', '--nodes', '2', '--db', url],
+          { timeout: 280_000 },
+        ).catch((err: { stdout?: string; stderr?: string }) => {
+          throw new Error(`drill failed: ${err.stdout ?? ''} ${err.stderr ?? ''}`);
+        });
+        const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+        expect(summary).toMatchObject({
+          nodes: 2,
+          ordersStored: 2000,
+          withExactlyOneWaybill: 2000,
+          lost: 0,
+          duplicateCreates: 0,
+          carrierShipmentsCreated: 2000,
+        });
+      } finally {
+        await drop();
+      }
+    },
+  );
+});

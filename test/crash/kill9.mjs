@@ -3,7 +3,9 @@
 // works, restarted on the same store and port, and the drill then proves that every order got
 // exactly one waybill and that no carrier saw a shipment created twice.
 //
-//   node test/crash/kill9.mjs [--orders 2000] [--db URL] [--kills 1]
+//   node test/crash/kill9.mjs [--orders 2000] [--db URL] [--kills 1] [--nodes 1]
+// With --nodes 2 (PostgreSQL), two hub nodes share the store; the first is killed and not
+// restarted: the survivor must finish its work.
 // Prints one JSON object; exits 0 only when nothing was lost or duplicated.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -19,10 +21,12 @@ const { values } = parseArgs({
     orders: { type: 'string', default: '2000' },
     db: { type: 'string' },
     kills: { type: 'string', default: '1' },
+    nodes: { type: 'string', default: '1' },
   },
 });
 const ORDERS = Number(values.orders);
 const KILLS = Number(values.kills);
+const NODES = Number(values.nodes);
 const bin = fileURLToPath(new URL('../../bin/waygate.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'waygate-kill9-'));
 const dbUrl = values.db ?? `sqlite:${join(tmp, 'hub.db')}`;
@@ -75,9 +79,21 @@ async function counts(store) {
 let exitCode = 1;
 try {
   const sandbox = await start(['sandbox', '--port', '0', '--step-ms', '60000'], /listening on (\S+)/);
-  const hubPort = await freePort();
-  const hubArgs = ['serve', '--port', String(hubPort), '--db', dbUrl, '--sandbox-url', sandbox.url];
-  let hub = await start(hubArgs, /listening on (\S+)/);
+  const hubArgs = async () => [
+    'serve',
+    '--port',
+    String(await freePort()),
+    '--db',
+    dbUrl,
+    '--sandbox-url',
+    sandbox.url,
+  ];
+  const argsOf = [];
+  const hubs = [];
+  for (let n = 0; n < NODES; n++) {
+    argsOf.push(await hubArgs());
+    hubs.push(await start(argsOf[n], /listening on (\S+)/));
+  }
   const store = await openStore(dbUrl, { migrate: false });
   const started = Date.now();
   await getJson(`${sandbox.url}/__shop/push`, {
@@ -91,10 +107,13 @@ try {
     // Kill while the hub is busy: after it stored part of the waybills, before it finished.
     const target = Math.floor((ORDERS * k) / (KILLS + 1));
     while ((await counts(store)).waybills < target) await sleep(20);
-    hub.child.kill('SIGKILL');
-    await new Promise((r) => hub.child.once('exit', r));
+    const victim = hubs[0];
+    victim.child.kill('SIGKILL');
+    await new Promise((r) => victim.child.once('exit', r));
     killedAt.push(await counts(store));
-    hub = await start(hubArgs, /listening on (\S+)/);
+    // One node: restart it on the same port. Several: the survivors must finish on their own.
+    if (NODES === 1) hubs[0] = await start(argsOf[0], /listening on (\S+)/);
+    else hubs.shift();
   }
 
   const deadline = Date.now() + 240_000;
@@ -134,6 +153,7 @@ try {
     carriers,
     seconds: Math.round((Date.now() - started) / 100) / 10,
     db: store.dialect,
+    nodes: NODES,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   await store.close();
