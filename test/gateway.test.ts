@@ -292,9 +292,17 @@ describe('gateway: partner callbacks', () => {
       expect(forged.json().error.code).toBe('partner_signature_invalid');
       expect(await store.db.selectFrom('tracking_events').select('id').execute()).toHaveLength(0);
       expect(await store.db.selectFrom('inbound_messages').select('id').execute()).toHaveLength(0);
+      expect(await store.db.selectFrom('jobs').select('id').execute()).toHaveLength(0);
       const genuine = await post('right-secret');
-      expect(genuine.statusCode).toBe(200);
-      expect(genuine.json().inserted).toBeGreaterThan(0);
+      expect(genuine.statusCode).toBe(202);
+      expect(genuine.json().status).toBe('queued');
+      // Stored raw and queued for the inbound lane; a byte-identical re-delivery queues nothing.
+      const again = await post('right-secret');
+      expect(again.json()).toEqual({ id: genuine.json().id, status: 'duplicate' });
+      expect(await store.db.selectFrom('inbound_messages').select('id').execute()).toHaveLength(1);
+      expect(await store.db.selectFrom('jobs').select('kind').execute()).toEqual([
+        { kind: 'inbound.tracking' },
+      ]);
     } finally {
       await gw.app.close();
       await http.close();

@@ -12,6 +12,13 @@ import { DEFAULT_ADMISSION } from '../gateway/admission.js';
 import { ensurePollJobs, TRACKING_POLL, trackingPollHandler } from '../pipeline/polling.js';
 import { SHIPMENT_CREATE } from '../pipeline/accept-order.js';
 import { shipmentCreateHandler } from '../pipeline/shipments.js';
+import {
+  INBOUND_KINDS,
+  INBOUND_ORDER,
+  INBOUND_TRACKING,
+  inboundOrderHandler,
+  inboundTrackingHandler,
+} from '../pipeline/inbound.js';
 import { WorkerPool } from '../pipeline/worker.js';
 import { loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
@@ -65,6 +72,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const current = () => partners;
   const queue = new JobQueue(store);
   const pollingDeps = { store, queue, partners: current };
+  // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
+  // other; within the outbound lane, each partner's own concurrency limit isolates partners.
+  const inboundDeps = { store, queue, partners: current };
+  const inboundPool = new WorkerPool(
+    queue,
+    {
+      [INBOUND_ORDER]: inboundOrderHandler(inboundDeps),
+      [INBOUND_TRACKING]: inboundTrackingHandler(inboundDeps),
+    },
+    log,
+    { concurrency: 16, kinds: INBOUND_KINDS },
+  );
   const pool = new WorkerPool(
     queue,
     {
@@ -72,7 +91,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       [TRACKING_POLL]: trackingPollHandler(pollingDeps),
     },
     log,
-    { concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 64 },
+    {
+      concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
+      kinds: [SHIPMENT_CREATE, TRACKING_POLL],
+    },
   );
   let probes = startProbes(partners, log);
   let watcher: ConfigWatcher | undefined;
@@ -118,7 +140,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         .executeTakeFirst();
       return Number(row?.n ?? 0);
     },
-    notifyWork: () => pool.notify(),
+    notifyWork: () => {
+      inboundPool.notify();
+      pool.notify();
+    },
     isReady: async () => {
       await store.db.selectFrom('jobs').select('id').limit(1).execute();
       return workersRunning || opts.workers === false;
@@ -133,6 +158,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   await subscribePartners(partners, publicUrl, log);
   await ensurePollJobs(pollingDeps);
   if (opts.workers !== false) {
+    inboundPool.start();
     pool.start();
     workersRunning = true;
   }
@@ -164,7 +190,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       watcher?.close();
       probes.stop();
       await app.close();
-      await pool.stop();
+      await Promise.all([inboundPool.stop(), pool.stop()]);
       await http.close();
       await store.close();
     },

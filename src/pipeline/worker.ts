@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { PartnerCallError } from '../connectors/errors.js';
+import { WaygateError } from '../domain/index.js';
 import type { Job, JobQueue } from '../store/queue.js';
 import { backoffMs, DEFAULT_RETRY, type RetrySchedule } from './retry.js';
 import { DeferredError, ScheduledRetryError } from './policy/runtime.js';
@@ -21,6 +22,8 @@ export interface JobHandler {
 
 export interface WorkerOptions {
   concurrency: number;
+  /** The job kinds this pool (lane) takes; every kind when empty. */
+  kinds: readonly string[];
   leaseMs: number;
   idlePollMs: number;
   retry: RetrySchedule;
@@ -28,6 +31,7 @@ export interface WorkerOptions {
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   concurrency: 32,
+  kinds: [],
   leaseMs: 30_000,
   idlePollMs: 100,
   retry: DEFAULT_RETRY,
@@ -85,7 +89,13 @@ export class WorkerPool {
       let leased: Job[] = [];
       if (free > 0) {
         try {
-          leased = await this.#queue.lease(this.owner, free, this.#opts.leaseMs);
+          leased = await this.#queue.lease(
+            this.owner,
+            free,
+            this.#opts.leaseMs,
+            Date.now(),
+            this.#opts.kinds,
+          );
         } catch (err) {
           this.#log.error({ err: errorText(err) }, 'lease failed; will retry');
         }
@@ -136,7 +146,11 @@ export class WorkerPool {
     }
     const cause = err instanceof ScheduledRetryError ? err.failure : err;
     const message = errorText(cause);
-    const retryable = cause instanceof PartnerCallError ? cause.retryable : true;
+    // A partner's own verdict decides; a payload that cannot become canonical never will.
+    const retryable =
+      cause instanceof PartnerCallError
+        ? cause.retryable
+        : !(cause instanceof WaygateError && cause.kind === 'invalid_input');
     const maxAttempts =
       err instanceof ScheduledRetryError ? Math.min(err.maxAttempts, job.maxAttempts) : job.maxAttempts;
     try {
@@ -168,6 +182,8 @@ export class WorkerPool {
 
 export function errorText(err: unknown): string {
   if (err instanceof PartnerCallError) return JSON.stringify(err.toJSON());
+  if (err instanceof WaygateError)
+    return JSON.stringify({ code: err.code, message: err.message, details: err.details });
   if (err instanceof Error) return err.message;
   return String(err);
 }

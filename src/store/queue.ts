@@ -106,7 +106,14 @@ export class JobQueue {
   }
 
   /** Takes up to `limit` due jobs (ready and due, or leased by someone whose lease ran out). */
-  async lease(owner: string, limit: number, leaseMs: number, nowMs = Date.now()): Promise<Job[]> {
+  async lease(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    nowMs = Date.now(),
+    /** Only jobs of these kinds (a worker lane); all kinds when absent. */
+    kinds?: readonly string[],
+  ): Promise<Job[]> {
     if (limit <= 0) return [];
     if (nowMs - this.#lastReclaim >= RECLAIM_EVERY_MS) {
       this.#lastReclaim = nowMs;
@@ -121,6 +128,7 @@ export class JobQueue {
        where id in (
          select id from jobs
           where status = 'ready' and run_at <= ${nowMs}
+          ${kinds && kinds.length > 0 ? sql`and kind in (${sql.join(kinds)})` : sql``}
           order by run_at
           limit ${limit}
           ${lockClause})

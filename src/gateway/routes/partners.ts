@@ -5,10 +5,9 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { notFound, WaygateError } from '../../domain/index.js';
+import { notFound } from '../../domain/index.js';
 import type { InboundRequest } from '../../connectors/types.js';
-import { acceptOrder } from '../../pipeline/accept-order.js';
-import { ingestTrackingEvents } from '../../pipeline/tracking.js';
+import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound } from '../../pipeline/inbound.js';
 import type { GatewayDeps } from '../app.js';
 import { sendError } from '../errors.js';
 import { ErrorBody } from './views.js';
@@ -28,7 +27,8 @@ export const partnerRoutes =
       {
         config: { auth: 'partner' },
         schema: {
-          summary: 'Order webhook from a sales platform (verified in the platform’s own signature scheme)',
+          summary:
+            'Order webhook from a sales platform: verified in the platform’s own signature scheme, stored and queued; 202 before transformation',
           tags: ['partners'],
           params: Params,
           response: {
@@ -51,18 +51,11 @@ export const partnerRoutes =
             `the ${platform.manifest.id} webhook signature does not verify`,
           );
         }
-        const hook = platform.parseOrderWebhook(request);
-        const result = await acceptOrder(deps.store, hook.order, {
-          caller: platform.manifest.id,
-          raw: {
-            partnerId: platform.manifest.id,
-            kind: `webhook:${hook.topic}`,
-            dedupeKey: hook.deliveryId,
-            body: request.rawBody,
-          },
-        });
-        if (result.created) deps.notifyWork();
-        return reply.code(202).send({ id: result.id, status: 'accepted' });
+        const queued = await queueInbound(deps.store, INBOUND_ORDER, platform.manifest.id, request);
+        if (!queued.duplicate) deps.notifyWork();
+        return reply
+          .code(202)
+          .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
       },
     );
 
@@ -71,11 +64,12 @@ export const partnerRoutes =
       {
         config: { auth: 'partner' },
         schema: {
-          summary: 'Tracking push from a carrier (verified in the carrier’s own signature scheme)',
+          summary:
+            'Tracking push from a carrier: verified in the carrier’s own signature scheme, stored and queued; 202 before transformation',
           tags: ['partners'],
           params: Params,
           response: {
-            200: Type.Object({ received: Type.Integer(), inserted: Type.Integer() }),
+            202: Type.Object({ id: Type.String(), status: Type.String() }),
             400: ErrorBody,
             401: ErrorBody,
             404: ErrorBody,
@@ -96,25 +90,11 @@ export const partnerRoutes =
             `the ${carrier.manifest.id} callback signature does not verify`,
           );
         }
-        let push;
-        try {
-          push = carrier.parseCallback(request);
-        } catch (err) {
-          if (err instanceof WaygateError) throw err;
-          return sendError(
-            reply,
-            400,
-            'partner_payload_invalid',
-            `the ${carrier.manifest.id} callback could not be read`,
-          );
-        }
-        const result = await ingestTrackingEvents(deps.store, push.events, Date.now(), {
-          partnerId: carrier.manifest.id,
-          kind: 'tracking_push',
-          dedupeKey: push.deliveryId,
-          body: request.rawBody,
-        });
-        return { received: result.received, inserted: result.inserted };
+        const queued = await queueInbound(deps.store, INBOUND_TRACKING, carrier.manifest.id, request);
+        if (!queued.duplicate) deps.notifyWork();
+        return reply
+          .code(202)
+          .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
       },
     );
   };

@@ -222,6 +222,9 @@ export class PartnerRuntime<C> {
     ) {
       return undefined;
     }
+    // A probe counts against the partner's concurrency like any call, and never queues for it:
+    // when traffic is flowing, that traffic already tells us the channel's health.
+    if (!this.shared.tryAcquire(this.policy.concurrency)) return undefined;
     try {
       await probeFn(ch.connector);
       const result = { at: nowMs, ok: true, latencyMs: Date.now() - nowMs };
@@ -235,6 +238,8 @@ export class PartnerRuntime<C> {
       const result = { at: nowMs, ok: false, latencyMs: Date.now() - nowMs, error: (err as Error).message };
       this.recordProbe(ch, result);
       return result;
+    } finally {
+      this.shared.release();
     }
   }
 
@@ -285,14 +290,24 @@ export class PartnerShared {
   inFlight = 0;
   readonly #waiters: Array<() => void> = [];
 
-  /** Takes a call slot, waiting for one when at most `limit` others wait; false when too many do. */
+  /**
+   * Takes a call slot, waiting for one while few others wait (a quarter of `limit`); false when
+   * more wait, so a stalled partner holds at most limit × 1.25 workers of the outbound lane.
+   */
   async acquire(limit: number): Promise<boolean> {
     if (this.inFlight < limit && this.#waiters.length === 0) {
       this.inFlight++;
       return true;
     }
-    if (this.#waiters.length >= limit) return false;
+    if (this.#waiters.length >= Math.max(1, Math.floor(limit / 4))) return false;
     await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    return true;
+  }
+
+  /** Takes a free slot without waiting; false when none is free or others wait. */
+  tryAcquire(limit: number): boolean {
+    if (this.inFlight >= limit || this.#waiters.length > 0) return false;
+    this.inFlight++;
     return true;
   }
 
