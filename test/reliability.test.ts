@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderInput } from '../src/domain/index.js';
 import { getDead, listDead, replayDead } from '../src/store/dlq.js';
@@ -295,3 +296,42 @@ async function runCli(args: string[]): Promise<{ stdout: string; stderr: string;
     return { stdout: e.stdout, stderr: e.stderr, code: e.code };
   }
 }
+
+describe('double queue', () => {
+  it(
+    'answers a signed but unreadable order webhook at once and parks it in the DLQ instead of losing it',
+    { timeout: 30_000 },
+    async () => {
+      const { signShopBody } = await import('../src/connectors/platforms/sandbox-shop/signature.js');
+      const h = await startHarness();
+      try {
+        const body = JSON.stringify({ id: 424242, name: '#BROKEN', line_items: [] });
+        const res = await request(`${h.hub.url}/v1/webhooks/sandbox-shop/orders`, {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-shop-topic': 'orders/create',
+            'x-shop-webhook-id': 'b7b1b0e4-0000-4000-8000-000000000001',
+            'x-shop-hmac-sha256': signShopBody(h.sandbox.credentials['sandbox-shop'].webhookSecret, body),
+          },
+        });
+        expect(res.statusCode).toBe(202);
+        expect(((await res.body.json()) as { status: string }).status).toBe('queued');
+        await waitFor(
+          async () => (await listDead(h.hub.store.db, { limit: 10 })).length === 1,
+          10_000,
+          'the dead letter',
+        );
+        const [dead] = await listDead(h.hub.store.db, { limit: 10 });
+        expect(dead?.kind).toBe('inbound.order');
+        const detail = await getDead(h.hub.store.db, dead!.id);
+        expect(JSON.stringify(detail)).toMatch(/invalid|shipping_address/i);
+        const stored = await h.hub.store.db.selectFrom('inbound_messages').select('body').execute();
+        expect(stored.map((m) => m.body)).toContain(body);
+      } finally {
+        await h.close();
+      }
+    },
+  );
+});
