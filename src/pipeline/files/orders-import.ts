@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { WaygateError, invalidInput, type OrderInput } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
 import { acceptOrder } from '../accept-order.js';
-import { readTable, type TableFile, type TableRow } from './table.js';
+import { PARTNER_ID, readTableRequiring, type TableFile, type TableRow } from './table.js';
 import { fieldErrors, validateOrderInput } from './validate.js';
 
 /** Order-level columns and where each lands in OrderInput. */
@@ -100,20 +100,10 @@ export async function importOrders(
   file: TableFile,
   opts: ImportOrdersOptions,
 ): Promise<ImportOrdersResult> {
-  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(opts.source)) {
+  if (!PARTNER_ID.test(opts.source)) {
     throw invalidInput('invalid_source', `source ${JSON.stringify(opts.source)} is not a partner id`);
   }
-  const table = await readTable(file);
-  const missing = REQUIRED_COLUMNS.filter((c) => !table.header.includes(c));
-  if (missing.length > 0) {
-    throw invalidInput(
-      'missing_columns',
-      `${basename(file.path)} lacks the column(s) ${missing.join(', ')}`,
-      {
-        missing,
-      },
-    );
-  }
+  const table = await readTableRequiring(file, REQUIRED_COLUMNS);
   const result: ImportOrdersResult = { accepted: 0, duplicates: 0, rejected: [], orders: [] };
   const groups = new Map<string, OrderGroup>();
   for (const r of table.rows) {

@@ -120,6 +120,25 @@ function cellText(value: ExcelJS.CellValue): string {
   return '';
 }
 
+/** Same rule as partner ids in the config file. */
+export const PARTNER_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** Reads a table and refuses it, naming the file and columns, when a required column is absent. */
+export async function readTableRequiring(file: TableFile, required: readonly string[]): Promise<Table> {
+  const table = await readTable(file);
+  const missing = required.filter((c) => !table.header.includes(c));
+  if (missing.length > 0) {
+    throw invalidInput(
+      'missing_columns',
+      `${basename(file.path)} lacks the column(s) ${missing.join(', ')}`,
+      {
+        missing,
+      },
+    );
+  }
+  return table;
+}
+
 export type ColumnType = 'text' | 'number' | 'amount';
 
 export interface Column<K extends string = string> {

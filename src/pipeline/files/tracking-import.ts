@@ -7,7 +7,6 @@
  * when the waybill is not known yet, and the shipment's status recomputed from all its events.
  */
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
 import {
   EXCEPTION_REASONS,
   codeInfo,
@@ -20,7 +19,7 @@ import {
 import type { Store } from '../../store/db.js';
 import { findShipmentByWaybill } from '../../store/shipments.js';
 import { ingestTrackingEvents } from '../tracking.js';
-import { readTable, type TableFile } from './table.js';
+import { PARTNER_ID, readTableRequiring, type TableFile } from './table.js';
 import { fieldErrors, validateTrackingEvent } from './validate.js';
 
 export const TRACKING_FILE_COLUMNS = [
@@ -77,20 +76,10 @@ export async function importTracking(
   file: TableFile,
   opts: ImportTrackingOptions,
 ): Promise<ImportTrackingResult> {
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(opts.carrier)) {
+  if (!PARTNER_ID.test(opts.carrier)) {
     throw invalidInput('invalid_carrier', `carrier ${JSON.stringify(opts.carrier)} is not a partner id`);
   }
-  const table = await readTable(file);
-  const missing = REQUIRED_COLUMNS.filter((c) => !table.header.includes(c));
-  if (missing.length > 0) {
-    throw invalidInput(
-      'missing_columns',
-      `${basename(file.path)} lacks the column(s) ${missing.join(', ')}`,
-      {
-        missing,
-      },
-    );
-  }
+  const table = await readTableRequiring(file, REQUIRED_COLUMNS);
   const rejected: TrackingRowRejection[] = [];
   const events = new Map<string, TrackingEvent>();
   for (const { row, values } of table.rows) {
