@@ -84,18 +84,29 @@ export class ConfigError extends Error {
   }
 }
 
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string): unknown {
+/** Fills `${NAME}` placeholders; an unset one is an error naming file, line and field. */
+function interpolate(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  where: { file: string; text: string },
+  path = '',
+): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (placeholder, name: string) => {
       const v = env[name];
-      if (v === undefined) throw new ConfigError(`${path}: environment variable ${name} is not set`);
+      if (v === undefined) {
+        throw new ConfigError(
+          `${where.file}:${lineOf(where.text, placeholder)}: ${path} environment variable ${name} is not set`,
+        );
+      }
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`));
+  const field = (k: string | number) => (path ? `${path}.${k}` : String(k));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, where, field(i)));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, `${path}.${k}`)]),
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, where, field(k))]),
     );
   }
   return value;
@@ -108,7 +119,7 @@ export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEn
     const e = doc.errors[0]!;
     throw new ConfigError(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
   }
-  const raw = interpolate(doc.toJS(), env, file);
+  const raw = interpolate(doc.toJS(), env, { file, text });
   if (!validate(raw)) {
     const first = validate.errors?.[0];
     const field = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
