@@ -1,12 +1,22 @@
 /**
- * The audit log: one row per operator action, append-only (issue 4 will hash-chain it, so rows
- * are never updated or deleted here). Detail is masked before it is stored: ids, field names and
- * error codes only, never secrets or personal data — the log outlives any erasure request.
+ * The audit log [000-15] [001-6.4]: one row per operator action or interface call, append-only
+ * and hash-chained [003-4.4] (see audit-chain.ts for the canonical form). Detail, parameters and
+ * results are masked before they are stored: ids, field names and error codes only, never
+ * secrets or personal data — the log outlives any erasure request.
+ *
+ * Appends are serialised by the one-row `audit_head` table: `UPDATE audit_head SET seq = seq + n
+ * … RETURNING` takes its row lock inside the inserting transaction (PostgreSQL: other nodes wait
+ * on the row until COMMIT; SQLite: one writer anyway), so the chain never forks and costs one
+ * indexed read-modify-write per append or per batch. Keep the append the last statement of a
+ * transaction: the lock is held until it commits. Under REPEATABLE READ / SERIALIZABLE a
+ * concurrent append aborts the transaction with a serialisation error; use READ COMMITTED.
  */
-import type { Kysely } from 'kysely';
-import type { AuditLogTable } from './audit-schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import { auditHash } from './audit-chain.js';
+import type { AuditTables } from './audit-schema.js';
 import type { Database } from './schema.js';
 import type { Executor } from './queue.js';
+import type { Store } from './db.js';
 
 export type AuditOutcome = 'ok' | 'rejected' | 'failed';
 
@@ -16,19 +26,30 @@ export interface AuditEntry {
   target: string;
   detail: Record<string, unknown>;
   outcome: AuditOutcome;
+  /** The interface called, e.g. `POST /v1/orders`, `cli`. */
+  interface?: string;
+  /** The answer's status, e.g. the HTTP status. */
+  status?: number;
+  /** Request parameters (masked like `detail`). */
+  params?: unknown;
+  /** Response summary (masked like `detail`). */
+  result?: unknown;
 }
 
 export interface AuditRecord extends AuditEntry {
   id: number;
+  seq: number;
   at: string;
+  hash: string;
+  prevHash: string;
 }
 
-type AuditDb = Database & { audit_log: AuditLogTable };
+export type AuditDb = Kysely<Database & AuditTables>;
 
-/** The executor typed with the audit table (types only; the same connection or transaction). */
-function auditDb(ex: Executor): Kysely<AuditDb> {
+/** The executor typed with the audit tables (types only; the same connection or transaction). */
+export function auditDb(ex: Executor): AuditDb {
   const db: Kysely<Database> = ex;
-  return db.withTables<{ audit_log: AuditLogTable }>();
+  return db.withTables<AuditTables>();
 }
 
 /** Keys whose values are secrets or personal data: never stored, whatever the caller passes. */
@@ -57,22 +78,153 @@ function mask(value: unknown, depth = 0): unknown {
   return undefined;
 }
 
-/** Appends one audit row, inside the caller's transaction when given one. */
-export async function recordAudit(ex: Executor, entry: AuditEntry, nowMs = Date.now()): Promise<void> {
-  await auditDb(ex)
-    .insertInto('audit_log')
-    .values({
-      at: nowMs,
-      actor: entry.actor.slice(0, 200),
-      action: entry.action,
-      target: entry.target.slice(0, 200),
-      detail: JSON.stringify(mask(entry.detail)),
-      outcome: entry.outcome,
-    })
-    .execute();
+/**
+ * Text exactly as the database will give it back, so the hash computed now is the hash
+ * recomputed later: lone UTF-16 surrogates become U+FFFD (UTF-8 cannot hold them) and NUL is
+ * dropped (PostgreSQL text cannot hold it).
+ */
+function storable(text: string, max: number): string {
+  return text
+    .slice(0, max)
+    .replace(/\p{Cs}/gu, '\uFFFD')
+    .replaceAll('\u0000', '');
 }
 
-/** Audit rows, newest first (optionally of one target). */
+function maskedJson(value: unknown): string | null {
+  if (value === undefined) return null;
+  const text = JSON.stringify(mask(value));
+  return text === undefined ? null : text;
+}
+
+/** An entry masked and shaped as its row, before it gets its place in the chain. */
+interface PreparedEntry {
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  detail: string;
+  outcome: string;
+  interface: string | null;
+  status: number | null;
+  params: string | null;
+  result: string | null;
+}
+
+function prepare(entry: AuditEntry, nowMs: number): PreparedEntry {
+  const iface = entry.interface ? storable(entry.interface, 200) : '';
+  return {
+    at: Math.trunc(nowMs),
+    actor: storable(entry.actor, 200),
+    action: storable(entry.action, 200),
+    target: storable(entry.target, 200),
+    detail: JSON.stringify(mask(entry.detail)) ?? '{}',
+    outcome: entry.outcome,
+    // Empty means absent, so an export's empty cell reads back as null unambiguously.
+    interface: iface === '' ? null : iface,
+    status: Number.isSafeInteger(entry.status) ? (entry.status as number) : null,
+    params: maskedJson(entry.params),
+    result: maskedJson(entry.result),
+  };
+}
+
+/** Rows per INSERT: 12 columns × 400 stays far below SQLite's and PostgreSQL's bind limits. */
+const INSERT_CHUNK = 400;
+
+/** Appends prepared entries, in order, to the chain inside `trx`; returns their seqs. */
+async function appendPrepared(
+  trx: Transaction<Database>,
+  entries: readonly PreparedEntry[],
+): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const db = auditDb(trx);
+  // Takes the head's row lock until COMMIT; RETURNING gives the new seq and the old hash.
+  const head = await db
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb('seq', '+', entries.length) }))
+    .where('id', '=', 1)
+    .returning(['seq', 'hash'])
+    .executeTakeFirst();
+  if (!head) throw new Error('audit_head is missing: run the store migrations');
+  let seq = Number(head.seq) - entries.length;
+  let prevHash = head.hash;
+  const rows = entries.map((e) => {
+    seq += 1;
+    const fields = { seq, ...e };
+    const hash = auditHash(fields, prevHash);
+    const row = { ...fields, prev_hash: prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
+  await db.updateTable('audit_head').set({ hash: prevHash }).where('id', '=', 1).execute();
+  return rows.map((r) => r.seq);
+}
+
+/**
+ * Appends one audit row, inside the caller's transaction when given one (then as the last
+ * statement of it, see above); otherwise in a transaction of its own.
+ */
+export async function recordAudit(ex: Executor, entry: AuditEntry, nowMs = Date.now()): Promise<void> {
+  const prepared = [prepare(entry, nowMs)];
+  if (ex.isTransaction) await appendPrepared(ex as Transaction<Database>, prepared);
+  else await ex.transaction().execute((trx) => appendPrepared(trx, prepared));
+}
+
+/**
+ * Batches audit rows from many concurrent callers into one transaction (one head lock, one
+ * multi-row INSERT): for auditing every API call without one commit per call. `record` settles
+ * once the row is committed.
+ */
+export class AuditWriter {
+  readonly #store: Store;
+  readonly #maxBatch: number;
+  #pending: Array<{ entry: PreparedEntry; resolve(): void; reject(err: unknown): void }> = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(store: Store, opts: { maxBatch?: number } = {}) {
+    this.#store = store;
+    this.#maxBatch = opts.maxBatch ?? 1000;
+  }
+
+  record(entry: AuditEntry, nowMs = Date.now()): Promise<void> {
+    const prepared = prepare(entry, nowMs);
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ entry: prepared, resolve, reject });
+      // Let the calls of the current event-loop turn join before the batch starts.
+      this.#flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#flush());
+    });
+  }
+
+  /** Settles once everything recorded so far is committed (or has failed). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#maxBatch);
+      try {
+        await this.#store.write((trx) =>
+          appendPrepared(
+            trx,
+            batch.map((b) => b.entry),
+          ),
+        );
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.#flushing = undefined;
+  }
+}
+
+/** Audit rows, newest first (optionally of one target or action). */
 export async function listAudit(
   ex: Executor,
   f: { target?: string; action?: string; limit: number },
@@ -80,14 +232,32 @@ export async function listAudit(
   let q = auditDb(ex).selectFrom('audit_log').selectAll();
   if (f.target) q = q.where('target', '=', f.target);
   if (f.action) q = q.where('action', '=', f.action);
-  const rows = await q.orderBy('id', 'desc').limit(f.limit).execute();
+  const rows = await q.orderBy('seq', 'desc').limit(f.limit).execute();
   return rows.map((r) => ({
     id: Number(r.id),
+    seq: Number(r.seq),
     at: new Date(Number(r.at)).toISOString(),
     actor: r.actor,
     action: r.action,
     target: r.target,
     detail: JSON.parse(r.detail) as Record<string, unknown>,
     outcome: r.outcome as AuditOutcome,
+    ...(r.interface !== null ? { interface: r.interface } : {}),
+    ...(r.status !== null ? { status: Number(r.status) } : {}),
+    ...(r.params !== null ? { params: JSON.parse(r.params) as unknown } : {}),
+    ...(r.result !== null ? { result: JSON.parse(r.result) as unknown } : {}),
+    hash: r.hash,
+    prevHash: r.prev_hash,
   }));
+}
+
+/** The chain's head: its id, last seq and last hash (seq 0 and the genesis hash when empty). */
+export async function readAuditHead(ex: Executor): Promise<{ chainId: string; seq: number; hash: string }> {
+  const head = await auditDb(ex)
+    .selectFrom('audit_head')
+    .select(['chain_id', 'seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  if (!head) throw new Error('audit_head is missing: run the store migrations');
+  return { chainId: head.chain_id, seq: Number(head.seq), hash: head.hash };
 }

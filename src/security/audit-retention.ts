@@ -1,0 +1,93 @@
+/**
+ * Audit retention [000-15]: call logs are kept at least 180 days, and only older entries at
+ * the start of the chain are ever removed. Before deleting, the prune checks the part it is
+ * about to delete (tampering is reported, not destroyed), then signs an anchor line — the seq
+ * and hash of the last entry removed — into the checkpoint file; verification of what remains
+ * starts from that anchor. The anchor is written before any row goes, so a prune interrupted
+ * half-way still verifies, and the next prune finishes the job.
+ */
+import { invalidInput, conflict } from '../domain/errors.js';
+import { auditDb, readAuditHead } from '../store/audit.js';
+import type { Store } from '../store/db.js';
+import { appendCheckpointLine, signCheckpoint, type AuditNotary } from './audit-checkpoint.js';
+import { chainStart, loadCheckpoints, walkChain } from './audit-verify.js';
+
+export const MIN_AUDIT_RETENTION_DAYS = 180;
+const DAY_MS = 86_400_000;
+
+export interface PruneOptions {
+  olderThanDays: number;
+  notary: AuditNotary;
+  /** Check the entries about to be deleted first (default true). */
+  verifyFirst?: boolean;
+  /** Rows deleted per transaction (default 10 000). */
+  batchSize?: number;
+  nowMs?: number;
+}
+
+export interface PruneResult {
+  pruned: number;
+  /** The anchor written: the last seq removed, and its hash. */
+  anchor?: { seq: number; hash: string };
+}
+
+export async function pruneAudit(store: Store, opts: PruneOptions): Promise<PruneResult> {
+  const days = opts.olderThanDays;
+  if (!Number.isFinite(days) || days < MIN_AUDIT_RETENTION_DAYS) {
+    throw invalidInput(
+      'retention_too_short',
+      `audit entries are kept at least ${MIN_AUDIT_RETENTION_DAYS} days; ${String(days)} is too short`,
+      { minDays: MIN_AUDIT_RETENTION_DAYS },
+    );
+  }
+  const cutoff = (opts.nowMs ?? Date.now()) - days * DAY_MS;
+  const db = auditDb(store.db);
+  const bounds = await db
+    .selectFrom('audit_log')
+    .select((eb) => [eb.fn.min('seq').as('lo'), eb.fn.max('seq').as('hi')])
+    .executeTakeFirst();
+  if (!bounds || bounds.lo === null || bounds.hi === null) return { pruned: 0 };
+  const lo = Number(bounds.lo);
+  // The first entry young enough to keep; everything before it goes (only from the start).
+  const kept = await db
+    .selectFrom('audit_log')
+    .select('seq')
+    .where('at', '>=', cutoff)
+    .where('seq', '>=', lo)
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  const last = kept ? Number(kept.seq) - 1 : Number(bounds.hi);
+  if (last < lo) return { pruned: 0 };
+
+  const { chainId } = await readAuditHead(store.db);
+  if (opts.verifyFirst !== false) {
+    const { index, failure } = await loadCheckpoints(
+      [opts.notary.checkpointFile],
+      [opts.notary.key],
+      chainId,
+    );
+    const start = failure ?? (await chainStart(store.db, chainId, index, last));
+    if ('reason' in start) throw conflict('audit_chain_broken', start.message, start);
+    const walk = await walkChain(store.db, start, last, index);
+    if (walk.failure) throw conflict('audit_chain_broken', walk.failure.message, walk.failure);
+  }
+  const row = await db.selectFrom('audit_log').select('hash').where('seq', '=', last).executeTakeFirst();
+  if (!row) throw conflict('audit_chain_broken', `the entry at seq ${last} is missing`, { seq: last });
+  const anchor = { seq: last, hash: row.hash };
+  await appendCheckpointLine(
+    opts.notary.checkpointFile,
+    signCheckpoint(opts.notary.key, { kind: 'anchor', chainId, ...anchor }),
+  );
+
+  const batch = opts.batchSize ?? 10_000;
+  let pruned = 0;
+  for (let from = lo; from <= last; from += batch) {
+    const to = Math.min(from + batch - 1, last);
+    pruned += await store.write(async (trx) => {
+      const r = await auditDb(trx).deleteFrom('audit_log').where('seq', '<=', to).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+  }
+  return { pruned, anchor };
+}

@@ -1,0 +1,60 @@
+/**
+ * The audit log's hash chain [003-4.4]: every row carries `seq` (1, 2, 3 … without gaps),
+ * `prev_hash` (the previous row's hash) and `hash`, so editing, deleting or inserting a row
+ * breaks the chain at that row. Pure code: the migration, the appender, the verifier and any
+ * auditor's own tool compute the same thing.
+ *
+ * Canonical form (version 1) of a row: the UTF-8 bytes of the JSON text of an object with
+ * exactly these keys in this order, no whitespace, as ECMAScript `JSON.stringify` writes it
+ * (Python: `json.dumps(obj, separators=(",", ":"), ensure_ascii=False)` gives the same bytes):
+ *
+ *   {"seq":<int>,"at":<int ms since epoch>,"actor":<str>,"action":<str>,"target":<str>,
+ *    "detail":<str: the stored detail JSON text, as a string>,"outcome":<str>,
+ *    "interface":<str|null>,"status":<int|null>,"params":<str|null>,"result":<str|null>,
+ *    "prev_hash":<str: 64 lowercase hex>}
+ *
+ * `hash` = lowercase hex SHA-256 of that text. `detail`, `params` and `result` are hashed as
+ * the exact text stored (not re-serialised), so key order inside them never matters.
+ * The first row's `prev_hash` is the chain's genesis hash: hex SHA-256 of
+ * `waygate-audit-genesis\n<chain_id>`, which binds the rows to the chain id in `audit_head`.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ChainedFields {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  detail: string;
+  outcome: string;
+  interface: string | null;
+  status: number | null;
+  params: string | null;
+  result: string | null;
+}
+
+export function canonicalAuditText(row: ChainedFields, prevHash: string): string {
+  return JSON.stringify({
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    detail: row.detail,
+    outcome: row.outcome,
+    interface: row.interface,
+    status: row.status,
+    params: row.params,
+    result: row.result,
+    prev_hash: prevHash,
+  });
+}
+
+export function auditHash(row: ChainedFields, prevHash: string): string {
+  return createHash('sha256').update(canonicalAuditText(row, prevHash), 'utf8').digest('hex');
+}
+
+export function genesisHash(chainId: string): string {
+  return createHash('sha256').update(`waygate-audit-genesis\n${chainId}`, 'utf8').digest('hex');
+}
