@@ -4,10 +4,25 @@
  * signature, XML business content and answers). Tracking is polled with `beta.trace.query`;
  * events appear as the sandbox's accelerated clock reaches them. Documented in
  * docs/partners/carrier-beta.md.
+ *
+ * Optional XML-DSig [003-7.2] (docs/signatures.md): once the hub's certificate is uploaded at
+ * `PUT /__signing/carrier-beta` (loopback, like a partner portal), every `content` must carry an
+ * enveloped signature by it, and with `signResponses` every answer is signed with the
+ * carrier's own certificate (`GET /__signing/carrier-beta`). Without it nothing changes.
  */
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPublicKey,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { buildXml, parseXml, UnsafeXmlError } from '../connectors/xml.js';
+import { signEnvelopedXml, verifyEnvelopedXml } from '../security/signing/xml-dsig.js';
+import type { TrustedKey } from '../security/signing/types.js';
+import { selfSignedIdentity, type SandboxIdentity } from './identity.js';
 import {
   CHANNEL_PREFIX,
   CHANNELS,
@@ -233,8 +248,43 @@ function render(step: JourneyStep, w: BetaWaybill): Rendered {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Message signatures (off unless configured).
 
-export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
+export interface CarrierBetaSigning {
+  /** The hub's certificates (PEM): `content` must be signed by one of them. */
+  hubCertificates: readonly string[];
+  /** Sign every answer with the carrier's own certificate. */
+  signResponses?: boolean;
+}
+
+export interface CarrierBetaPartner extends SandboxPartner {
+  /** Turns XML-DSig on (or off with undefined), as `PUT/DELETE /__signing/carrier-beta` do. */
+  configureSigning(signing: CarrierBetaSigning | undefined): Promise<void>;
+  /** The carrier's response-signing certificate (PEM), made on first use. */
+  signingCertificate(): Promise<string>;
+}
+
+class SigningConfigError extends Error {}
+
+function trustedCertificates(pems: readonly string[]): TrustedKey[] {
+  if (pems.length === 0) throw new SigningConfigError('hubCertificate must name at least one certificate');
+  return pems.map((pem, i) => {
+    try {
+      createPublicKey(pem);
+    } catch {
+      throw new SigningConfigError(`hubCertificate ${i + 1} is not a PEM certificate`);
+    }
+    return { id: `hub-${i + 1}`, pem };
+  });
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function createCarrierBeta(ctx: SandboxContext): CarrierBetaPartner {
   const creds = ctx.credentials['carrier-beta'];
   const waybills = new Map<string, BetaWaybill>();
   const byRequestId = new Map<string, BetaWaybill>();
@@ -254,6 +304,10 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
     traceQueries: 0,
   };
   const perChannel = newChannelCounters();
+  let signing: { trusted: TrustedKey[]; signResponses: boolean } | undefined;
+  let identity: Promise<SandboxIdentity> | undefined;
+  const ownIdentity = () =>
+    (identity ??= selfSignedIdentity('CN=carrier-beta.sandbox.test,O=Carrier Beta Sandbox'));
 
   function nextWaybillNo(prefix: string): string {
     for (;;) {
@@ -498,7 +552,9 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
         throw new RouterError(22, 'Invalid Method');
       }
       if (!params.content) throw missing('content');
-      const content = parseContent(params.content);
+      const content = parseContent(
+        signing ? verifiedContent(params.content, signing.trusted) : params.content,
+      );
       if (params.method === 'beta.waybill.create') {
         const rid = str(content, 'request_id');
         const name = str(asObj(content.receiver), 'name');
@@ -506,9 +562,9 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
           faultsFired.add(rid);
           throw new GatewayFault(503);
         }
-        return buildXml(createWaybill(content, nowMs, channel));
+        return await answer(buildXml(createWaybill(content, nowMs, channel)));
       }
-      return buildXml(queryTraces(content, nowMs));
+      return await answer(buildXml(queryTraces(content, nowMs)));
     } catch (err) {
       if (err instanceof GatewayFault) {
         reply.code(err.status).header('content-type', 'text/html; charset=utf-8');
@@ -520,8 +576,82 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
       if (err.subCode) e.sub_code = err.subCode;
       if (err.subMsg) e.sub_msg = err.subMsg;
       e.request_id = requestId;
-      return buildXml({ error_response: e });
+      return answer(buildXml({ error_response: e }));
     }
+  }
+
+  /** The XML that was signed, or a TOP error: unsigned, tampered, or signed by another key. */
+  function verifiedContent(raw: string, trusted: TrustedKey[]): string {
+    const v = verifyEnvelopedXml(raw, trusted);
+    if (v.ok) return String(v.content);
+    if (v.code === 'xml_unsafe')
+      throw invalid('content', 'DTD and entity declarations are not allowed in content');
+    if (v.code === 'xml_malformed') throw invalid('content', 'content is not well-formed XML');
+    counters.signatureFailures++;
+    throw new RouterError(
+      25,
+      'Invalid Signature',
+      v.code === 'signature_missing' ? 'isv.content-signature-missing' : 'isv.content-signature-invalid',
+      `content must carry an XML-DSig signature by the registered certificate (${v.code})`,
+    );
+  }
+
+  async function answer(xml: string): Promise<string> {
+    if (!signing?.signResponses) return xml;
+    const me = await ownIdentity();
+    return signEnvelopedXml(xml, me.privateKey, me.certPem);
+  }
+
+  async function configureSigning(next: CarrierBetaSigning | undefined): Promise<void> {
+    if (!next) {
+      signing = undefined;
+      return;
+    }
+    const trusted = trustedCertificates(next.hubCertificates);
+    if (next.signResponses) await ownIdentity();
+    signing = { trusted, signResponses: next.signResponses === true };
+  }
+
+  /** The partner portal for certificates: loopback only, like `/__credentials`. */
+  function mountSigningPortal(app: FastifyInstance): void {
+    void app.register(async (portal) => {
+      portal.addHook('onRequest', async (req, reply) => {
+        if (!isLoopback(req.ip)) {
+          await reply.code(403).send({ error: 'the signing portal is served on loopback only' });
+        }
+      });
+      portal.get('/__signing/carrier-beta', async () => ({
+        certificate: (await ownIdentity()).certPem,
+        verifiesRequests: signing !== undefined,
+        signsResponses: signing?.signResponses === true,
+      }));
+      portal.put<{ Body: { hubCertificate?: unknown; signResponses?: unknown } }>(
+        '/__signing/carrier-beta',
+        async (req, reply) => {
+          const raw = req.body?.hubCertificate;
+          const pems = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
+          if (!pems || !pems.every((p): p is string => typeof p === 'string')) {
+            return reply
+              .code(400)
+              .send({ error: 'hubCertificate must be a PEM certificate or a list of them' });
+          }
+          try {
+            await configureSigning({
+              hubCertificates: pems,
+              signResponses: req.body?.signResponses === true,
+            });
+          } catch (err) {
+            if (err instanceof SigningConfigError) return reply.code(400).send({ error: err.message });
+            throw err;
+          }
+          return { verifiesRequests: true, signsResponses: signing?.signResponses === true };
+        },
+      );
+      portal.delete('/__signing/carrier-beta', async () => {
+        await configureSigning(undefined);
+        return { verifiesRequests: false, signsResponses: false };
+      });
+    });
   }
 
   /** Beta's HTTP gateway refusing a call (fault injection): a bare HTML page, as its LB does. */
@@ -557,16 +687,20 @@ export function createCarrierBeta(ctx: SandboxContext): SandboxPartner {
   return {
     id: ID,
     register(app: FastifyInstance) {
+      mountSigningPortal(app);
       for (const channel of CHANNELS) {
         void app.register(async (scope) => mount(scope, channel), { prefix: CHANNEL_PREFIX[channel] });
       }
     },
     stats: (): CarrierBetaStats => ({ ...counters, channels: channelStats(ID, perChannel, ctx.faults) }),
+    configureSigning,
+    signingCertificate: async () => (await ownIdentity()).certPem,
     async close() {
       waybills.clear();
       byRequestId.clear();
       byOutOrderNo.clear();
       faultsFired.clear();
+      signing = undefined;
     },
   };
 }

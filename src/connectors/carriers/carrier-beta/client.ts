@@ -1,7 +1,10 @@
 /**
  * Transport for Carrier Beta: signed form posts to the one router endpoint through the shared
- * HttpClient, and classification of beta's failures for the queue.
+ * HttpClient, and classification of beta's failures for the queue. Optionally [003-7.2] the
+ * `content` document carries an XML-DSig signature by the hub's certificate, and answers must
+ * carry one by the carrier's registered certificate (see docs/signatures.md).
  */
+import type { SignatureScheme } from '../../../security/signing/types.js';
 import { errorForStatus, PartnerCallError } from '../../errors.js';
 import { retryAfterMs, type HttpClient } from '../../http.js';
 import type { PartnerEndpoint } from '../../types.js';
@@ -61,8 +64,45 @@ export function classifyBetaError(error: BetaError): PartnerCallError {
   });
 }
 
+/** XML-DSig for beta's XML (both optional; unset, the router sees exactly what it did before). */
+export interface BetaSigning {
+  /** Signs each request's `content` document (enveloped XML-DSig). */
+  request?: SignatureScheme;
+  /** Verifies each answer; one without a valid signature is refused and not read. */
+  response?: SignatureScheme;
+}
+
 export interface BetaClientOptions {
   now?: () => number;
+  signing?: BetaSigning;
+}
+
+/** Our side cannot sign (no usable certificate): a human must act, retrying cannot help. */
+function signContent(scheme: SignatureScheme, content: string): string {
+  try {
+    return String(scheme.sign(content).body);
+  } catch (err) {
+    throw new PartnerCallError({
+      partnerId: PARTNER,
+      code: 'partner_auth_failed',
+      retryable: false,
+      message: `${PARTNER}: cannot sign the request content (${(err as Error).message})`,
+    });
+  }
+}
+
+/** The signed content of an answer, or a refusal naming the failure code (never the body). */
+function verifiedAnswer(scheme: SignatureScheme, body: string, status: number): string {
+  const v = scheme.verify(body);
+  if (v.ok) return String(v.content);
+  throw new PartnerCallError({
+    partnerId: PARTNER,
+    code: 'partner_auth_failed',
+    retryable: false,
+    status,
+    partnerCode: v.code,
+    message: `${PARTNER}'s answer failed XML signature verification (${v.code})`,
+  });
 }
 
 export interface BetaClient {
@@ -81,9 +121,11 @@ export function createBetaClient(
   }
   const url = `${endpoint.baseUrl.replace(/\/+$/, '')}/beta/router/rest`;
   const now = opts.now ?? Date.now;
+  const { request: signer, response: verifier } = opts.signing ?? {};
   return {
     async call<T>(method: string, content: string, parse: (xml: string) => BetaResult<T>): Promise<T> {
-      const params = signedRouterParams({ method, content, appKey, appSecret, nowMs: now() });
+      const body = signer ? signContent(signer, content) : content;
+      const params = signedRouterParams({ method, content: body, appKey, appSecret, nowMs: now() });
       const res = await http.send({
         partnerId: PARTNER,
         method: 'POST',
@@ -100,9 +142,10 @@ export function createBetaClient(
           retryAfterMs: retryAfterMs(res.headers),
         });
       }
+      const answer = verifier ? verifiedAnswer(verifier, res.body, res.status) : res.body;
       let result: BetaResult<T>;
       try {
-        result = parse(res.body);
+        result = parse(answer);
       } catch (err) {
         if (!(err instanceof MalformedBetaResponse)) throw err;
         // Creates carry request_id, so asking again is safe: the carrier replays the original.
