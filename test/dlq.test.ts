@@ -11,11 +11,12 @@ import { acceptOrder } from '../src/pipeline/accept-order.js';
 import { errorText } from '../src/pipeline/worker.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { createApiKey, type CreatedKey } from '../src/store/api-keys.js';
+import { ALL_SCOPES } from './helpers/gateway.js';
 import { listAudit } from '../src/store/audit.js';
 import type { Store } from '../src/store/db.js';
 import { discardDead, getDead, listDead, replayDead } from '../src/store/dlq.js';
 import { dlqAudit } from '../src/store/migrations/002_dlq_audit.js';
-import { getOrderRow, historyForOrder, setOrderStatus, toOrderRecord } from '../src/store/orders.js';
+import { getOrderRow, historyForOrder, readOrder, setOrderStatus } from '../src/store/orders.js';
 import { enqueue, JobQueue } from '../src/store/queue.js';
 import { WaygateError, type OrderInput } from '../src/domain/index.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
@@ -117,7 +118,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
 
   it('shows a dead job with its payload, every attempt, the parsed error and its order', async () => {
     const { orderId, jobId } = await deadShipment(store, 'SO-1');
-    const d = await getDead(store.db, jobId);
+    const d = await getDead(store.db, store.keys, jobId);
     expect(d.payload).toEqual({ orderId });
     expect(d.history.map((h) => [h.attempt, h.outcome])).toEqual([
       [1, 'retry'],
@@ -128,7 +129,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
     expect(d.error?.partnerMessage).toBe('ship_to.postal_code: invalid_postal_code');
     expect(d.order).toMatchObject({ id: orderId, status: 'failed', destinationCountry: 'US' });
 
-    const missing = await expectRejected(getDead(store.db, 'job_nope'), 'dlq_job_not_found');
+    const missing = await expectRejected(getDead(store.db, store.keys, 'job_nope'), 'dlq_job_not_found');
     expect(missing.kind).toBe('not_found');
     const { id: liveOrder } = await acceptOrder(store, orderFixture({ externalId: 'SO-live' }), {
       caller: 't',
@@ -139,7 +140,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
       .where('status', '=', 'ready')
       .executeTakeFirst();
     expect(liveOrder).toBeTruthy();
-    const notDead = await expectRejected(getDead(store.db, live!.id), 'dlq_job_not_dead');
+    const notDead = await expectRejected(getDead(store.db, store.keys, live!.id), 'dlq_job_not_dead');
     expect(notDead.kind).toBe('conflict');
   });
 
@@ -211,7 +212,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
       '/items/0/quantity',
       '/items/1',
     ]);
-    const order = toOrderRecord((await getOrderRow(store.db, orderId))!);
+    const order = await readOrder(store.keys, (await getOrderRow(store.db, orderId))!);
     expect(order.status).toBe('accepted');
     expect(order.recipient).toMatchObject({ postalCode: '94107', city: 'Oakland', name: 'Jane Doe' });
     expect(order.recipient.phone).toBeUndefined();
@@ -311,7 +312,7 @@ describe('dead-letter queue API', () => {
   beforeEach(async () => {
     store = await withAuditTable(await freshStore('sqlite'));
     const box = secretBoxFromKey(randomBytes(32));
-    key = await createApiKey(store.db, box, 'ops');
+    key = await createApiKey(store.db, box, { ...ALL_SCOPES, name: 'ops' });
     const deps = {
       store,
       box,

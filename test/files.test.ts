@@ -1,3 +1,4 @@
+import { RECIPIENT_CONTEXT } from '../src/store/orders.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,7 +134,10 @@ for (const dialect of DIALECTS) {
       );
       expect(f1?.total_value).toBe('34.99');
       expect(JSON.parse(f1!.items)).toHaveLength(2);
-      expect(JSON.parse(f1!.recipient)).toMatchObject({ name: 'Jane Doe', country: 'US' });
+      expect(JSON.parse(await store.keys.open(f1!.recipient, RECIPIENT_CONTEXT))).toMatchObject({
+        name: 'Jane Doe',
+        country: 'US',
+      });
       expect(await new JobQueue(store).counts()).toEqual({ ready: 2 });
 
       const again = await importOrders(store, ORDERS_CSV, opts);

@@ -2,6 +2,8 @@
  * Partner reliability through the sandbox over real HTTP: faults injected live on the sandbox
  * carriers, the hub's policy file edited while it runs. Each test names the figure it proves.
  */
+import { RECIPIENT_CONTEXT } from '../src/store/orders.js';
+import { INBOUND_BODY_CONTEXT } from '../src/store/inbound-messages.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -237,7 +239,7 @@ describe('partner reliability through the sandbox', () => {
         'the dead letter',
       );
       const [dead] = await listDead(h.hub.store.db, { limit: 10 });
-      const detail = await getDead(h.hub.store.db, dead!.id);
+      const detail = await getDead(h.hub.store.db, h.hub.store.keys, dead!.id);
       expect(JSON.stringify(detail)).toMatch(/postal_code must be a US ZIP code/);
       await replayDead(h.hub.store, dead!.id, 'test:operator', { recipient: { postalCode: '94105' } });
       h.hub.pool.notify();
@@ -248,7 +250,9 @@ describe('partner reliability through the sandbox', () => {
         .where('id', '=', orderId)
         .executeTakeFirstOrThrow();
       expect(order.status).toBe('waybill_issued');
-      expect(JSON.parse(order.recipient).postalCode).toBe('94105');
+      expect(JSON.parse(await h.hub.store.keys.open(order.recipient, RECIPIENT_CONTEXT)).postalCode).toBe(
+        '94105',
+      );
     },
   );
 
@@ -325,10 +329,13 @@ describe('double queue', () => {
         );
         const [dead] = await listDead(h.hub.store.db, { limit: 10 });
         expect(dead?.kind).toBe('inbound.order');
-        const detail = await getDead(h.hub.store.db, dead!.id);
+        const detail = await getDead(h.hub.store.db, h.hub.store.keys, dead!.id);
         expect(JSON.stringify(detail)).toMatch(/invalid|shipping_address/i);
         const stored = await h.hub.store.db.selectFrom('inbound_messages').select('body').execute();
-        expect(stored.map((m) => m.body)).toContain(body);
+        const opened = await Promise.all(
+          stored.map((m) => h.hub.store.keys.open(m.body, INBOUND_BODY_CONTEXT)),
+        );
+        expect(opened).toContain(body);
       } finally {
         await h.close();
       }

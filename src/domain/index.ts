@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './tracking.js';
 export * from './order-status.js';
 export * from './schemas.js';
+export * from './masking.js';

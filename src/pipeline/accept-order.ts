@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { conflict, invalidInput, sum, multiply, type OrderInput } from '../domain/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
+import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
+import type { FieldCipher } from '../security/field-cipher.js';
 import { enqueue, type Executor } from '../store/queue.js';
 import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
 
@@ -60,7 +62,9 @@ export async function acceptOrder(
   const totalValue = checkBusinessRules(input);
   const hash = ctx.idempotencyKey ? requestHash(input) : '';
   try {
-    return await store.write((trx) => acceptInTx(trx, input, ctx, totalValue, hash, nowMs));
+    return await store.write((trx) =>
+      acceptInTx(trx, store.keys.cipher, input, ctx, totalValue, hash, nowMs),
+    );
   } catch (err) {
     // Two nodes inserting the same order at once: the loser re-reads the winner's order.
     if (isUniqueViolation(err)) {
@@ -73,6 +77,7 @@ export async function acceptOrder(
 
 async function acceptInTx(
   trx: Executor,
+  cipher: FieldCipher,
   input: OrderInput,
   ctx: AcceptContext,
   totalValue: string,
@@ -88,7 +93,7 @@ async function acceptInTx(
         kind: ctx.raw.kind,
         dedupe_key: ctx.raw.dedupeKey,
         received_at: nowMs,
-        body: ctx.raw.body,
+        body: cipher.seal(ctx.raw.body, INBOUND_BODY_CONTEXT),
       })
       .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
       .executeTakeFirst();
@@ -121,7 +126,7 @@ async function acceptInTx(
   const existing = await findOrderIdByExternal(trx, input.source, input.externalId);
   const id = existing ?? newId('ord', nowMs);
   if (!existing) {
-    await insertOrder(trx, { id, input, totalValue, status: 'accepted', nowMs });
+    await insertOrder(trx, cipher, { id, input, totalValue, status: 'accepted', nowMs });
     await enqueue(
       trx,
       { kind: SHIPMENT_CREATE, payload: { orderId: id }, dedupeKey: `${SHIPMENT_CREATE}:${id}` },

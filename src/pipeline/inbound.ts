@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { InboundRequest } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
+import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
 import { enqueue, type Job, type JobQueue } from '../store/queue.js';
 import { acceptOrder } from './accept-order.js';
 import type { CarrierDirectory } from './partners.js';
@@ -57,7 +58,7 @@ export async function queueInbound(
         kind,
         dedupe_key: dedupeKey,
         received_at: nowMs,
-        body: req.rawBody,
+        body: store.keys.cipher.seal(req.rawBody, INBOUND_BODY_CONTEXT),
       })
       .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
       .executeTakeFirst();
@@ -90,7 +91,11 @@ async function loadRequest(store: Store, p: InboundPayload): Promise<InboundRequ
     .where('id', '=', p.messageId)
     .executeTakeFirst();
   if (!msg) throw new Error(`inbound message ${p.messageId} is missing`);
-  return { headers: p.headers, rawBody: msg.body, nowMs: msg.received_at };
+  return {
+    headers: p.headers,
+    rawBody: await store.keys.open(msg.body, INBOUND_BODY_CONTEXT),
+    nowMs: msg.received_at,
+  };
 }
 
 export function inboundOrderHandler(deps: InboundDeps): JobHandler {

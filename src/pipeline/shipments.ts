@@ -10,7 +10,7 @@ import type { CarrierDirectory } from './partners.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import type { Job, JobQueue } from '../store/queue.js';
-import { getOrderRow, setOrderStatus, toOrderRecord } from '../store/orders.js';
+import { getOrderRow, readOrder, setOrderStatus } from '../store/orders.js';
 import { routeCarrier } from './routing.js';
 import { applyTracking } from './tracking.js';
 import type { JobHandler } from './worker.js';
@@ -43,7 +43,7 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         await deps.queue.complete(job);
         return;
       }
-      const order = toOrderRecord(row);
+      const order = await readOrder(deps.store.keys, row);
       const partners = deps.partners();
       const carrierId = routeCarrier(partners.routing(), order.destinationCountry);
       const carrier = partners.carrier(carrierId);

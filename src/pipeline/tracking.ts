@@ -8,6 +8,7 @@ import { orderStatusFromShipment, resolveShipmentStatus, type TrackingEvent } fr
 import type { Executor } from '../store/queue.js';
 import type { DialectName, Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
+import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
 import type { RawInbound } from './accept-order.js';
 import { eventsForWaybill, insertEvents } from '../store/tracking.js';
 import { setOrderStatus } from '../store/orders.js';
@@ -39,7 +40,7 @@ export async function ingestTrackingEvents(
           kind: raw.kind,
           dedupe_key: raw.dedupeKey,
           received_at: nowMs,
-          body: raw.body,
+          body: store.keys.cipher.seal(raw.body, INBOUND_BODY_CONTEXT),
         })
         .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
         .executeTakeFirst();

@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface SecretBox {
   seal(plain: string): string;
@@ -56,4 +56,13 @@ export function loadMasterKey(keyFile: string, env: NodeJS.ProcessEnv = process.
   const key = randomBytes(32);
   writeFileSync(keyFile, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return key;
+}
+
+/** The master key file: beside a SQLite database, else `data/master.key` in the working directory. */
+export function keyFileFor(dbUrl: string): string {
+  if (dbUrl.startsWith('sqlite:') && !dbUrl.startsWith('sqlite::memory:')) {
+    const path = dbUrl.slice('sqlite:'.length).split('?')[0] ?? '';
+    return join(dirname(resolve(path)), 'master.key');
+  }
+  return resolve('data', 'master.key');
 }

@@ -24,6 +24,13 @@ import type { Database } from './schema.js';
 import type { DialectName } from './dialect.js';
 import { initial } from './migrations/001_initial.js';
 import { dlqAudit } from './migrations/002_dlq_audit.js';
+import { auditChain } from './migrations/003_audit_chain.js';
+import { security } from './migrations/004_security.js';
+import { users } from './migrations/005_users.js';
+import { certs } from './migrations/006_certs.js';
+import { KeyRing } from './data-keys.js';
+import { localMasterKey, type MasterKeyProvider } from '../security/field-cipher.js';
+import { keyFileFor, loadMasterKey } from '../security/secret-box.js';
 import { GroupCommitter, type WriteFn } from './group-commit.js';
 
 export type { DialectName } from './dialect.js';
@@ -41,6 +48,8 @@ export interface Store {
   /** SQLite `synchronous` level in force (for reports and benchmarks); undefined on PostgreSQL. */
   sqliteSynchronous?: string;
   close(): Promise<void>;
+  /** Data keys for personal fields sealed at rest (see store/data-keys.ts). */
+  keys: KeyRing;
 }
 
 export const DEFAULT_DB_URL = 'sqlite:./data/waygate.db';
@@ -49,6 +58,10 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
   const all: Record<string, Migration> = {
     '001_initial': initial(dialect),
     '002_dlq_audit': dlqAudit(dialect),
+    '003_audit_chain': auditChain(dialect),
+    '004_security': security(dialect),
+    '005_users': users(dialect),
+    '006_certs': certs(dialect),
   };
   return { getMigrations: async () => all };
 }
@@ -57,17 +70,29 @@ export function describeDbUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
-export async function openStore(
-  url: string = DEFAULT_DB_URL,
-  opts: { migrate?: boolean } = {},
-): Promise<Store> {
-  const store =
+export interface OpenStoreOptions {
+  /** Run pending migrations first (default true). */
+  migrate?: boolean;
+  /** Wraps the data keys; default: the local master key from WAYGATE_MASTER_KEY or the key file. */
+  masterKey?: MasterKeyProvider;
+}
+
+export async function openStore(url: string = DEFAULT_DB_URL, opts: OpenStoreOptions = {}): Promise<Store> {
+  const base =
     url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
-  if (opts.migrate !== false) await migrate(store);
+  const provider = opts.masterKey ?? localMasterKey(loadMasterKey(keyFileFor(url)));
+  const store: Store = { ...base, keys: new KeyRing(base.db, provider) };
+  if (opts.migrate !== false) {
+    await migrate(store);
+    await store.keys.refresh();
+  } else {
+    // Without migrations the key table may not exist yet; the ring then loads on first use.
+    await store.keys.refresh().catch(() => undefined);
+  }
   return store;
 }
 
-function openSqlite(url: string): Store {
+function openSqlite(url: string): Omit<Store, 'keys'> {
   if (!url.startsWith('sqlite:')) {
     throw new Error(`unsupported database URL ${describeDbUrl(url)} (use sqlite:PATH or postgres://…)`);
   }
@@ -121,7 +146,7 @@ function cachingStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
 // int8 columns hold millisecond times, which fit a double exactly; pg returns strings by default.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-function openPostgres(url: string): Store {
+function openPostgres(url: string): Omit<Store, 'keys'> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // A dropped idle connection must not crash the hub; the pool replaces it.
   pool.on('error', () => undefined);
@@ -136,7 +161,12 @@ function openPostgres(url: string): Store {
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider: migrationsFor(store.dialect) });
+  const migrator = new Migrator({
+    db: store.db,
+    provider: migrationsFor(store.dialect),
+    // Migrations are numbered by feature branch; one landing before a lower number must not block.
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -23,7 +23,15 @@ import {
 import type { Store } from './db.js';
 import type { AttemptRecord, Executor } from './queue.js';
 import type { JobsTable } from './schema.js';
-import { appendHistory, getOrderRow, setOrderStatus, toOrderRecord, type OrderRecord } from './orders.js';
+import {
+  appendHistory,
+  getOrderRow,
+  readOrder,
+  sealRecipient,
+  setOrderStatus,
+  type OrderRecord,
+} from './orders.js';
+import type { KeyRing } from './data-keys.js';
 import { recordAudit, scrubFreeText } from './audit.js';
 
 /** The job kind whose payload is `{orderId}` (pipeline/accept-order.ts SHIPMENT_CREATE). */
@@ -209,14 +217,14 @@ async function loadDead(ex: Executor, id: string): Promise<JobsTable> {
 }
 
 /** One dead job with its payload, every attempt, the last error and (for shipments) its order. */
-export async function getDead(ex: Executor, id: string): Promise<DeadJobDetail> {
+export async function getDead(ex: Executor, keys: KeyRing, id: string): Promise<DeadJobDetail> {
   const row = await loadDead(ex, id);
   const summary = toSummary(row);
   let order: DeadJobOrder | null = null;
   if (summary.orderId) {
     const orderRow = await getOrderRow(ex, summary.orderId);
     if (orderRow) {
-      const o = toOrderRecord(orderRow);
+      const o = await readOrder(keys, orderRow);
       order = {
         id: o.id,
         status: o.status,
@@ -314,7 +322,7 @@ export async function replayDead(
       if (row.kind !== SHIPMENT_CREATE || !orderId) {
         throw invalidInput('edit_not_supported', `jobs of kind ${row.kind} cannot be edited, only replayed`);
       }
-      edited = await editOrder(trx, orderId, edit, nowMs);
+      edited = await editOrder(trx, store.keys, orderId, edit, nowMs);
     }
     const marker: AttemptRecord = {
       at: nowMs,
@@ -537,7 +545,13 @@ export function applyOrderEdit(
   };
 }
 
-async function editOrder(trx: Executor, orderId: string, edit: DlqEdit, nowMs: number): Promise<string[]> {
+async function editOrder(
+  trx: Executor,
+  keys: KeyRing,
+  orderId: string,
+  edit: DlqEdit,
+  nowMs: number,
+): Promise<string[]> {
   const row = await getOrderRow(trx, orderId);
   if (!row) throw notFound('order_not_found', `order ${orderId} of this job no longer exists`);
   if (!EDITABLE.has(row.status)) {
@@ -549,11 +563,11 @@ async function editOrder(trx: Executor, orderId: string, edit: DlqEdit, nowMs: n
       },
     );
   }
-  const next = applyOrderEdit(toOrderRecord(row), edit);
+  const next = applyOrderEdit(await readOrder(keys, row), edit);
   await trx
     .updateTable('orders')
     .set({
-      recipient: JSON.stringify(next.recipient),
+      ...sealRecipient(keys.cipher, next.recipient),
       items: JSON.stringify(next.items),
       total_value: next.totalValue,
       destination_country: next.recipient.country,

@@ -1,7 +1,26 @@
 /** Order rows: insert, read with their logistics data, search with cursor pagination. */
 import type { Address, OrderInput, OrderItem, OrderStatus } from '../domain/index.js';
+import type { FieldCipher } from '../security/field-cipher.js';
+import type { KeyRing } from './data-keys.js';
 import type { Executor } from './queue.js';
 import type { OrdersTable } from './schema.js';
+
+export const RECIPIENT_CONTEXT = 'orders.recipient';
+
+/** The recipient as stored: sealed, with blind indexes to find it by e-mail or phone. */
+export function sealRecipient(cipher: FieldCipher, recipient: Address) {
+  return {
+    recipient: cipher.seal(JSON.stringify(recipient), RECIPIENT_CONTEXT),
+    recipient_email_bidx: cipher.index('email', recipient.email),
+    recipient_phone_bidx: cipher.index('phone', recipient.phone),
+  };
+}
+
+/** Blind indexes for a recipient JSON read back (used when re-sealing rows). */
+export function recipientIndexes(cipher: FieldCipher, recipientJson: string) {
+  const r = JSON.parse(recipientJson) as Partial<Address>;
+  return { email: cipher.index('email', r.email), phone: cipher.index('phone', r.phone) };
+}
 
 export interface OrderRecord {
   id: string;
@@ -26,7 +45,7 @@ export interface NewOrderRow {
   nowMs: number;
 }
 
-export async function insertOrder(ex: Executor, row: NewOrderRow): Promise<void> {
+export async function insertOrder(ex: Executor, cipher: FieldCipher, row: NewOrderRow): Promise<void> {
   const { input } = row;
   await ex
     .insertInto('orders')
@@ -38,7 +57,7 @@ export async function insertOrder(ex: Executor, row: NewOrderRow): Promise<void>
       currency: input.currency,
       total_value: row.totalValue,
       destination_country: input.recipient.country,
-      recipient: JSON.stringify(input.recipient),
+      ...sealRecipient(cipher, input.recipient),
       items: JSON.stringify(input.items),
       placed_at: input.placedAt ? Date.parse(input.placedAt) : null,
       created_at: row.nowMs,
@@ -72,7 +91,18 @@ export async function findOrderIdByExternal(
   return row?.id;
 }
 
-export function toOrderRecord(row: OrdersTable): OrderRecord {
+/** The order with its recipient unsealed. */
+export async function readOrder(keys: KeyRing, row: OrdersTable): Promise<OrderRecord> {
+  return {
+    ...orderFields(row),
+    recipient: JSON.parse(await keys.open(row.recipient, RECIPIENT_CONTEXT)) as Address,
+    items: JSON.parse(row.items) as OrderItem[],
+    placedAt: row.placed_at === null ? null : new Date(row.placed_at).toISOString(),
+  };
+}
+
+/** The order's non-personal summary fields: no key needed. */
+export function orderFields(row: OrdersTable) {
   return {
     id: row.id,
     source: row.source,
@@ -81,9 +111,6 @@ export function toOrderRecord(row: OrdersTable): OrderRecord {
     currency: row.currency,
     totalValue: row.total_value,
     destinationCountry: row.destination_country,
-    recipient: JSON.parse(row.recipient) as Address,
-    items: JSON.parse(row.items) as OrderItem[],
-    placedAt: row.placed_at === null ? null : new Date(row.placed_at).toISOString(),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };

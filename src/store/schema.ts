@@ -10,7 +10,10 @@ export interface OrdersTable {
   currency: string;
   total_value: string;
   destination_country: string;
+  /** Sealed JSON of the Address (see security/field-cipher.ts). */
   recipient: string;
+  recipient_email_bidx: string | null;
+  recipient_phone_bidx: string | null;
   items: string;
   placed_at: number | null;
   created_at: number;
@@ -94,6 +97,25 @@ export interface ApiKeysTable {
   secret_enc: string;
   created_at: number;
   revoked_at: number | null;
+  /** JSON array of permission names. */
+  scopes: string;
+  partner_id: string | null;
+  /** JSON array of CIDR blocks; empty means any address. */
+  allow_cidrs: string;
+  rate_per_minute: number | null;
+  expires_at: number | null;
+  prev_secret_enc: string | null;
+  prev_valid_until: number | null;
+  rotated_at: number | null;
+}
+
+export interface DataKeysTable {
+  id: string;
+  seq: number;
+  wrapped: string;
+  provider: string;
+  created_at: number;
+  retired_at: number | null;
 }
 
 export interface NoncesTable {
@@ -112,5 +134,6 @@ export interface Database {
   jobs: JobsTable;
   api_keys: ApiKeysTable;
   nonces: NoncesTable;
+  data_keys: DataKeysTable;
   audit_log: AuditLogTable;
 }

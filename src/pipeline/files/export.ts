@@ -9,6 +9,9 @@
  */
 import { invalidInput, multiply, sum, type Address, type OrderItem } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
+import { RECIPIENT_CONTEXT } from '../../store/orders.js';
+import { maskEmail, maskName, maskPhone } from '../../domain/masking.js';
+export { maskEmail, maskName, maskPhone };
 import { routeCarrier, type RoutingConfig } from '../routing.js';
 import { openTableWriter, type Column, type FileFormat, type TableWriter } from './table.js';
 
@@ -65,33 +68,6 @@ export const MANIFEST_COLUMNS = [
   { key: 'declaredValue', type: 'amount', width: 14 },
 ] as const satisfies readonly Column[];
 type ManifestKey = (typeof MANIFEST_COLUMNS)[number]['key'];
-
-/** `+14155550100` → `+1415****0100`: enough to tell numbers apart, not enough to call. */
-export function maskPhone(phone: string): string {
-  const chars = Array.from(phone);
-  if (chars.length >= 10) return `${chars.slice(0, 5).join('')}****${chars.slice(-4).join('')}`;
-  if (chars.length >= 5) return `****${chars.slice(-2).join('')}`;
-  return '****';
-}
-
-/** `Jane Doe` → `J*** D**`: each word keeps its first letter. */
-export function maskName(name: string): string {
-  return name
-    .split(/(\s+)/)
-    .map((part) => {
-      if (/^\s*$/.test(part)) return part;
-      const chars = Array.from(part);
-      return chars[0] + '*'.repeat(chars.length - 1);
-    })
-    .join('');
-}
-
-/** `jane@example.com` → `j***@example.com`. */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  if (at < 1) return maskName(email);
-  return `${maskName(email.slice(0, at))}${email.slice(at)}`;
-}
 
 export interface ExportOrdersOptions {
   format: FileFormat;
@@ -178,7 +154,7 @@ export async function exportOrders(
       if (to !== undefined) q = q.where('o.created_at', '<', to);
       const page = await q.orderBy('o.id', 'asc').limit(PAGE).execute();
       for (const r of page) {
-        const recipient = JSON.parse(r.recipient) as Address;
+        const recipient = JSON.parse(await store.keys.open(r.recipient, RECIPIENT_CONTEXT)) as Address;
         const items = JSON.parse(r.items) as OrderItem[];
         const hide = (v: string | undefined, mask: (s: string) => string) =>
           v === undefined ? null : reveal ? v : mask(v);
@@ -268,7 +244,7 @@ export async function exportShipmentsForCarrier(
       for (const r of page) {
         if (r.waybill_no === null && routing && routeCarrier(routing, r.destination_country) !== carrier)
           continue;
-        const recipient = JSON.parse(r.recipient) as Address;
+        const recipient = JSON.parse(await store.keys.open(r.recipient, RECIPIENT_CONTEXT)) as Address;
         const items = JSON.parse(r.items) as OrderItem[];
         await w.add({
           orderId: r.id,

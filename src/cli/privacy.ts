@@ -1,0 +1,48 @@
+/** `waygate dsr export|erase`: data-subject requests from the command line [001-7.3]. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { eraseSubject, exportSubject, type SubjectQuery } from '../pipeline/data-subject.js';
+import { cliActor, dbOption, withStore, type CommonOptions } from './dlq.js';
+
+type SubjectOptions = CommonOptions & { email?: string; phone?: string };
+
+const query = (o: SubjectOptions): SubjectQuery => ({
+  ...(o.email ? { email: o.email } : {}),
+  ...(o.phone ? { phone: o.phone } : {}),
+});
+
+export function registerPrivacyCommands(program: Command): void {
+  const dsr = program
+    .command('dsr')
+    .description('data-subject requests: export or erase a consignee’s personal data');
+  dsr
+    .command('export')
+    .description('write all personal data held about a consignee as JSON')
+    .option('--email <address>', 'the consignee’s e-mail')
+    .option('--phone <number>', 'the consignee’s phone')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .addOption(dbOption())
+    .action((o: SubjectOptions & { out?: string }) =>
+      withStore({ ...o, json: true }, async (store) => {
+        const data = await exportSubject(store, query(o), cliActor());
+        if (!o.out) return data;
+        writeFileSync(o.out, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+        return { written: o.out, orders: data.orders.length, partnerMessages: data.partnerMessages.length };
+      }),
+    );
+  dsr
+    .command('erase')
+    .description('erase a consignee’s personal data; orders keep their non-personal data')
+    .option('--email <address>', 'the consignee’s e-mail')
+    .option('--phone <number>', 'the consignee’s phone')
+    .addOption(dbOption())
+    .option('--json', 'print JSON')
+    .action((o: SubjectOptions) =>
+      withStore(o, async (store) => {
+        const r = await eraseSubject(store, query(o), cliActor());
+        return o.json
+          ? r
+          : `erased ${r.ordersErased.length} order(s) and ${r.partnerMessagesErased} partner message(s) (${r.subjectRef})`;
+      }),
+    );
+}
