@@ -14,14 +14,15 @@ import {
   type DlqEdit,
 } from '../store/dlq.js';
 
-interface CommonOptions {
+export interface CommonOptions {
   db: string;
   json?: boolean;
 }
 
-const dbOption = () => new Option('--db <url>', 'store: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL);
+export const dbOption = () =>
+  new Option('--db <url>', 'store: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL);
 
-function cliActor(): string {
+export function cliActor(): string {
   let name = 'unknown';
   try {
     name = userInfo().username;
@@ -124,7 +125,7 @@ function parseEdit(o: { edit?: string; editFile?: string }): DlqEdit | undefined
 }
 
 /** Opens the store, runs `fn`, prints a WaygateError as the API would, and closes the store. */
-async function withStore(o: CommonOptions, fn: (store: Store) => Promise<string | object>) {
+export async function withStore(o: CommonOptions, fn: (store: Store) => Promise<string | object>) {
   const store = await openStore(o.db);
   try {
     const result = await fn(store);
@@ -177,7 +178,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: CommonOptions) =>
       withStore(o, async (store) => {
-        const detail = await getDead(store.db, id);
+        const detail = await getDead(store.db, store.keys, id);
         return o.json ? detail : formatDetail(detail);
       }),
     );

@@ -1,20 +1,25 @@
 /** The `waygate` command. */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CANONICAL_SCHEMAS } from '../domain/index.js';
 import { startSandbox } from '../sandbox/server.js';
-import { startHub, keyFileFor } from '../hub/hub.js';
+import { startHub } from '../hub/hub.js';
 import { createLogger } from '../hub/logger.js';
 import { loadHubConfig } from '../hub/config.js';
 import { fetchSandboxCredentials, SANDBOX_CONFIG_FILE, sandboxEnv } from '../hub/sandbox-config.js';
 import { makeSandboxCredentials } from '../sandbox/credentials.js';
 import { DEFAULT_DB_URL, describeDbUrl, migrate, openStore } from '../store/db.js';
-import { createApiKey } from '../store/api-keys.js';
-import { loadMasterKey, secretBoxFromKey } from '../security/secret-box.js';
 import { formatSummary, runDemo } from './demo.js';
 import { registerDlqCommands } from './dlq.js';
+import { registerApiKeyCommands } from './apikeys.js';
+import { registerKeyCommands } from './keys.js';
+import { registerPrivacyCommands } from './privacy.js';
 import { registerFileCommands } from './files.js';
+import { registerAuditCommands } from './audit.js';
+import { registerUserCommands } from './users.js';
+import { registerCertCommands } from './certs.js';
+import { registerBenchCommand } from './bench.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -39,6 +44,11 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
 
 const dbOption = () => new Option('--db <url>', 'store: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL);
 
+function readTls(certFile: string | undefined, keyFile: string | undefined) {
+  if (!certFile || !keyFile) throw new InvalidArgumentError('HTTPS needs both --tls-cert and --tls-key');
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
+
 export function buildCli(): Command {
   const program = new Command('waygate')
     .description('Cross-border e-commerce logistics interface hub')
@@ -55,8 +65,12 @@ export function buildCli(): Command {
     .option('--sandbox', 'start the sandbox partners in-process and use the sandbox partner config')
     .option('--sandbox-url <url>', 'use the sandbox partner config against a sandbox already running at URL')
     .option('--concurrency <n>', 'jobs in flight per node', int('concurrency', 1, 1024))
+    .option('--tls-cert <file>', 'serve HTTPS (TLS 1.2+) with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .action(
       async (o: {
+        tlsCert?: string;
+        tlsKey?: string;
         port: number;
         host: string;
         db: string;
@@ -84,6 +98,7 @@ export function buildCli(): Command {
           logger: log,
           watch: { file, env },
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+          ...(o.tlsCert || o.tlsKey ? { tls: readTls(o.tlsCert, o.tlsKey) } : {}),
         });
         process.stdout.write(
           `waygate listening on ${hub.url} (store ${describeDbUrl(o.db)}${sandbox ? `, sandbox ${sandbox.url}` : ''})\n`,
@@ -169,28 +184,6 @@ export function buildCli(): Command {
       }
     });
 
-  const apikey = program.command('apikey').description('API keys for machine callers');
-  apikey
-    .command('create')
-    .description('create an API key; the secret is shown once')
-    .requiredOption('--name <name>', 'who or what the key is for')
-    .addOption(dbOption())
-    .option('--json', 'print {"keyId","secret"}')
-    .action(async (o: { name: string; db: string; json?: boolean }) => {
-      const store = await openStore(o.db);
-      try {
-        const box = secretBoxFromKey(loadMasterKey(keyFileFor(o.db)));
-        const key = await createApiKey(store.db, box, o.name);
-        process.stdout.write(
-          o.json
-            ? `${JSON.stringify(key)}\n`
-            : `key id: ${key.keyId}\nsecret: ${key.secret}\n(the secret is not shown again)\n`,
-        );
-      } finally {
-        await store.close();
-      }
-    });
-
   program
     .command('schemas')
     .description('write the canonical JSON schemas to a folder')
@@ -207,7 +200,14 @@ export function buildCli(): Command {
     });
 
   registerDlqCommands(program);
+  registerApiKeyCommands(program);
+  registerKeyCommands(program);
+  registerPrivacyCommands(program);
   registerFileCommands(program);
+  registerAuditCommands(program);
+  registerUserCommands(program);
+  registerCertCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 

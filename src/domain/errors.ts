@@ -35,3 +35,5 @@ export const conflict = (code: string, message: string, details?: unknown) =>
   new WaygateError('conflict', code, message, details);
 export const unauthenticated = (code: string, message: string) =>
   new WaygateError('unauthenticated', code, message);
+export const forbidden = (code: string, message: string, details?: unknown) =>
+  new WaygateError('forbidden', code, message, details);

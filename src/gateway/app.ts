@@ -6,6 +6,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
@@ -13,7 +15,10 @@ import { invalidInput } from '../domain/index.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
 import type { SecretBox } from '../security/secret-box.js';
-import { apiKeyAuth } from './auth.js';
+import { WaygateError } from '../domain/index.js';
+import { apiKeyAuth, authorize, type SessionResolver } from './auth.js';
+import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
+import { installCallAudit } from './call-audit.js';
 import { errorHandler, sendError } from './errors.js';
 import { DEFAULT_ADMISSION, installAdmission, type AdmissionLimits } from './admission.js';
 import { orderRoutes } from './routes/orders.js';
@@ -21,6 +26,11 @@ import { trackingRoutes } from './routes/tracking.js';
 import { partnerRoutes } from './routes/partners.js';
 import { healthRoutes } from './routes/health.js';
 import { dlqRoutes } from './routes/dlq.js';
+import { privacyRoutes } from './routes/privacy.js';
+import { authRoutes } from './routes/auth.js';
+import { userRoutes } from './routes/users.js';
+import { AccountService } from '../security/accounts.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { partnerHealthRoutes } from './routes/partner-health.js';
 import './types.js';
 
@@ -40,11 +50,25 @@ export interface GatewayDeps {
   isReady: () => Promise<boolean>;
   logger?: Logger | false;
   bodyLimitBytes?: number;
+  /** People's accounts and sessions; one is made on the store when not given. */
+  accounts?: AccountService;
+  /** Resolves `Authorization: Bearer` session tokens; default: the accounts' sessions. */
+  sessions?: SessionResolver;
+  /** TLS key and certificate (PEM); without them the gateway speaks plain HTTP (loopback, tests). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Requests per minute for a key without its own limit, and for unauthenticated callers per address. */
+  defaultRatePerMinute?: { key: number; anonymous: number };
+  /** Trust X-Forwarded-For from these proxies (addresses/CIDRs) when checking allow-lists. */
+  trustProxy?: string[];
+  /** Sees every route as registered, with its auth mode and permission (the API inventory). */
+  onRoute?: (route: { method: string; url: string; auth?: string; permission?: string }) => void;
   /** Admission limits (read per request, so a policy reload changes them live). */
   admission?: () => AdmissionLimits;
   /** Jobs waiting in the queue, for the backlog bound. */
   backlog?: () => Promise<number>;
 }
+
+const JSON_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 
 function buildAjv(coerce: boolean) {
   const ajv = new Ajv({
@@ -60,6 +84,10 @@ function buildAjv(coerce: boolean) {
 
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.tls
+      ? { https: { key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' as const } }
+      : {}),
+    ...(deps.trustProxy ? { trustProxy: deps.trustProxy } : {}),
     // Per-request info lines would log every call twice; the gateway logs warnings and errors.
     loggerInstance: (deps.logger
       ? deps.logger.child({ component: 'gateway' }, { level: 'warn' })
@@ -79,13 +107,34 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     const text = body as string;
     req.rawBody = text;
     if (text.length === 0) return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (err) {
-      done(invalidInput('invalid_json', `the body is not valid JSON: ${(err as Error).message}`), undefined);
+      return done(
+        invalidInput('invalid_json', `the body is not valid JSON: ${(err as Error).message}`),
+        undefined,
+      );
     }
+    const shapeError = checkBodyShape(parsed, DEFAULT_BODY_SHAPE);
+    if (shapeError) return done(invalidInput('body_too_complex', shapeError), undefined);
+    done(null, parsed);
   });
   app.setErrorHandler(errorHandler);
+  if (deps.onRoute) {
+    const inventory = deps.onRoute;
+    app.addHook('onRoute', (r) => {
+      const config = r.config as { auth?: string; permission?: string } | undefined;
+      for (const method of [r.method].flat()) {
+        inventory({
+          method,
+          url: r.url,
+          ...(config?.auth ? { auth: config.auth } : {}),
+          ...(config?.permission ? { permission: config.permission } : {}),
+        });
+      }
+    });
+  }
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
@@ -103,11 +152,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
           signature: { type: 'apiKey', in: 'header', name: 'X-Waygate-Signature' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'session token from POST /v1/auth/login',
+          },
         },
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Security headers on every answer [004-5]; no CORS headers at all: browsers from other
+  // origins are refused by default, and a deployment that needs them adds an explicit allow-list.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
 
   installAdmission(
     app,
@@ -116,11 +177,48 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     (method, url) => method === 'POST' && (url.startsWith('/v1/orders') || url.startsWith('/v1/webhooks/')),
   );
 
-  const authenticate = apiKeyAuth({ store: deps.store, box: deps.box, log: app.log });
+  const accounts = deps.accounts ?? new AccountService({ store: deps.store, box: deps.box });
+  const sessions = deps.sessions ?? ((token: string) => accounts.resolveSession(token));
+  const auth = apiKeyAuth({ store: deps.store, box: deps.box, sessions, log: app.log });
   app.addHook('preValidation', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     const mode = req.routeOptions.config?.auth ?? 'api_key';
-    if (mode === 'api_key') await authenticate(req, reply);
+    if (mode !== 'api_key') return;
+    await auth.authenticate(req, reply);
+    if (reply.sent) return;
+    await authorize(req, reply);
+  });
+
+  // Per-caller call-rate limits [000-15]: a key's own limit, else the default; callers without
+  // a key are counted per address (login attempts, partner pushes before verification).
+  const rates = deps.defaultRatePerMinute ?? { key: 600_000, anonymous: 6_000 };
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    keyGenerator: (req) => (req.caller ? `${req.caller.kind}:${req.caller.id}` : `ip:${req.ip}`),
+    max: (req) => (req.caller ? (req.caller.ratePerMinute ?? rates.key) : rates.anonymous),
+    errorResponseBuilder: (_req, ctx) =>
+      new WaygateError(
+        'rate_limited',
+        'rate_limited',
+        `rate limit of ${ctx.max} requests per minute exceeded`,
+        {
+          limitPerMinute: ctx.max,
+          retryAfterSeconds: Math.ceil(ctx.ttl / 1000),
+        },
+      ),
+  });
+  installCallAudit(app, deps.store);
+  // Markup in stored data leaves as inert JSON escapes, so a viewer that sniffs or embeds the
+  // answer cannot be made to run it (stored XSS through partner data).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (
+      typeof payload !== 'string' ||
+      !String(reply.getHeader('content-type') ?? '').startsWith('application/json')
+    )
+      return payload;
+    return /[<>&]/.test(payload) ? payload.replace(/[<>&]/g, (c) => JSON_ESCAPES[c] as string) : payload;
   });
 
   await app.register(healthRoutes(deps));
@@ -129,6 +227,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(partnerRoutes(deps), { prefix: '/v1' });
   await app.register(partnerHealthRoutes(deps), { prefix: '/v1' });
   await app.register(dlqRoutes(deps), { prefix: '/v1' });
+  await app.register(privacyRoutes(deps), { prefix: '/v1' });
+  await app.register(authRoutes({ ...deps, accounts }), { prefix: '/v1' });
+  await app.register(userRoutes({ ...deps, accounts }), { prefix: '/v1' });
+  await app.register(apiKeyRoutes(deps, auth.forget), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

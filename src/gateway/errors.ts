@@ -21,6 +21,7 @@ export function sendError(
   message: string,
   details: unknown = null,
 ) {
+  reply.request.errorCode = code;
   return reply.code(status).type('application/json').send({ error: { code, message, details } });
 }
 

@@ -1,15 +1,24 @@
 import 'fastify';
+import type { Caller, Permission } from '../security/permissions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The exact request body as received: signatures are computed over these bytes. */
     rawBody?: string;
-    caller?: { kind: 'api_key' | 'partner'; id: string };
+    /** Who is calling, resolved by the auth hook before validation. */
+    caller?: Caller;
     /** Counted against the admission limit (see admission.ts). */
     admitted?: boolean;
+    /** The error code answered, for the call audit. */
+    errorCode?: string;
   }
   interface FastifyContextConfig {
-    /** `partner`: the route verifies the partner's own signature scheme instead of an API key. */
+    /**
+     * `api_key`: an API key + HMAC or a user session (Bearer) is required; `partner`: the route
+     * verifies the partner's own signature scheme; `none`: public (health, login).
+     */
     auth?: 'api_key' | 'partner' | 'none';
+    /** The permission a caller needs for this route; `/v1` routes without one are refused. */
+    permission?: Permission;
   }
 }

@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
 import { PolicySchema } from '../pipeline/policy/schema.js';
+import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
 
 const PartnerConfig = Type.Object(
@@ -19,6 +20,8 @@ const PartnerConfig = Type.Object(
     baseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     credentials: Type.Record(Type.String(), Type.String()),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+    /** Message signatures with certificates from the store [003-7.2] (docs/signatures.md). */
+    signing: Type.Optional(PartnerSigningSchema),
     ...PolicySchema,
   },
   { additionalProperties: false },

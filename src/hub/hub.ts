@@ -2,7 +2,6 @@
  * The composition root: opens the store, builds connectors from config, starts the workers and
  * the gateway, and tells push partners where to reach the hub.
  */
-import { join, dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHttpClient } from '../connectors/http.js';
@@ -20,15 +19,23 @@ import {
   inboundTrackingHandler,
 } from '../pipeline/inbound.js';
 import { WorkerPool } from '../pipeline/worker.js';
-import { loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
+import { keyFileFor, loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
 import { recordAudit } from '../store/audit.js';
+import { purgeSessions } from '../store/users.js';
+import { auditNotaryFor } from '../security/audit-checkpoint.js';
+import { startAuditMaintenance } from '../security/audit-maintenance.js';
+import { CertificateKeyring, partnerSigning, startCertificateExpiryChecks } from '../security/certs/index.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import { JobQueue } from '../store/queue.js';
+import { KEY_REFRESH_MS } from '../store/data-keys.js';
 import type { HubConfig } from './config.js';
 import { watchConfig, type ConfigEvent, type ConfigWatcher } from './config-watcher.js';
-import { buildPartnerSet, type PartnerSet } from './partners.js';
+import { buildPartnerSet, type PartnerSet, type SigningResolver } from './partners.js';
 import { startProbes } from '../monitor/probes.js';
+
+/** Ended sessions stay a day for investigations (the audit log keeps the logins for good). */
+const SESSION_KEEP_MS = 86_400_000;
 
 export interface HubOptions {
   dbUrl?: string;
@@ -41,6 +48,8 @@ export interface HubOptions {
   workers?: boolean;
   /** Watch this file and apply valid edits without restart (env fills its placeholders). */
   watch?: { file: string; env: NodeJS.ProcessEnv };
+  /** Serve HTTPS (TLS 1.2 or newer) with this key and certificate, PEM. */
+  tls?: { key: string; cert: string };
 }
 
 export interface Hub {
@@ -54,21 +63,21 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-export function keyFileFor(dbUrl: string): string {
-  if (dbUrl.startsWith('sqlite:') && !dbUrl.startsWith('sqlite::memory:')) {
-    const path = dbUrl.slice('sqlite:'.length).split('?')[0] ?? '';
-    return join(dirname(resolve(path)), 'master.key');
-  }
-  return resolve('data', 'master.key');
-}
+export { keyFileFor };
 
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const dbUrl = opts.dbUrl ?? DEFAULT_DB_URL;
   const log = opts.logger;
   const store = await openStore(dbUrl);
   const box = secretBoxFromKey(loadMasterKey(keyFileFor(dbUrl)));
+  // Signed audit checkpoints every minute and at close, retention prune daily [003-4.4] [000-15].
+  const audit = startAuditMaintenance(store, auditNotaryFor(dbUrl), { logger: log });
   const http = createHttpClient();
-  let partners = buildPartnerSet(opts.config, http);
+  // Partner certificates and the hub's signing keys, refreshed so a renewal or revocation applies live.
+  const certRing = new CertificateKeyring({ store, box });
+  const certRefresh = await certRing.start(log);
+  const signingFor: SigningResolver = (id, spec) => partnerSigning(certRing, id, spec);
+  let partners = buildPartnerSet(opts.config, http, undefined, signingFor);
   const current = () => partners;
   const queue = new JobQueue(store);
   const pollingDeps = { store, queue, partners: current };
@@ -105,7 +114,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       (config) => {
         // Built completely before the swap: in-flight work finishes on the old set, new work
         // takes the new one; channel health carries over.
-        const next = buildPartnerSet(config, http, partners);
+        const next = buildPartnerSet(config, http, partners, signingFor);
         partners = next;
         probes.stop();
         probes = startProbes(next, log);
@@ -149,6 +158,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       return workersRunning || opts.workers === false;
     },
     logger: log,
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
   const url = address.replace('[::1]', '127.0.0.1');
@@ -165,8 +175,19 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   const purge = setInterval(() => {
     purgeExpiredNonces(store.db).catch((err: Error) => log.warn({ err: err.message }, 'nonce purge failed'));
+    purgeSessions(store.db, Date.now() - SESSION_KEEP_MS).catch((err: Error) =>
+      log.warn({ err: err.message }, 'session purge failed'),
+    );
   }, 60_000);
   purge.unref();
+  // A data key added by `waygate keys rotate` (another process) is used for new writes here
+  // within one refresh; the rotation waits for that before re-sealing old rows.
+  const keyRefresh = setInterval(() => {
+    store.keys.refresh().catch((err: Error) => log.warn({ err: err.message }, 'data key refresh failed'));
+  }, KEY_REFRESH_MS);
+  keyRefresh.unref();
+  // Certificates ending within 30 days: a warning and a `cert.expiring` audit entry, once a day [003-7.2].
+  const certExpiry = startCertificateExpiryChecks({ store, log });
 
   log.info(
     {
@@ -187,11 +208,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     configEvents: () => watcher?.events() ?? [],
     async close() {
       clearInterval(purge);
+      clearInterval(keyRefresh);
+      certExpiry.stop();
+      certRefresh.stop();
       watcher?.close();
       probes.stop();
       await app.close();
       await Promise.all([inboundPool.stop(), pool.stop()]);
       await http.close();
+      await audit.stop();
       await store.close();
     },
   };

@@ -1,10 +1,13 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * Structured logs on stderr. Personal data and secrets are redacted by path as a safety net;
  * code logs ids and codes, never payloads.
  */
-export function createLogger(level: string = process.env.WAYGATE_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(
+  level: string = process.env.WAYGATE_LOG_LEVEL ?? 'info',
+  destination: DestinationStream = pino.destination(2),
+): Logger {
   return pino(
     {
       level,
@@ -23,6 +26,6 @@ export function createLogger(level: string = process.env.WAYGATE_LOG_LEVEL ?? 'i
         censor: '[redacted]',
       },
     },
-    pino.destination(2),
+    destination,
   );
 }

@@ -12,6 +12,7 @@ import { ChannelHealth, PartnerRuntime, PartnerShared, type Channel } from '../p
 import type { CarrierDirectory } from '../pipeline/partners.js';
 import type { RoutingConfig } from '../pipeline/routing.js';
 import { ConfigError, type HubConfig } from './config.js';
+import type { PartnerSigning, PartnerSigningSpec } from '../security/certs/partner-signing.js';
 
 export interface PartnerSet extends CarrierDirectory {
   readonly config: HubConfig;
@@ -27,7 +28,15 @@ function channelsOf(id: string, p: PartnerEntry): Array<{ name: string; url: str
   return [{ name: 'primary', url: primary }, ...(p.channels?.standby ?? [])];
 }
 
-export function buildPartnerSet(config: HubConfig, http: HttpClient, previous?: PartnerSet): PartnerSet {
+/** Turns a partner's `signing` block into schemes backed by the certificate store. */
+export type SigningResolver = (partnerId: string, spec: PartnerSigningSpec | undefined) => PartnerSigning;
+
+export function buildPartnerSet(
+  config: HubConfig,
+  http: HttpClient,
+  previous?: PartnerSet,
+  signingFor?: SigningResolver,
+): PartnerSet {
   const carriers = new Map<string, PartnerRuntime<CarrierConnector>>();
   const platforms = new Map<string, PlatformConnector>();
   for (const [id, p] of Object.entries(config.partners)) {
@@ -47,7 +56,8 @@ export function buildPartnerSet(config: HubConfig, http: HttpClient, previous?: 
     const factory = CARRIER_CONNECTORS[connectorId];
     if (!factory) throw new ConfigError(`partner ${id}: no carrier connector named ${connectorId}`);
     const before = previous?.carrier(id);
-    const probe = factory(endpoint(channelsOf(id, p)[0]!.url), http);
+    const signing = p.signing && signingFor ? { signing: signingFor(id, p.signing) } : undefined;
+    const probe = factory(endpoint(channelsOf(id, p)[0]!.url), http, signing);
     const policy = resolvePolicy(p, probe.manifest.defaultTier);
     const timeoutMs = p.timeoutMs ?? policy.timeoutMs;
     const channels: Channel<CarrierConnector>[] = channelsOf(id, p).map((c) => {
@@ -55,7 +65,7 @@ export function buildPartnerSet(config: HubConfig, http: HttpClient, previous?: 
       return {
         name: c.name,
         url: c.url,
-        connector: factory(endpoint(c.url, timeoutMs), http),
+        connector: factory(endpoint(c.url, timeoutMs), http, signing),
         health: kept?.health ?? new ChannelHealth(),
       };
     });

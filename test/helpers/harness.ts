@@ -11,11 +11,13 @@ import { request } from 'undici';
 import { parse, stringify } from 'yaml';
 import { startHub, type Hub } from '../../src/hub/hub.js';
 import { createLogger } from '../../src/hub/logger.js';
+import type { Logger } from 'pino';
 import { loadHubConfig } from '../../src/hub/config.js';
 import { sandboxEnv } from '../../src/hub/sandbox-config.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/server.js';
 import { signedHeaders } from '../../src/gateway/signature.js';
 import { createApiKey, type CreatedKey } from '../../src/store/api-keys.js';
+import { ALL_SCOPES } from './gateway.js';
 import type { DialectName } from '../../src/store/db.js';
 import type { OrderInput } from '../../src/domain/index.js';
 import { createTestDbUrl } from './stores.js';
@@ -57,7 +59,12 @@ export async function waitFor(
 }
 
 export async function startHarness(
-  opts: { dialect?: DialectName; edit?: (doc: PolicyDoc) => void; concurrency?: number } = {},
+  opts: {
+    dialect?: DialectName;
+    edit?: (doc: PolicyDoc) => void;
+    concurrency?: number;
+    logger?: Logger;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'waygate-harness-'));
   const policyFile = join(dir, 'partners.yaml');
@@ -73,11 +80,11 @@ export async function startHarness(
     dbUrl,
     port: 0,
     config: loadHubConfig(policyFile, env),
-    logger: createLogger('silent'),
+    logger: opts.logger ?? createLogger('silent'),
     watch: { file: policyFile, env },
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
   });
-  const key = await createApiKey(hub.store.db, hub.box, 'harness');
+  const key = await createApiKey(hub.store.db, hub.box, { ...ALL_SCOPES, name: 'harness' });
   const sandboxCall = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
     const res = await request(`${sandbox.url}${path}`, {
       method,

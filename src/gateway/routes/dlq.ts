@@ -1,9 +1,10 @@
 /** The dead-letter queue: list, inspect, replay (optionally after an edit) and discard dead jobs. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Address, OrderItem, OrderStatusSchema, invalidInput } from '../../domain/index.js';
+import { Address, OrderItem, OrderStatusSchema, invalidInput, maskAddress } from '../../domain/index.js';
 import { discardDead, getDead, listDead, replayDead } from '../../store/dlq.js';
 import type { GatewayDeps } from '../app.js';
+import { can } from '../../security/permissions.js';
 import { ErrorBody } from './views.js';
 
 const JOB_ID = /^job_[0-9a-z]{26}$/;
@@ -143,6 +144,7 @@ export const dlqRoutes =
     app.get<{ Querystring: Static<typeof ListQuery> }>(
       '/dlq',
       {
+        config: { permission: 'dlq:read' },
         schema: {
           summary: 'List dead jobs (newest first, cursor pagination)',
           description: '`partner` matches the job’s partner or the partner whose error dead-lettered it.',
@@ -170,6 +172,7 @@ export const dlqRoutes =
     app.get<{ Params: Static<typeof IdParams> }>(
       '/dlq/:id',
       {
+        config: { permission: 'dlq:read' },
         schema: {
           summary: 'Inspect a dead job: payload, every attempt, the last error, its order',
           tags,
@@ -178,12 +181,17 @@ export const dlqRoutes =
           response: { 200: DeadDetail, ...errors },
         },
       },
-      async (req) => getDead(deps.store.db, req.params.id),
+      async (req) => {
+        const dead = await getDead(deps.store.db, deps.store.keys, req.params.id);
+        if (!dead.order || can(req.caller, 'pii:read')) return dead;
+        return { ...dead, order: { ...dead.order, recipient: maskAddress(dead.order.recipient) } };
+      },
     );
 
     app.post<{ Params: Static<typeof IdParams>; Body: ReplayBody | undefined }>(
       '/dlq/:id/replay',
       {
+        config: { permission: 'dlq:manage' },
         schema: {
           summary: 'Replay a dead job, optionally after fixing its order',
           description:
@@ -212,6 +220,7 @@ export const dlqRoutes =
     app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DiscardBody> }>(
       '/dlq/:id/discard',
       {
+        config: { permission: 'dlq:manage' },
         schema: {
           summary: 'Discard a dead job for good (its order stays failed)',
           tags,

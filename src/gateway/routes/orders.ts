@@ -1,9 +1,18 @@
 /** Orders: accept (202, idempotent), read one with its logistics data, search with a cursor. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { invalidInput, notFound, OrderInput, OrderStatusSchema, CountryCode } from '../../domain/index.js';
+import {
+  forbidden,
+  invalidInput,
+  maskAddress,
+  notFound,
+  OrderInput,
+  OrderStatusSchema,
+  CountryCode,
+} from '../../domain/index.js';
+import { can, ownsSource } from '../../security/permissions.js';
 import { acceptOrder } from '../../pipeline/accept-order.js';
-import { getOrderRow, historyForOrder, listOrders, toOrderRecord } from '../../store/orders.js';
+import { getOrderRow, historyForOrder, listOrders, orderFields, readOrder } from '../../store/orders.js';
 import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { OrdersTable } from '../../store/schema.js';
@@ -32,7 +41,7 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody,
 const security = [{ apiKey: [], signature: [] }];
 
 function summary(row: OrdersTable) {
-  const o = toOrderRecord(row);
+  const o = orderFields(row);
   return {
     id: o.id,
     source: o.source,
@@ -60,6 +69,7 @@ export const orderRoutes =
     app.post<{ Body: OrderInput; Headers: Static<typeof IdempotencyHeaders> }>(
       '/orders',
       {
+        config: { permission: 'orders:write' },
         schema: {
           summary: 'Accept an order',
           description:
@@ -72,6 +82,13 @@ export const orderRoutes =
         },
       },
       async (req, reply) => {
+        const partnerId = req.caller?.partnerId;
+        if (partnerId && req.body.source !== partnerId) {
+          throw forbidden(
+            'source_not_allowed',
+            `this key acts for ${partnerId} and may only submit orders with source ${partnerId}`,
+          );
+        }
         const idempotencyKey = req.headers['idempotency-key'];
         const result = await acceptOrder(deps.store, req.body, {
           caller: req.caller?.id ?? 'anonymous',
@@ -86,6 +103,7 @@ export const orderRoutes =
     app.get<{ Params: Static<typeof IdParams> }>(
       '/orders/:id',
       {
+        config: { permission: 'orders:read' },
         schema: {
           summary: 'Read an order with its shipments, tracking summary and history',
           tags: ['orders'],
@@ -96,14 +114,17 @@ export const orderRoutes =
       },
       async (req) => {
         const row = await getOrderRow(deps.store.db, req.params.id);
-        if (!row) throw notFound('order_not_found', `no order ${req.params.id}`);
-        const order = toOrderRecord(row);
+        // Another partner's order answers exactly like a missing one (OWASP API1): no oracle.
+        if (!row || !ownsSource(req.caller, row.source)) {
+          throw notFound('order_not_found', `no order ${req.params.id}`);
+        }
+        const order = await readOrder(deps.store.keys, row);
         const shipments = await shipmentsForOrder(deps.store.db, order.id);
         const first = shipments[0];
         const events = first ? await eventsForWaybill(deps.store.db, first.carrier, first.waybillNo) : [];
         return {
           ...summary(row),
-          recipient: order.recipient,
+          recipient: can(req.caller, 'pii:read') ? order.recipient : maskAddress(order.recipient),
           items: order.items,
           placedAt: order.placedAt,
           shipments,
@@ -126,6 +147,7 @@ export const orderRoutes =
     app.get<{ Querystring: Static<typeof ListQuery> }>(
       '/orders',
       {
+        config: { permission: 'orders:read' },
         schema: {
           summary: 'Search orders (newest first, cursor pagination)',
           tags: ['orders'],
@@ -137,10 +159,13 @@ export const orderRoutes =
       async (req) => {
         const q = req.query;
         const limit = q.limit ?? 50;
+        // A partner's key lists only its own orders, whatever source it asks for.
+        const partnerId = req.caller?.partnerId;
+        if (partnerId && q.source && q.source !== partnerId) return { data: [], nextCursor: null };
         const rows = await listOrders(deps.store.db, {
           limit: limit + 1,
           ...(q.status ? { status: q.status } : {}),
-          ...(q.source ? { source: q.source } : {}),
+          ...(partnerId ? { source: partnerId } : q.source ? { source: q.source } : {}),
           ...(q.country ? { destinationCountry: q.country } : {}),
           ...(q.from ? { createdFrom: Date.parse(q.from) } : {}),
           ...(q.to ? { createdTo: Date.parse(q.to) } : {}),

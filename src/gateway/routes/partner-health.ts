@@ -45,6 +45,7 @@ export const partnerHealthRoutes =
     app.get(
       '/partners',
       {
+        config: { permission: 'partners:read' },
         schema: {
           summary:
             'Carriers with their tier, suspension and per-channel health (breaker state, probes, active channel)',
@@ -58,6 +59,7 @@ export const partnerHealthRoutes =
     app.get(
       '/partners/config-events',
       {
+        config: { permission: 'partners:read' },
         schema: {
           summary: 'Partner policy reloads: applied and rejected edits, newest last',
           tags: ['partners'],

@@ -4,6 +4,7 @@ import { notFound } from '../../domain/index.js';
 import { findShipmentByWaybill } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { GatewayDeps } from '../app.js';
+import { ownsSource, type Caller } from '../../security/permissions.js';
 import { ErrorBody, TrackingView } from './views.js';
 
 const Params = Type.Object({ waybillNo: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -18,6 +19,7 @@ export const trackingRoutes =
     app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof Query> }>(
       '/shipments/:waybillNo/tracking',
       {
+        config: { permission: 'tracking:read' },
         schema: {
           summary: 'Normalised tracking of a waybill: events in the order they happened, newest status, ETA',
           tags: ['tracking'],
@@ -29,8 +31,9 @@ export const trackingRoutes =
       },
       async (req) => {
         const shipment = await findShipmentByWaybill(deps.store.db, req.params.waybillNo, req.query.carrier);
-        if (!shipment)
+        if (!shipment || !(await callerOwnsOrder(deps, req.caller, shipment.orderId))) {
           throw notFound('shipment_not_found', `no shipment with waybill ${req.params.waybillNo}`);
+        }
         const events = await eventsForWaybill(deps.store.db, shipment.carrier, shipment.waybillNo);
         return {
           waybillNo: shipment.waybillNo,
@@ -44,3 +47,14 @@ export const trackingRoutes =
       },
     );
   };
+
+/** A partner-bound caller sees the tracking of its own orders only (OWASP API1). */
+async function callerOwnsOrder(deps: GatewayDeps, caller: Caller | undefined, orderId: string) {
+  if (!caller?.partnerId) return caller !== undefined;
+  const row = await deps.store.db
+    .selectFrom('orders')
+    .select('source')
+    .where('id', '=', orderId)
+    .executeTakeFirst();
+  return row !== undefined && ownsSource(caller, row.source);
+}

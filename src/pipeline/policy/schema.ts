@@ -10,7 +10,14 @@ export const Duration = Type.Union([
   Type.Integer({ minimum: 0, description: 'milliseconds' }),
 ]);
 
-const Url = Type.String({ pattern: '^https?://' });
+/**
+ * Partner URLs are http(s) and never cloud metadata or link-local addresses: a tampered config
+ * must not turn the hub into a proxy for instance credentials (OWASP API7, SSRF).
+ */
+const Url = Type.String({
+  pattern: '^https?://(?!169\\.254\\.|\\[?fe80:|metadata\\.google\\.internal|100\\.100\\.100\\.200)',
+  description: 'http(s) URL; link-local and cloud metadata addresses are refused',
+});
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$', description: 'HH:MM' });
 
