@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The physical limit for the spine benchmark: a bare Node HTTP server that, for every order it
 // receives, calls the same sandbox carrier through the same connector code as the hub (mapping,
-// pooled HTTP, idempotency key) and answers with the waybill — no persistence, no queue, no auth.
+// pooled HTTP, idempotency key, retries) and answers with the waybill — no persistence, no queue,
+// no auth.
 //   node bench/passthrough.mjs --sandbox-url URL [--port 0]
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -27,7 +28,7 @@ const server = createServer((req, res) => {
       const order = JSON.parse(body);
       const id = `pt-${process.pid}-${++seq}`;
       const weight = order.items.reduce((g, i) => g + i.weightGrams * i.quantity, 0);
-      const created = await alpha.createShipment({
+      const request = {
         orderId: id,
         reference: order.externalId,
         idempotencyKey: id,
@@ -36,7 +37,19 @@ const server = createServer((req, res) => {
         currency: order.currency,
         declaredValue: '25.00',
         totalWeightGrams: weight,
-      });
+      };
+      // The same job as the hub's: a retryable failure (5xx, 429, connection) is tried again,
+      // after 200, 400, 800, 1600 ms, five attempts in all.
+      let created;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          created = await alpha.createShipment(request);
+          break;
+        } catch (err) {
+          if (!err.retryable || attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+        }
+      }
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ id, waybillNo: created.waybillNo }));

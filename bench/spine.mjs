@@ -4,7 +4,7 @@
 // the same sandbox carrier with no persistence (bench/passthrough.mjs). Every process is
 // separate: load client (this one), hub, pass-through, sandbox.
 //   node bench/spine.mjs [--orders 3000] [--concurrency 64] [--rate 500] [--rate-seconds 5] [--db URL]
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { openStore } from '../dist/store/db.js';
 import { signedHeaders } from '../dist/gateway/signature.js';
+import { createApiKey } from './systems/waygate.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +43,8 @@ const PROFILE_DIR = process.env.WAYGATE_BENCH_PROFILE;
 function start(file, args, pattern, nodeArgs = []) {
   const child = spawn(process.execPath, [...nodeArgs, file, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    // The hub finds the master key of a PostgreSQL store under its working folder.
+    cwd: tmp,
     env: { ...process.env, WAYGATE_LOG_LEVEL: 'error' },
   });
   children.push(child);
@@ -149,18 +152,7 @@ try {
     ['sandbox', '--port', '0', '--step-ms', '3600000'],
     /listening on (\S+)/,
   );
-  const key = JSON.parse(
-    execFileSync(process.execPath, [
-      bin,
-      'apikey',
-      'create',
-      '--name',
-      'bench',
-      '--db',
-      dbUrl,
-      '--json',
-    ]).toString(),
-  );
+  const key = createApiKey(dbUrl, tmp);
   const hubUrl = await start(
     bin,
     ['serve', '--port', '0', '--db', dbUrl, '--sandbox-url', sandboxUrl],
