@@ -15,6 +15,8 @@ import type { SecretBox } from '../security/secret-box.js';
 import { claimNonce, findActiveKey, type ActiveKey } from '../store/api-keys.js';
 import { allowListOf } from '../security/api-key-policy.js';
 import type { Caller } from '../security/permissions.js';
+import type { Executor } from '../store/queue.js';
+import { unauthenticated } from '../domain/index.js';
 import { computeSignature, signatureMatches, SIGNATURE_WINDOW_S } from './signature.js';
 import { sendError } from './errors.js';
 
@@ -137,16 +139,14 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
         address: req.ip,
       });
     }
-    // The nonce is claimed only after the signature checks out, so forged requests cannot burn nonces.
-    const expiresAt = nowMs + 2 * SIGNATURE_WINDOW_S * 1000;
-    const fresh = await deps.store.write((trx) => claimNonce(trx, key.keyId, nonce, expiresAt));
-    if (!fresh) {
-      return sendError(
-        reply,
-        401,
-        'auth_replayed_nonce',
-        'this nonce was already used; sign every request with a new one',
-      );
+    // The nonce is claimed only after the signature checks out, so forged requests cannot burn
+    // nonces. Routes that write claim it inside their own transaction (one commit per request);
+    // the others claim it here, before they answer.
+    const claim: NonceClaim = { keyId: key.keyId, nonce, expiresAt: nowMs + 2 * SIGNATURE_WINDOW_S * 1000 };
+    if (req.routeOptions.config?.nonceInWrite) {
+      req.nonceClaim = claim;
+    } else if (!(await deps.store.write((trx) => claimNonceOf(trx, claim)))) {
+      return sendError(reply, 401, REPLAYED_NONCE, REPLAYED_NONCE_MESSAGE);
     }
     req.caller = {
       kind: 'api_key',
@@ -158,6 +158,31 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
   }
 
   return { authenticate, forget: (keyId) => cache.delete(keyId) };
+}
+
+export interface NonceClaim {
+  keyId: string;
+  nonce: string;
+  expiresAt: number;
+}
+
+const REPLAYED_NONCE = 'auth_replayed_nonce';
+const REPLAYED_NONCE_MESSAGE = 'this nonce was already used; sign every request with a new one';
+
+function claimNonceOf(trx: Executor, c: NonceClaim): Promise<boolean> {
+  return claimNonce(trx, c.keyId, c.nonce, c.expiresAt);
+}
+
+/**
+ * For `nonceInWrite` routes: claims the request's nonce inside the route's transaction, and
+ * throws (rolling the whole write back) when the nonce was used before.
+ */
+export function nonceClaimFor(req: FastifyRequest): ((trx: Executor) => Promise<void>) | undefined {
+  const claim = req.nonceClaim;
+  if (!claim) return undefined;
+  return async (trx) => {
+    if (!(await claimNonceOf(trx, claim))) throw unauthenticated(REPLAYED_NONCE, REPLAYED_NONCE_MESSAGE);
+  };
 }
 
 /** Refuses a caller without the route's permission; a route declaring none is refused too. */

@@ -1,5 +1,6 @@
 import 'fastify';
 import type { Caller, Permission } from '../security/permissions.js';
+import type { NonceClaim } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,6 +10,8 @@ declare module 'fastify' {
     caller?: Caller;
     /** Counted against the admission limit (see admission.ts). */
     admitted?: boolean;
+    /** The nonce a `nonceInWrite` route must claim in its own transaction. */
+    nonceClaim?: NonceClaim;
     /** The error code answered, for the call audit. */
     errorCode?: string;
   }
@@ -20,5 +23,7 @@ declare module 'fastify' {
     auth?: 'api_key' | 'partner' | 'none';
     /** The permission a caller needs for this route; `/v1` routes without one are refused. */
     permission?: Permission;
+    /** The route claims the request's nonce inside its own write (see auth.ts nonceClaimFor). */
+    nonceInWrite?: boolean;
   }
 }

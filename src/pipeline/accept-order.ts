@@ -27,6 +27,11 @@ export interface AcceptContext {
   idempotencyKey?: string;
   raw?: RawInbound;
   nowMs?: number;
+  /**
+   * Runs first in the order's own transaction; a throw stores nothing. The gateway claims the
+   * request's nonce here, so accepting an order costs one commit, not two.
+   */
+  first?: (trx: Executor) => Promise<void>;
 }
 
 export interface AcceptResult {
@@ -84,6 +89,7 @@ async function acceptInTx(
   hash: string,
   nowMs: number,
 ): Promise<AcceptResult> {
+  await ctx.first?.(trx);
   if (ctx.raw) {
     const res = await trx
       .insertInto('inbound_messages')

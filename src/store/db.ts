@@ -151,9 +151,11 @@ function openPostgres(url: string): Omit<Store, 'keys'> {
   // A dropped idle connection must not crash the hub; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Several batches in flight at once, each on its own pooled connection.
+  const committer = new GroupCommitter(db, { lanes: 4 });
   return {
     db,
-    write: (fn) => db.transaction().execute(fn),
+    write: (fn) => committer.write(fn),
     dialect: 'postgres',
     url,
     close: () => db.destroy(),

@@ -17,6 +17,7 @@ import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { OrdersTable } from '../../store/schema.js';
 import type { GatewayDeps } from '../app.js';
+import { nonceClaimFor } from '../auth.js';
 import { Accepted, ErrorBody, OrderDetail, OrderList } from './views.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -69,7 +70,7 @@ export const orderRoutes =
     app.post<{ Body: OrderInput; Headers: Static<typeof IdempotencyHeaders> }>(
       '/orders',
       {
-        config: { permission: 'orders:write' },
+        config: { permission: 'orders:write', nonceInWrite: true },
         schema: {
           summary: 'Accept an order',
           description:
@@ -93,6 +94,7 @@ export const orderRoutes =
         const result = await acceptOrder(deps.store, req.body, {
           caller: req.caller?.id ?? 'anonymous',
           ...(idempotencyKey ? { idempotencyKey } : {}),
+          ...(req.nonceClaim ? { first: nonceClaimFor(req) } : {}),
         });
         if (result.created) deps.notifyWork();
         if (!result.created) reply.header('idempotent-replayed', 'true');
