@@ -27,7 +27,11 @@ describe('OWASP API Security Top 10 (2023)', () => {
   let gw: GatewayFixture;
   beforeEach(async () => {
     store = await freshStore('sqlite');
-    gw = await gatewayFor(store, {}, { defaultRatePerMinute: { key: 600_000, anonymous: 6_000 } });
+    gw = await gatewayFor(
+      store,
+      {},
+      { defaultRatePerMinute: { key: 600_000, partner: 600_000, anonymous: 6_000 } },
+    );
   });
   afterEach(async () => {
     await gw.app.close();
@@ -235,6 +239,31 @@ describe('OWASP API Security Top 10 (2023)', () => {
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       // Another key is not slowed by the first one's limit.
       expect((await gw.call('GET', '/v1/orders')).statusCode).toBe(200);
+    });
+
+    it('counts partner pushes per partner, not against the per-address limit of anonymous callers', async () => {
+      const small = await gatewayFor(
+        store,
+        {},
+        { defaultRatePerMinute: { key: 100, partner: 8, anonymous: 3 } },
+      );
+      try {
+        const push = (partner: string) =>
+          small.app.inject({
+            method: 'POST',
+            url: `/v1/webhooks/${partner}/orders`,
+            remoteAddress: '198.51.100.20',
+            payload: { forged: true },
+          });
+        const shop: number[] = [];
+        for (let i = 0; i < 10; i++) shop.push((await push('sandbox-shop')).statusCode);
+        // Unknown partner (404) until the partner's own limit, then 429; never the anonymous 3.
+        expect(shop.slice(0, 8).every((s) => s !== 429)).toBe(true);
+        expect(shop.slice(8)).toEqual([429, 429]);
+        expect((await push('other-shop')).statusCode).not.toBe(429);
+      } finally {
+        await small.app.close();
+      }
     });
 
     it('rejects a deeply nested body before validation', async () => {

@@ -3,7 +3,7 @@
  * Every `/v1` route is authenticated: by API key + HMAC, or, for partner pushes, by the
  * partner's own signature scheme verified in its connector.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import helmet from '@fastify/helmet';
@@ -11,11 +11,10 @@ import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
-import { invalidInput } from '../domain/index.js';
+import { invalidInput, WaygateError } from '../domain/index.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
 import type { SecretBox } from '../security/secret-box.js';
-import { WaygateError } from '../domain/index.js';
 import { apiKeyAuth, authorize, type SessionResolver } from './auth.js';
 import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
 import { installCallAudit } from './call-audit.js';
@@ -56,8 +55,11 @@ export interface GatewayDeps {
   sessions?: SessionResolver;
   /** TLS key and certificate (PEM); without them the gateway speaks plain HTTP (loopback, tests). */
   tls?: { key: string | Buffer; cert: string | Buffer };
-  /** Requests per minute for a key without its own limit, and for unauthenticated callers per address. */
-  defaultRatePerMinute?: { key: number; anonymous: number };
+  /**
+   * Requests per minute: for a key without its own limit, for each partner's pushes, and for
+   * unauthenticated callers per address.
+   */
+  defaultRatePerMinute?: { key: number; partner: number; anonymous: number };
   /** Trust X-Forwarded-For from these proxies (addresses/CIDRs) when checking allow-lists. */
   trustProxy?: string[];
   /** Sees every route as registered, with its auth mode and permission (the API inventory). */
@@ -67,6 +69,9 @@ export interface GatewayDeps {
   /** Jobs waiting in the queue, for the backlog bound. */
   backlog?: () => Promise<number>;
 }
+
+/** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
+const DEFAULT_RATES = { key: 600_000, partner: 600_000, anonymous: 6_000 };
 
 const JSON_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 
@@ -189,15 +194,28 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     await authorize(req, reply);
   });
 
-  // Per-caller call-rate limits [000-15]: a key's own limit, else the default; callers without
-  // a key are counted per address (login attempts, partner pushes before verification).
-  const rates = deps.defaultRatePerMinute ?? { key: 600_000, anonymous: 6_000 };
+  // Per-caller call-rate limits [000-15]: a key's own limit, else the default. Partner pushes
+  // (verified by the partner's signature in the route, after this hook) count per partner: a
+  // carrier pushes thousands of events a minute from one address. Everyone else without a key
+  // is counted per address (login attempts).
+  const rates = deps.defaultRatePerMinute ?? DEFAULT_RATES;
+  const partnerOf = (req: FastifyRequest) =>
+    req.routeOptions.config?.auth === 'partner'
+      ? (req.params as { partnerId?: string }).partnerId
+      : undefined;
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
     timeWindow: 60_000,
-    keyGenerator: (req) => (req.caller ? `${req.caller.kind}:${req.caller.id}` : `ip:${req.ip}`),
-    max: (req) => (req.caller ? (req.caller.ratePerMinute ?? rates.key) : rates.anonymous),
+    keyGenerator: (req) => {
+      if (req.caller) return `${req.caller.kind}:${req.caller.id}`;
+      const partner = partnerOf(req);
+      return partner ? `partner:${partner}` : `ip:${req.ip}`;
+    },
+    max: (req) => {
+      if (req.caller) return req.caller.ratePerMinute ?? rates.key;
+      return partnerOf(req) ? rates.partner : rates.anonymous;
+    },
     errorResponseBuilder: (_req, ctx) =>
       new WaygateError(
         'rate_limited',
