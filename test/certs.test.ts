@@ -3,13 +3,13 @@
  * sign/verify → renew → revoke, partner certificates, expiry alerts, and no plaintext keys.
  */
 import { randomBytes } from 'node:crypto';
+import { runCli } from './helpers/cli.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Command } from 'commander';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerCertCommands } from '../src/cli/certs.js';
 import { WaygateError } from '../src/domain/index.js';
 import {
@@ -320,26 +320,8 @@ describe('waygate certs (CLI)', () => {
   });
 
   /** Runs `waygate certs …` against the test store and returns what it printed. */
-  async function cli(...args: string[]): Promise<{ out: string; err: string }> {
-    const program = new Command('waygate').exitOverride();
-    registerCertCommands(program);
-    let out = '';
-    let err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += String(chunk);
-      return true;
-    });
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      await program.parseAsync(['node', 'waygate', 'certs', ...args, '--db', store.url]);
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-    return { out, err };
+  function cli(...args: string[]): Promise<{ out: string; err: string }> {
+    return runCli(registerCertCommands, ['certs', ...args, '--db', store.url]);
   }
 
   it('runs the lifecycle: create, register, show, list, expiring, renew, import-partner, revoke', async () => {

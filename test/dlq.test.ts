@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { runCli } from './helpers/cli.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Command } from 'commander';
 import { registerDlqCommands } from '../src/cli/dlq.js';
 import { errorForStatus } from '../src/connectors/errors.js';
 import { buildGateway } from '../src/gateway/app.js';
@@ -437,26 +437,8 @@ describe('waygate dlq (CLI)', () => {
   });
 
   /** Runs `waygate dlq …` against the test store and returns what it printed. */
-  async function cli(...args: string[]): Promise<{ out: string; err: string }> {
-    const program = new Command('waygate').exitOverride();
-    registerDlqCommands(program);
-    let out = '';
-    let err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += String(chunk);
-      return true;
-    });
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      await program.parseAsync(['node', 'waygate', 'dlq', ...args, '--db', store.url]);
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-    return { out, err };
+  function cli(...args: string[]): Promise<{ out: string; err: string }> {
+    return runCli(registerDlqCommands, ['dlq', ...args, '--db', store.url]);
   }
 
   it('lists, shows, edits-and-replays and discards, as tables or JSON', async () => {

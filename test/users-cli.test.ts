@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Command } from 'commander';
+import { runCli } from './helpers/cli.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readPassword, registerUserCommands } from '../src/cli/users.js';
 import { listAudit } from '../src/store/audit.js';
 import { findUserByUsername } from '../src/store/users.js';
@@ -20,26 +20,11 @@ describe('waygate user (CLI)', () => {
   });
 
   /** Runs `waygate user …` with `stdin` piped in and returns what it printed. */
-  async function cli(args: string[], stdin = ''): Promise<{ out: string; err: string }> {
-    const program = new Command('waygate').exitOverride();
-    registerUserCommands(program, { stdin: Readable.from([stdin]) });
-    let out = '';
-    let err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += String(chunk);
-      return true;
-    });
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      await program.parseAsync(['node', 'waygate', 'user', ...args, '--db', store.url]);
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-    return { out, err };
+  function cli(args: string[], stdin = ''): Promise<{ out: string; err: string }> {
+    return runCli(
+      (p) => registerUserCommands(p, { stdin: Readable.from([stdin]) }),
+      ['user', ...args, '--db', store.url],
+    );
   }
 
   it('reads the first line of piped input as the password', async () => {

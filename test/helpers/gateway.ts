@@ -68,18 +68,6 @@ export async function gatewayFor(
     key,
     keyWith: (spec) => createApiKey(store.db, box, { ...ALL_SCOPES, ...spec }),
     callAs,
-    call(method, path, body, extra = {}) {
-      const payload = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-      return app.inject({
-        method,
-        url: path,
-        payload: payload || undefined,
-        headers: {
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-          ...signedHeaders(key, method, path, payload),
-          ...extra,
-        },
-      });
-    },
+    call: (method, path, body, extra) => callAs(key, method, path, body, extra),
   };
 }
