@@ -135,6 +135,17 @@ describe.each(DIALECTS)('personal data at rest and data-subject rights (%s)', (d
       rawBody: JSON.stringify({ email: 'zelda.quirinus@example.org', note: 'gift' }),
       nowMs: Date.now(),
     });
+    for (const text of ['call +49 30 5550-1427 at the door', 'invoice ref 501427, parcel 2 of 2']) {
+      await queueInbound(store, INBOUND_ORDER, 'sandbox-shop', {
+        headers: {},
+        rawBody: JSON.stringify({ note: text }),
+        nowMs: Date.now(),
+      });
+    }
+    const byPhone = await exportSubject(store, { phone: '+493055501427' }, 'cli:dpo');
+    expect(byPhone.partnerMessages.map((m) => m.body)).toEqual([
+      JSON.stringify({ note: 'call +49 30 5550-1427 at the door' }),
+    ]);
     const exported = await exportSubject(store, { email: 'zelda.quirinus@example.org' }, 'cli:dpo');
     expect(exported.orders).toHaveLength(1);
     expect(exported.partnerMessages).toHaveLength(1);

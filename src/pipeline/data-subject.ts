@@ -83,10 +83,13 @@ function mentions(body: string, q: SubjectQuery): boolean {
   if (!q.phone) return false;
   const wanted = normaliseForIndex('phone', q.phone);
   if (wanted.length < 6) return false;
-  // Partners write numbers with or without country code and separators: compare digit runs.
+  // Partners write numbers with or without country code and separators: compare digit runs,
+  // and a partial match (one side without country code) only on 8 or more digits, so an order
+  // number that happens to end like the phone does not count.
   for (const m of body.matchAll(/\+?\d[\d ().-]{4,}\d/g)) {
     const digits = normaliseForIndex('phone', m[0]);
-    if (digits.length >= 6 && (digits.endsWith(wanted) || wanted.endsWith(digits))) return true;
+    if (digits === wanted) return true;
+    if (digits.length >= 8 && (digits.endsWith(wanted) || wanted.endsWith(digits))) return true;
   }
   return false;
 }
