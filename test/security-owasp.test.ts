@@ -389,6 +389,9 @@ describe('OWASP API Security Top 10 (2023)', () => {
       ]) {
         expect(() => parseHubConfig(text, 'sandbox.yaml', { ...env, SANDBOX_URL: target })).toThrow(/url/i);
       }
+      expect(() => parseHubConfig(fixture('metadata-baseurl.yaml'), 'metadata-baseurl.yaml', {})).toThrow(
+        /baseUrl/,
+      );
     });
   });
 

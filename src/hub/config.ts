@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
-import { PolicySchema } from '../pipeline/policy/schema.js';
+import { PartnerUrl, PolicySchema } from '../pipeline/policy/schema.js';
 import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
 
@@ -17,7 +17,7 @@ const PartnerConfig = Type.Object(
     /** Which connector speaks this partner's dialect; defaults to the partner id. */
     connector: Type.Optional(Type.String()),
     /** Shorthand for `channels.primary.url`. */
-    baseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    baseUrl: Type.Optional(PartnerUrl),
     credentials: Type.Record(Type.String(), Type.String()),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
     /** Message signatures with certificates from the store [003-7.2] (docs/signatures.md). */

@@ -14,7 +14,7 @@ export const Duration = Type.Union([
  * Partner URLs are http(s) and never cloud metadata or link-local addresses: a tampered config
  * must not turn the hub into a proxy for instance credentials (OWASP API7, SSRF).
  */
-const Url = Type.String({
+export const PartnerUrl = Type.String({
   pattern: '^https?://(?!169\\.254\\.|\\[?fe80:|metadata\\.google\\.internal|100\\.100\\.100\\.200)',
   description: 'http(s) URL; link-local and cloud metadata addresses are refused',
 });
@@ -39,11 +39,11 @@ export const PolicySchema = {
   channels: Type.Optional(
     Type.Object(
       {
-        primary: Type.Optional(Type.Object({ url: Url }, { additionalProperties: false })),
+        primary: Type.Optional(Type.Object({ url: PartnerUrl }, { additionalProperties: false })),
         standby: Type.Optional(
           Type.Array(
             Type.Object(
-              { name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,30}$' }), url: Url },
+              { name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,30}$' }), url: PartnerUrl },
               { additionalProperties: false },
             ),
           ),
