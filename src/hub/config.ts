@@ -20,6 +20,11 @@ const PartnerConfig = Type.Object(
     baseUrl: Type.Optional(PartnerUrl),
     credentials: Type.Record(Type.String(), Type.String()),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+    /**
+     * Register for the partner's pushes (tracking webhooks, order webhooks) at start; `false`
+     * means the hub only calls the partner and is never called back (default true).
+     */
+    subscribe: Type.Optional(Type.Boolean()),
     /** Message signatures with certificates from the store [003-7.2] (docs/signatures.md). */
     signing: Type.Optional(PartnerSigningSchema),
     ...PolicySchema,

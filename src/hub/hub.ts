@@ -225,15 +225,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 /** Tells push partners where to send orders and tracking; a partner that is down is retried. */
 async function subscribePartners(partners: PartnerSet, publicUrl: string, log: Logger): Promise<void> {
   const tasks: Array<{ id: string; run: () => Promise<void> }> = [];
+  const subscribes = (id: string) => partners.config.partners[id]?.subscribe !== false;
   for (const runtime of partners.carriers()) {
     const c = runtime.primary;
-    if (c.registerTrackingWebhook) {
+    if (c.registerTrackingWebhook && subscribes(runtime.id)) {
       const register = c.registerTrackingWebhook.bind(c);
       tasks.push({ id: runtime.id, run: () => register(`${publicUrl}/v1/callbacks/${runtime.id}/tracking`) });
     }
   }
   for (const [id, p] of partners.platforms()) {
-    if (p.subscribeOrderWebhook) {
+    if (p.subscribeOrderWebhook && subscribes(id)) {
       const subscribe = p.subscribeOrderWebhook.bind(p);
       tasks.push({ id, run: () => subscribe(`${publicUrl}/v1/webhooks/${id}/orders`) });
     }
