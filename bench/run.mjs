@@ -52,7 +52,7 @@ const WARM = SMOKE ? 50 : 200;
 const CONC = Number(values.concurrency);
 const ERROR_RATE = Number(values['error-rate']);
 const DONE_TIMEOUT_MS = Number(values['done-timeout']) * 1000;
-const ALL = ['waygate-sqlite', 'waygate-postgres', 'n8n', 'node-red', 'passthrough'];
+const ALL = ['waygate-sqlite', 'waygate-sqlite-pushes', 'waygate-postgres', 'n8n', 'node-red', 'passthrough'];
 const selected = (
   values.only ? values.only.split(',') : SMOKE ? ['waygate-sqlite', 'passthrough'] : ALL
 ).filter((s) => !values.skip.split(',').includes(s));
@@ -180,6 +180,12 @@ try {
   };
   const factories = {
     'waygate-sqlite': () => waygateSystem('sqlite'),
+    'waygate-sqlite-pushes': () =>
+      waygateSystem('sqlite', {
+        pushes: true,
+        id: 'waygate-sqlite-pushes',
+        label: 'Waygate (SQLite) + tracking pushes',
+      }),
     'waygate-postgres': () => waygateSystem('postgres', { pgAdminUrl: values.pg }),
     n8n: () => n8nSystem(),
     'node-red': () => nodeRedSystem(),

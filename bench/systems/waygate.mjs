@@ -2,10 +2,12 @@
 // is done when its shipment row (with the waybill) is committed; shipments.created_at is written
 // in that same transaction, so it is the stored-at time of the end-to-end latency.
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { parse, stringify } from 'yaml';
 import { start, stop } from '../lib/proc.mjs';
 import { LoadClient, waitFor } from '../lib/load.mjs';
 import { prefillSqlite } from '../lib/prefill.mjs';
@@ -108,10 +110,24 @@ export async function startHubNode({ dbUrl, sandboxUrl, cwd, extra = [], nodeArg
  * @param o.prefill finished orders put in the store before the job (SQLite only)
  * @param o.nodes hub nodes on the same store (the client alternates between them; postgres)
  * @param o.serveArgs further `waygate serve` options, e.g. ['--concurrency', '4']
+ * @param o.pushes also subscribe to the carriers' tracking pushes (default: the common job only)
  */
+/**
+ * The sandbox partner config with the carriers' tracking pushes off: the peers never subscribe
+ * to them, so without this Waygate would also ingest one pushed tracking event per shipment
+ * that no other system receives. Same partners, policies and routing otherwise.
+ */
+function commonJobConfig(tmp) {
+  const doc = parse(readFileSync(join(ROOT, 'config/sandbox.yaml'), 'utf8'));
+  for (const p of Object.values(doc.partners)) if (p.kind === 'carrier') p.subscribe = false;
+  const file = join(tmp, 'waygate-common-job.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
 export function waygateSystem(
   dialect,
-  { pgAdminUrl, prefill = 0, nodes: nodeCount = 1, serveArgs = [], label, id } = {},
+  { pgAdminUrl, prefill = 0, nodes: nodeCount = 1, serveArgs = [], label, id, pushes = false } = {},
 ) {
   let nodes = [];
   let reader;
@@ -131,10 +147,11 @@ export function waygateSystem(
         dbUrl = pgDb.url;
       }
       const key = createApiKey(dbUrl, tmp);
+      const extra = pushes ? serveArgs : ['--config', commonJobConfig(tmp), ...serveArgs];
       const startNodes = async () => {
         nodes = [];
         for (let i = 0; i < nodeCount; i++)
-          nodes.push(await startHubNode({ dbUrl, sandboxUrl, cwd: tmp, extra: serveArgs, log }));
+          nodes.push(await startHubNode({ dbUrl, sandboxUrl, cwd: tmp, extra, log }));
       };
       await startNodes();
       reader = storeReader(dbUrl);
