@@ -14,6 +14,7 @@ import { Agent, request } from 'undici';
 import { openStore } from '../dist/store/db.js';
 import { signedHeaders } from '../dist/gateway/signature.js';
 import { createApiKey } from './systems/waygate.mjs';
+import { canonicalOrder } from './lib/load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -62,35 +63,7 @@ function start(file, args, pattern, nodeArgs = []) {
 const pct = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
 let counter = 0;
-function order(run) {
-  const n = ++counter;
-  return {
-    source: 'bench-shop',
-    externalId: `${run}-${n}`,
-    currency: 'USD',
-    recipient: {
-      name: 'Bench Buyer',
-      phone: '+14155550100',
-      email: 'buyer@example.com',
-      line1: '1 Market St',
-      city: 'San Francisco',
-      state: 'CA',
-      postalCode: '94105',
-      country: 'US',
-    },
-    items: [
-      {
-        sku: 'MUG-01',
-        description: 'Ceramic mug',
-        quantity: 2,
-        unitPrice: '12.50',
-        hsCode: '691200',
-        originCountry: 'CN',
-        weightGrams: 350,
-      },
-    ],
-  };
-}
+const order = (run) => canonicalOrder(`${run}-${++counter}`);
 
 async function post(url, path, body, key) {
   const payload = JSON.stringify(body);

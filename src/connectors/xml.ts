@@ -6,6 +6,7 @@
  * which cannot expand.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { containsDtd } from '../security/xml-safety.js';
 
 export class UnsafeXmlError extends Error {
   constructor(message: string) {
@@ -14,7 +15,6 @@ export class UnsafeXmlError extends Error {
   }
 }
 
-const DTD_RE = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 export function decodeXmlText(value: string): string {
@@ -29,7 +29,7 @@ export function decodeXmlText(value: string): string {
 
 /** Throws UnsafeXmlError for a DTD, and the parser's own error for XML that is not well-formed. */
 export function parseXml(xml: string, arrayTags: readonly string[] = []): Record<string, unknown> {
-  if (DTD_RE.test(xml)) throw new UnsafeXmlError('XML with a DTD or entity declarations is refused');
+  if (containsDtd(xml)) throw new UnsafeXmlError('XML with a DTD or entity declarations is refused');
   const arrays = new Set(arrayTags);
   const parser = new XMLParser({
     processEntities: false,

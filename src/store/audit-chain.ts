@@ -19,20 +19,10 @@
  * `waygate-audit-genesis\n<chain_id>`, which binds the rows to the chain id in `audit_head`.
  */
 import { createHash } from 'node:crypto';
+import type { AuditLogTable } from './audit-schema.js';
 
-export interface ChainedFields {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
-  outcome: string;
-  interface: string | null;
-  status: number | null;
-  params: string | null;
-  result: string | null;
-}
+/** The columns a row's hash covers: all but its id and the two hash columns. */
+export type ChainedFields = Omit<AuditLogTable, 'id' | 'prev_hash' | 'hash'>;
 
 export function canonicalAuditText(row: ChainedFields, prevHash: string): string {
   return JSON.stringify({

@@ -12,7 +12,7 @@
  * concurrent append aborts the transaction with a serialisation error; use READ COMMITTED.
  */
 import type { Kysely, Transaction } from 'kysely';
-import { auditHash } from './audit-chain.js';
+import { auditHash, type ChainedFields } from './audit-chain.js';
 import type { AuditTables } from './audit-schema.js';
 import type { Database } from './schema.js';
 import type { Executor } from './queue.js';
@@ -96,19 +96,8 @@ function maskedJson(value: unknown): string | null {
   return text === undefined ? null : text;
 }
 
-/** An entry masked and shaped as its row, before it gets its place in the chain. */
-interface PreparedEntry {
-  at: number;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
-  outcome: string;
-  interface: string | null;
-  status: number | null;
-  params: string | null;
-  result: string | null;
-}
+/** An entry masked and shaped as its row, before it gets its place (seq) in the chain. */
+type PreparedEntry = Omit<ChainedFields, 'seq'>;
 
 function prepare(entry: AuditEntry, nowMs: number): PreparedEntry {
   const iface = entry.interface ? storable(entry.interface, 200) : '';

@@ -8,7 +8,7 @@
  * `FOR UPDATE SKIP LOCKED` so several nodes never take the same job at once; on SQLite the
  * single writer serialises leases.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction, type UpdateObject } from 'kysely';
 import type { Database, JobsTable } from './schema.js';
 import type { Db, Store } from './db.js';
 import { newId } from './ids.js';
@@ -178,22 +178,10 @@ export class JobQueue {
       ...job.history,
       { at: nowMs, attempt: job.attempts, outcome: 'retry', error } as AttemptRecord,
     ];
-    await this.#in(undefined, (e) =>
-      e
-        .updateTable('jobs')
-        .set({
-          status: 'ready',
-          run_at: runAt,
-          lease_owner: null,
-          lease_until: null,
-          last_error: error,
-          history: JSON.stringify(history.slice(-50)),
-          updated_at: nowMs,
-        })
-        .where('id', '=', job.id)
-        .where('lease_owner', '=', job.leaseOwner)
-        .execute(),
-    );
+    await this.#release(job, runAt, nowMs, undefined, () => ({
+      last_error: error,
+      history: JSON.stringify(history.slice(-50)),
+    }));
   }
 
   /**
@@ -201,37 +189,33 @@ export class JobQueue {
    * never reached the partner (closed call window, suspension, rate limit, saturated partner).
    */
   async defer(job: Job, runAt: number, nowMs = Date.now()): Promise<void> {
-    await this.#in(undefined, (e) =>
+    await this.#release(job, runAt, nowMs, undefined, (eb) => ({ attempts: eb('attempts', '-', 1) }));
+  }
+
+  /** Re-arms a recurring job (e.g. a tracking poll) for its next run, as a fresh job. */
+  async reschedule(job: Job, runAt: number, ex?: Executor, nowMs = Date.now()): Promise<void> {
+    await this.#release(job, runAt, nowMs, ex, () => ({ attempts: 0, last_error: null }));
+  }
+
+  /** Returns a leased job to `ready` at `runAt`, if this lease still holds it, with `changes`. */
+  async #release(
+    job: Job,
+    runAt: number,
+    nowMs: number,
+    ex: Executor | undefined,
+    changes: (eb: ExpressionBuilder<Database, 'jobs'>) => UpdateObject<Database, 'jobs'>,
+  ): Promise<void> {
+    await this.#in(ex, (e) =>
       e
         .updateTable('jobs')
         .set((eb) => ({
           status: 'ready',
           run_at: runAt,
-          attempts: eb('attempts', '-', 1),
           lease_owner: null,
           lease_until: null,
           updated_at: nowMs,
+          ...changes(eb),
         }))
-        .where('id', '=', job.id)
-        .where('lease_owner', '=', job.leaseOwner)
-        .execute(),
-    );
-  }
-
-  /** Re-arms a recurring job (e.g. a tracking poll) for its next run, as a fresh job. */
-  async reschedule(job: Job, runAt: number, ex?: Executor, nowMs = Date.now()): Promise<void> {
-    await this.#in(ex, (e) =>
-      e
-        .updateTable('jobs')
-        .set({
-          status: 'ready',
-          run_at: runAt,
-          attempts: 0,
-          lease_owner: null,
-          lease_until: null,
-          last_error: null,
-          updated_at: nowMs,
-        })
         .where('id', '=', job.id)
         .where('lease_owner', '=', job.leaseOwner)
         .execute(),

@@ -22,6 +22,7 @@ import {
   type TrustedSource,
 } from './keys.js';
 import { fail, type Bytes, type SignatureScheme, type Verified } from './types.js';
+import { containsDtd } from '../xml-safety.js';
 
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
@@ -29,8 +30,6 @@ export const ENVELOPED_SIGNATURE = 'http://www.w3.org/2000/09/xmldsig#enveloped-
 export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 export const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 
-/** The same rule as connectors/xml.ts: any DTD syntax at all, anywhere, is refused. */
-const DTD_RE = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i;
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 export interface XmlDsigOptions {
@@ -57,7 +56,7 @@ export class XmlSignError extends Error {
 type Parsed = { ok: true; doc: ReturnType<DOMParser['parseFromString']> } | { ok: false; verdict: Verified };
 
 function parseStrict(xml: string): Parsed {
-  if (DTD_RE.test(xml)) {
+  if (containsDtd(xml)) {
     return { ok: false, verdict: fail('xml_unsafe', 'XML with a DTD or entity declarations is refused') };
   }
   try {
