@@ -1,11 +1,13 @@
 /**
  * Opens the store: SQLite (better-sqlite3, WAL) by default, PostgreSQL for several hub nodes.
  *
- * SQLite durability: `journal_mode=WAL` with `synchronous=FULL` by default. In WAL mode FULL
- * fsyncs the WAL at every commit, so an acknowledged order survives a process crash *and* a
- * power loss. `synchronous=NORMAL` (select with `?synchronous=normal`) survives a process crash
- * (kill -9) but may lose the last commits on power loss; we do not make it the default because
- * the hub answers 202 as a promise that the order is kept.
+ * SQLite durability: `journal_mode=WAL`, and by default (`?synchronous=full`) every write is
+ * fsynced before its caller hears it succeeded, so an acknowledged order survives a process crash
+ * *and* a power loss. The fsync is the group committer's, run off the event loop (wal-sync.ts);
+ * `?synchronous=full&fsync=inline` has SQLite's own FULL do it inside COMMIT instead, on the
+ * event loop (kept for comparison). `?synchronous=normal` survives a process crash (kill -9) but
+ * may lose the last commits on power loss; it is not the default because the hub answers 202 as
+ * a promise that the order is kept.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -32,6 +34,7 @@ import { KeyRing } from './data-keys.js';
 import { localMasterKey, type MasterKeyProvider } from '../security/field-cipher.js';
 import { keyFileFor, loadMasterKey } from '../security/secret-box.js';
 import { GroupCommitter, type WriteFn } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
 
 export type { DialectName } from './dialect.js';
 export type Db = Kysely<Database>;
@@ -102,23 +105,35 @@ function openSqlite(url: string): Omit<Store, 'keys'> {
   if (!['FULL', 'NORMAL', 'EXTRA'].includes(synchronous)) {
     throw new Error(`sqlite synchronous must be full, normal or extra, not ${synchronous.toLowerCase()}`);
   }
+  const fsync = params.get('fsync') ?? 'async';
+  if (fsync !== 'async' && fsync !== 'inline') {
+    throw new Error(`sqlite fsync must be async or inline, not ${fsync}`);
+  }
   const memory = rawPath === ':memory:' || rawPath === '';
   const file = memory ? ':memory:' : resolve(rawPath);
   if (!memory) mkdirSync(dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${synchronous}`);
+  // FULL's promise kept by our own fsync of the WAL, off the event loop (see wal-sync.ts).
+  const walSync =
+    synchronous === 'FULL' && fsync === 'async' && !memory ? new WalSync(`${file}-wal`) : undefined;
+  sqlite.pragma(`synchronous = ${walSync ? 'NORMAL' : synchronous}`);
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
-  const committer = new GroupCommitter(db);
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(sqlite, walSync) }),
+  });
+  const committer = new GroupCommitter(db, { durable: walSync });
   return {
     db,
     write: (fn) => committer.write(fn),
     dialect: 'sqlite',
     url,
-    sqliteSynchronous: synchronous,
-    close: () => db.destroy(),
+    sqliteSynchronous: walSync ? 'FULL (WAL fsync off the event loop)' : synchronous,
+    close: async () => {
+      await db.destroy();
+      walSync?.close();
+    },
   };
 }
 
@@ -126,16 +141,45 @@ function openSqlite(url: string): Omit<Store, 'keys'> {
  * Kysely prepares every query anew; preparing costs more than running a small statement, so
  * statements are kept by their SQL text (bounded: queries with `IN (…)` lists vary in text).
  * Reuse is safe because the driver runs each statement to completion before the next one.
+ *
+ * With `walSync`, the connection runs `synchronous=NORMAL`: a commit made here outside the group
+ * committer (an autocommit write, or a transaction's COMMIT) is fsynced before the statement
+ * returns, exactly as SQLite's FULL would; the group committer's COMMIT is synced by it instead.
  */
-function cachingStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
+export function cachingStatements(
+  sqlite: BetterSqlite3.Database,
+  walSync?: Pick<WalSync, 'groupCommitting' | 'syncNow'>,
+): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sqlText: string): BetterSqlite3.Statement => {
+    if (!walSync) return sqlite.prepare(sqlText);
+    const statement = sqlite.prepare(sqlText);
+    const ends = /^\s*(commit|end)\b/i.test(sqlText);
+    // SQLite calls COMMIT read-only (it changes no rows itself), so it is picked out by its text.
+    if (statement.readonly && !ends) return statement;
+    const outsideGroupCommit = () => !sqlite.inTransaction && !walSync.groupCommitting;
+    // The driver runs a statement with all() when it returns rows (`… returning`), else run().
+    const run = statement.run.bind(statement);
+    statement.run = (...params: unknown[]) => {
+      const info = run(...params);
+      if (outsideGroupCommit() && (ends || info.changes > 0)) walSync.syncNow();
+      return info;
+    };
+    const all = statement.all.bind(statement);
+    statement.all = (...params: unknown[]) => {
+      const rows = all(...params);
+      if (outsideGroupCommit()) walSync.syncNow();
+      return rows;
+    };
+    return statement;
+  };
   return {
     close: () => sqlite.close(),
     prepare(sqlText: string) {
       let statement = cache.get(sqlText);
       if (!statement) {
         if (cache.size >= 2000) cache.clear();
-        statement = sqlite.prepare(sqlText);
+        statement = prepare(sqlText);
         cache.set(sqlText, statement);
       }
       return statement;
