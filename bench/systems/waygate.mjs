@@ -94,7 +94,12 @@ export function createApiKey(dbUrl, cwd) {
 }
 
 /** Starts one `waygate serve` node; `extra` are further serve options (e.g. --concurrency). */
-export async function startHubNode({ dbUrl, sandboxUrl, cwd, extra = [], nodeArgs = [], log }) {
+// WAYGATE_BENCH_PROFILE=DIR writes a V8 CPU profile of each hub node into DIR.
+const PROFILE_ARGS = process.env.WAYGATE_BENCH_PROFILE
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WAYGATE_BENCH_PROFILE}`]
+  : [];
+
+export async function startHubNode({ dbUrl, sandboxUrl, cwd, extra = [], nodeArgs = PROFILE_ARGS, log }) {
   const p = start(
     process.execPath,
     [...nodeArgs, BIN, 'serve', '--port', '0', '--db', dbUrl, '--sandbox-url', sandboxUrl, ...extra],
@@ -104,14 +109,6 @@ export async function startHubNode({ dbUrl, sandboxUrl, cwd, extra = [], nodeArg
   return { url, child: p.child, pid: p.pid };
 }
 
-/**
- * @param dialect 'sqlite' | 'postgres'
- * @param o.pgAdminUrl server on which a fresh database is created (postgres only)
- * @param o.prefill finished orders put in the store before the job (SQLite only)
- * @param o.nodes hub nodes on the same store (the client alternates between them; postgres)
- * @param o.serveArgs further `waygate serve` options, e.g. ['--concurrency', '4']
- * @param o.pushes also subscribe to the carriers' tracking pushes (default: the common job only)
- */
 /**
  * The sandbox partner config with the carriers' tracking pushes off: the peers never subscribe
  * to them, so without this Waygate would also ingest one pushed tracking event per shipment
@@ -125,6 +122,14 @@ function commonJobConfig(tmp) {
   return file;
 }
 
+/**
+ * @param dialect 'sqlite' | 'postgres'
+ * @param o.pgAdminUrl server on which a fresh database is created (postgres only)
+ * @param o.prefill finished orders put in the store before the job (SQLite only)
+ * @param o.nodes hub nodes on the same store (the client alternates between them; postgres)
+ * @param o.serveArgs further `waygate serve` options, e.g. ['--concurrency', '4']
+ * @param o.pushes also subscribe to the carriers' tracking pushes (default: the common job only)
+ */
 export function waygateSystem(
   dialect,
   { pgAdminUrl, prefill = 0, nodes: nodeCount = 1, serveArgs = [], label, id, pushes = false } = {},
