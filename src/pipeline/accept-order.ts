@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { conflict, invalidInput, sum, multiply, type OrderInput } from '../domain/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
-import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
+import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import { enqueue, type Executor } from '../store/queue.js';
 import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
@@ -91,20 +91,9 @@ async function acceptInTx(
 ): Promise<AcceptResult> {
   await ctx.first?.(trx);
   if (ctx.raw) {
-    const res = await trx
-      .insertInto('inbound_messages')
-      .values({
-        id: newId('msg', nowMs),
-        partner_id: ctx.raw.partnerId,
-        kind: ctx.raw.kind,
-        dedupe_key: ctx.raw.dedupeKey,
-        received_at: nowMs,
-        body: cipher.seal(ctx.raw.body, INBOUND_BODY_CONTEXT),
-      })
-      .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
-      .executeTakeFirst();
-    const duplicateDelivery = Number(res.numInsertedOrUpdatedRows ?? 0n) === 0;
-    if (duplicateDelivery) {
+    const stored = await insertInboundMessage(trx, cipher, ctx.raw, nowMs);
+    if (!stored) {
+      // A re-delivery of a message already stored: the order it carried is the answer.
       const id = await findOrderIdByExternal(trx, input.source, input.externalId);
       if (id) return { id, created: false };
     }
@@ -129,15 +118,19 @@ async function acceptInTx(
       return { id: prior.order_id, created: false };
     }
   }
-  const existing = await findOrderIdByExternal(trx, input.source, input.externalId);
-  const id = existing ?? newId('ord', nowMs);
-  if (!existing) {
-    await insertOrder(trx, cipher, { id, input, totalValue, status: 'accepted', nowMs });
+  // Insert first and look only on a clash: a new order (nearly every call) costs no read.
+  let id = newId('ord', nowMs);
+  const created = await insertOrder(trx, cipher, { id, input, totalValue, status: 'accepted', nowMs });
+  if (created) {
     await enqueue(
       trx,
       { kind: SHIPMENT_CREATE, payload: { orderId: id }, dedupeKey: `${SHIPMENT_CREATE}:${id}` },
       nowMs,
     );
+  } else {
+    const existing = await findOrderIdByExternal(trx, input.source, input.externalId);
+    if (!existing) throw new Error(`order ${input.source}/${input.externalId} clashed but cannot be read`);
+    id = existing;
   }
   if (ctx.idempotencyKey) {
     await trx
@@ -151,7 +144,7 @@ async function acceptInTx(
       })
       .execute();
   }
-  return { id, created: !existing };
+  return { id, created };
 }
 
 export function isUniqueViolation(err: unknown): boolean {

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { InboundRequest } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
-import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
+import { INBOUND_BODY_CONTEXT, insertInboundMessage } from '../store/inbound-messages.js';
 import { enqueue, type Job, type JobQueue } from '../store/queue.js';
 import { acceptOrder } from './accept-order.js';
 import type { CarrierDirectory } from './partners.js';
@@ -49,20 +48,13 @@ export async function queueInbound(
 ): Promise<{ messageId: string; duplicate: boolean }> {
   const dedupeKey = createHash('sha256').update(req.rawBody).digest('hex');
   return store.write(async (trx) => {
-    const messageId = newId('msg', nowMs);
-    const res = await trx
-      .insertInto('inbound_messages')
-      .values({
-        id: messageId,
-        partner_id: partnerId,
-        kind,
-        dedupe_key: dedupeKey,
-        received_at: nowMs,
-        body: store.keys.cipher.seal(req.rawBody, INBOUND_BODY_CONTEXT),
-      })
-      .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
-      .executeTakeFirst();
-    if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 0) {
+    const stored = await insertInboundMessage(
+      trx,
+      store.keys.cipher,
+      { partnerId, kind, dedupeKey, body: req.rawBody },
+      nowMs,
+    );
+    if (!stored) {
       const prior = await trx
         .selectFrom('inbound_messages')
         .select('id')
@@ -70,8 +62,9 @@ export async function queueInbound(
         .where('kind', '=', kind)
         .where('dedupe_key', '=', dedupeKey)
         .executeTakeFirst();
-      return { messageId: prior?.id ?? messageId, duplicate: true };
+      return { messageId: prior?.id ?? '', duplicate: true };
     }
+    const messageId = stored;
     const payload: InboundPayload = { messageId, partnerId, headers: keptHeaders(req.headers) };
     await enqueue(trx, { kind, partnerId, payload, dedupeKey: `${kind}:${messageId}` }, nowMs);
     return { messageId, duplicate: false };

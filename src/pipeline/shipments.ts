@@ -11,6 +11,7 @@ import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import type { Job, JobQueue } from '../store/queue.js';
 import { getOrderRow, readOrder, setOrderStatus } from '../store/orders.js';
+import { insertShipment, shipmentIdForOrder } from '../store/shipments.js';
 import { routeCarrier } from './routing.js';
 import { applyTracking } from './tracking.js';
 import type { JobHandler } from './worker.js';
@@ -34,12 +35,7 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         await deps.queue.complete(job);
         return;
       }
-      const existing = await deps.store.db
-        .selectFrom('shipments')
-        .select('id')
-        .where('order_id', '=', orderId)
-        .executeTakeFirst();
-      if (existing) {
+      if (await shipmentIdForOrder(deps.store.db, orderId)) {
         await deps.queue.complete(job);
         return;
       }
@@ -62,23 +58,19 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
       const created = await carrier.call((c) => c.createShipment(request), job.attempts);
       const nowMs = Date.now();
       await deps.store.write(async (trx) => {
-        await trx
-          .insertInto('shipments')
-          .values({
-            id: newId('shp', nowMs),
-            order_id: order.id,
-            carrier: carrierId,
-            waybill_no: created.waybillNo,
-            status: 'info_received',
-            label_url: created.labelUrl ?? null,
-            estimated_delivery: created.estimatedDelivery ?? null,
-            last_event_at: null,
-            next_poll_at: carrier.primary.manifest.tracking === 'poll' ? nowMs : null,
-            created_at: nowMs,
-            updated_at: nowMs,
-          })
-          .onConflict((oc) => oc.column('order_id').doNothing())
-          .execute();
+        await insertShipment(trx, {
+          id: newId('shp', nowMs),
+          order_id: order.id,
+          carrier: carrierId,
+          waybill_no: created.waybillNo,
+          status: 'info_received',
+          label_url: created.labelUrl ?? null,
+          estimated_delivery: created.estimatedDelivery ?? null,
+          last_event_at: null,
+          next_poll_at: carrier.primary.manifest.tracking === 'poll' ? nowMs : null,
+          created_at: nowMs,
+          updated_at: nowMs,
+        });
         await setOrderStatus(
           trx,
           order.id,

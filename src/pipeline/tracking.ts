@@ -7,11 +7,11 @@
 import { orderStatusFromShipment, resolveShipmentStatus, type TrackingEvent } from '../domain/index.js';
 import type { Executor } from '../store/queue.js';
 import type { DialectName, Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
-import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
+import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { RawInbound } from './accept-order.js';
 import { eventsForWaybill, insertEvents } from '../store/tracking.js';
 import { setOrderStatus } from '../store/orders.js';
+import { compiled } from '../store/compiled.js';
 
 export interface IngestResult {
   received: number;
@@ -31,22 +31,8 @@ export async function ingestTrackingEvents(
 ): Promise<IngestResult> {
   if (events.length === 0 && !raw) return { received: 0, inserted: 0, shipmentsUpdated: 0 };
   return store.write(async (trx) => {
-    if (raw) {
-      const res = await trx
-        .insertInto('inbound_messages')
-        .values({
-          id: newId('msg', nowMs),
-          partner_id: raw.partnerId,
-          kind: raw.kind,
-          dedupe_key: raw.dedupeKey,
-          received_at: nowMs,
-          body: store.keys.cipher.seal(raw.body, INBOUND_BODY_CONTEXT),
-        })
-        .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing())
-        .executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 0)
-        return { received: events.length, inserted: 0, shipmentsUpdated: 0 };
-    }
+    if (raw && !(await insertInboundMessage(trx, store.keys.cipher, raw, nowMs)))
+      return { received: events.length, inserted: 0, shipmentsUpdated: 0 };
     const inserted = await insertEvents(trx, events, nowMs);
     let shipmentsUpdated = 0;
     if (inserted > 0) {
@@ -61,6 +47,24 @@ export async function ingestTrackingEvents(
   });
 }
 
+const shipmentQuery = (ex: Executor, a: { carrier: string; waybillNo: string }) =>
+  ex
+    .selectFrom('shipments')
+    .select(['id', 'order_id', 'status', 'estimated_delivery'])
+    .where('carrier', '=', a.carrier)
+    .where('waybill_no', '=', a.waybillNo);
+const shipmentByWaybill = compiled(shipmentQuery);
+const shipmentForUpdate = compiled((ex: Executor, a: { carrier: string; waybillNo: string }) =>
+  shipmentQuery(ex, a).forUpdate(),
+);
+const updateShipment = compiled(
+  (ex, a: { id: string; status: string; lastEventAt: number | null; eta: string | null; nowMs: number }) =>
+    ex
+      .updateTable('shipments')
+      .set({ status: a.status, last_event_at: a.lastEventAt, estimated_delivery: a.eta, updated_at: a.nowMs })
+      .where('id', '=', a.id),
+);
+
 /** Recomputes one shipment (and its order) from every stored event of its waybill. */
 export async function applyTracking(
   ex: Executor,
@@ -69,33 +73,30 @@ export async function applyTracking(
   nowMs: number,
   dialect: DialectName,
 ): Promise<boolean> {
-  let query = ex
-    .selectFrom('shipments')
-    .select(['id', 'order_id', 'status', 'estimated_delivery'])
-    .where('carrier', '=', carrier)
-    .where('waybill_no', '=', waybillNo);
   // Two pushes for one parcel may be ingested at once on PostgreSQL (read committed): the row
   // lock makes the second wait and then recompute from both, so a "delivered" is never
-  // overwritten by a transaction that could not see it. SQLite has a single writer already.
-  if (dialect === 'postgres') query = query.forUpdate();
-  const shipment = await query.executeTakeFirst();
+  // overwritten by a transaction that could not see it, and the events are read after the lock.
+  // SQLite has a single writer: the events are read first, as most calls (every new shipment)
+  // find none and can stop there.
+  const locked = dialect === 'postgres';
+  let events = locked ? [] : await eventsForWaybill(ex, carrier, waybillNo);
+  if (!locked && events.length === 0) return false;
+  const shipment = (await (locked ? shipmentForUpdate : shipmentByWaybill)(ex, { carrier, waybillNo }))
+    .rows[0];
   if (!shipment) return false;
-  const events = await eventsForWaybill(ex, carrier, waybillNo);
+  if (locked) events = await eventsForWaybill(ex, carrier, waybillNo);
   if (events.length === 0) return false;
   const status = resolveShipmentStatus(events, 'info_received');
   const newest = events.at(-1);
   const eta =
     [...events].reverse().find((e) => e.estimatedDelivery)?.estimatedDelivery ?? shipment.estimated_delivery;
-  await ex
-    .updateTable('shipments')
-    .set({
-      status,
-      last_event_at: newest ? Date.parse(newest.occurredAt) : null,
-      estimated_delivery: eta,
-      updated_at: nowMs,
-    })
-    .where('id', '=', shipment.id)
-    .execute();
+  await updateShipment(ex, {
+    id: shipment.id,
+    status,
+    lastEventAt: newest ? Date.parse(newest.occurredAt) : null,
+    eta,
+    nowMs,
+  });
   const latest = events.filter((e) => e.code !== 'UNKNOWN').at(-1);
   const note = latest
     ? `${carrier} ${waybillNo}: ${latest.code}${latest.reason ? ` (${latest.reason})` : ''}`

@@ -9,6 +9,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import type { Permission } from '../security/permissions.js';
 import type { Executor } from './queue.js';
 import type { ApiKeysTable } from './schema.js';
+import { compiled } from './compiled.js';
 
 export interface ApiKeySpec {
   name: string;
@@ -184,6 +185,13 @@ export async function listApiKeys(ex: Executor): Promise<ApiKeyInfo[]> {
   return rows.map(toKeyInfo);
 }
 
+const insertNonce = compiled((ex, a: { key_id: string; nonce: string; expires_at: number }) =>
+  ex
+    .insertInto('nonces')
+    .values(a)
+    .onConflict((oc) => oc.columns(['key_id', 'nonce']).doNothing()),
+);
+
 /** Records a nonce; false when the key already used it (a replay). */
 export async function claimNonce(
   ex: Executor,
@@ -191,12 +199,8 @@ export async function claimNonce(
   nonce: string,
   expiresAt: number,
 ): Promise<boolean> {
-  const res = await ex
-    .insertInto('nonces')
-    .values({ key_id: keyId, nonce, expires_at: expiresAt })
-    .onConflict((oc) => oc.columns(['key_id', 'nonce']).doNothing())
-    .executeTakeFirst();
-  return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
+  const res = await insertNonce(ex, { key_id: keyId, nonce, expires_at: expiresAt });
+  return Boolean(res.numAffectedRows);
 }
 
 export async function purgeExpiredNonces(ex: Executor, nowMs = Date.now()): Promise<number> {

@@ -4,6 +4,7 @@ import type { FieldCipher } from '../security/field-cipher.js';
 import type { KeyRing } from './data-keys.js';
 import type { Executor } from './queue.js';
 import type { OrdersTable } from './schema.js';
+import { compiled } from './compiled.js';
 
 export const RECIPIENT_CONTEXT = 'orders.recipient';
 
@@ -45,27 +46,41 @@ export interface NewOrderRow {
   nowMs: number;
 }
 
-export async function insertOrder(ex: Executor, cipher: FieldCipher, row: NewOrderRow): Promise<void> {
-  const { input } = row;
-  await ex
+const insertOrderRow = compiled((ex, row: OrdersTable) =>
+  ex
     .insertInto('orders')
-    .values({
-      id: row.id,
-      source: input.source,
-      external_id: input.externalId,
-      status: row.status,
-      currency: input.currency,
-      total_value: row.totalValue,
-      destination_country: input.recipient.country,
-      ...sealRecipient(cipher, input.recipient),
-      items: JSON.stringify(input.items),
-      placed_at: input.placedAt ? Date.parse(input.placedAt) : null,
-      created_at: row.nowMs,
-      updated_at: row.nowMs,
-    })
-    .execute();
+    .values(row)
+    .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing()),
+);
+
+/**
+ * Stores a new order with its first history line. False, and nothing written, when the source
+ * already has an order with this external id (the caller then reads that one).
+ */
+export async function insertOrder(ex: Executor, cipher: FieldCipher, row: NewOrderRow): Promise<boolean> {
+  const { input } = row;
+  const res = await insertOrderRow(ex, {
+    id: row.id,
+    source: input.source,
+    external_id: input.externalId,
+    status: row.status,
+    currency: input.currency,
+    total_value: row.totalValue,
+    destination_country: input.recipient.country,
+    ...sealRecipient(cipher, input.recipient),
+    items: JSON.stringify(input.items),
+    placed_at: input.placedAt ? Date.parse(input.placedAt) : null,
+    created_at: row.nowMs,
+    updated_at: row.nowMs,
+  });
+  if (!res.numAffectedRows) return false;
   await appendHistory(ex, row.id, row.status, 'order accepted', row.nowMs);
+  return true;
 }
+
+const insertHistory = compiled((ex, a: { order_id: string; at: number; status: string; note: string }) =>
+  ex.insertInto('order_history').values(a),
+);
 
 export async function appendHistory(
   ex: Executor,
@@ -74,21 +89,20 @@ export async function appendHistory(
   note: string,
   nowMs: number,
 ) {
-  await ex.insertInto('order_history').values({ order_id: orderId, at: nowMs, status, note }).execute();
+  await insertHistory(ex, { order_id: orderId, at: nowMs, status, note });
 }
+
+const orderIdByExternal = compiled((ex, a: { source: string; externalId: string }) =>
+  ex.selectFrom('orders').select('id').where('source', '=', a.source).where('external_id', '=', a.externalId),
+);
 
 export async function findOrderIdByExternal(
   ex: Executor,
   source: string,
   externalId: string,
 ): Promise<string | undefined> {
-  const row = await ex
-    .selectFrom('orders')
-    .select('id')
-    .where('source', '=', source)
-    .where('external_id', '=', externalId)
-    .executeTakeFirst();
-  return row?.id;
+  const { rows } = await orderIdByExternal(ex, { source, externalId });
+  return rows[0]?.id;
 }
 
 /** The order with its recipient unsealed. */
@@ -116,9 +130,21 @@ export function orderFields(row: OrdersTable) {
   };
 }
 
+const orderById = compiled((ex, a: { id: string }) =>
+  ex.selectFrom('orders').selectAll().where('id', '=', a.id),
+);
+
 export async function getOrderRow(ex: Executor, id: string): Promise<OrdersTable | undefined> {
-  return ex.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await orderById(ex, { id })).rows[0];
 }
+
+const updateStatus = compiled((ex, a: { id: string; status: string; nowMs: number }) =>
+  ex
+    .updateTable('orders')
+    .set({ status: a.status, updated_at: a.nowMs })
+    .where('id', '=', a.id)
+    .where('status', '!=', a.status),
+);
 
 /** Moves an order to a new status with a history line; no-op when the status is unchanged. */
 export async function setOrderStatus(
@@ -128,13 +154,8 @@ export async function setOrderStatus(
   note: string,
   nowMs: number,
 ): Promise<boolean> {
-  const res = await ex
-    .updateTable('orders')
-    .set({ status, updated_at: nowMs })
-    .where('id', '=', orderId)
-    .where('status', '!=', status)
-    .executeTakeFirst();
-  if (res.numUpdatedRows === 0n) return false;
+  const res = await updateStatus(ex, { id: orderId, status, nowMs });
+  if (!res.numAffectedRows) return false;
   await appendHistory(ex, orderId, status, note, nowMs);
   return true;
 }

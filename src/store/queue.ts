@@ -12,6 +12,7 @@ import { sql, type ExpressionBuilder, type Transaction, type UpdateObject } from
 import type { Database, JobsTable } from './schema.js';
 import type { Db, Store } from './db.js';
 import { newId } from './ids.js';
+import { compiled } from './compiled.js';
 
 export type Executor = Db | Transaction<Database>;
 
@@ -48,9 +49,17 @@ export interface AttemptRecord {
 
 const DEFAULT_MAX_ATTEMPTS = 10;
 
+const insertJob = compiled((ex, row: JobsTable) => ex.insertInto('jobs').values(row));
+const insertJobOnce = compiled((ex, row: JobsTable) =>
+  ex
+    .insertInto('jobs')
+    .values(row)
+    .onConflict((oc) => oc.column('dedupe_key').doNothing()),
+);
+
 export async function enqueue(ex: Executor, job: NewJob, nowMs = Date.now()): Promise<string> {
   const id = newId('job', nowMs);
-  const query = ex.insertInto('jobs').values({
+  const row: JobsTable = {
     id,
     kind: job.kind,
     partner_id: job.partnerId ?? null,
@@ -66,14 +75,14 @@ export async function enqueue(ex: Executor, job: NewJob, nowMs = Date.now()): Pr
     history: '[]',
     created_at: nowMs,
     updated_at: nowMs,
-  });
-  if (job.dedupeKey) {
-    await query.onConflict((oc) => oc.column('dedupe_key').doNothing()).execute();
-  } else {
-    await query.execute();
-  }
+  };
+  await (job.dedupeKey ? insertJobOnce : insertJob)(ex, row);
   return id;
 }
+
+const deleteLeased = compiled((ex, a: { id: string; owner: string }) =>
+  ex.deleteFrom('jobs').where('id', '=', a.id).where('lease_owner', '=', a.owner),
+);
 
 function toJob(row: JobsTable): Job {
   return {
@@ -162,14 +171,8 @@ export class JobQueue {
 
   /** Deletes a finished job, inside the caller's transaction when given one. */
   async complete(job: Job, ex?: Executor): Promise<boolean> {
-    const res = await this.#in(ex, (e) =>
-      e
-        .deleteFrom('jobs')
-        .where('id', '=', job.id)
-        .where('lease_owner', '=', job.leaseOwner)
-        .executeTakeFirst(),
-    );
-    return res.numDeletedRows > 0n;
+    const res = await this.#in(ex, (e) => deleteLeased(e, { id: job.id, owner: job.leaseOwner }));
+    return Boolean(res.numAffectedRows);
   }
 
   /** Puts a job back for a later attempt, recording why this one failed. */

@@ -2,6 +2,7 @@
 import type { ShipmentStatus } from '../domain/index.js';
 import type { Executor } from './queue.js';
 import type { ShipmentsTable } from './schema.js';
+import { compiled } from './compiled.js';
 
 export interface ShipmentView {
   id: string;
@@ -46,4 +47,24 @@ export async function findShipmentByWaybill(
   if (carrier) q = q.where('carrier', '=', carrier);
   const row = await q.executeTakeFirst();
   return row ? toShipmentView(row) : undefined;
+}
+
+const insertRow = compiled((ex, row: ShipmentsTable) =>
+  ex
+    .insertInto('shipments')
+    .values(row)
+    .onConflict((oc) => oc.column('order_id').doNothing()),
+);
+
+/** Stores a shipment; an order has at most one, so a second insert for it is a no-op. */
+export async function insertShipment(ex: Executor, row: ShipmentsTable): Promise<boolean> {
+  return Boolean((await insertRow(ex, row)).numAffectedRows);
+}
+
+const idForOrder = compiled((ex, a: { orderId: string }) =>
+  ex.selectFrom('shipments').select('id').where('order_id', '=', a.orderId),
+);
+
+export async function shipmentIdForOrder(ex: Executor, orderId: string): Promise<string | undefined> {
+  return (await idForOrder(ex, { orderId })).rows[0]?.id;
 }

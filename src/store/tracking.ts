@@ -2,6 +2,24 @@
 import type { TrackingCode, TrackingEvent } from '../domain/index.js';
 import { newId } from './ids.js';
 import type { Executor } from './queue.js';
+import type { TrackingEventsTable } from './schema.js';
+import { compiled } from './compiled.js';
+
+const insertRow = compiled((ex, row: TrackingEventsTable) =>
+  ex
+    .insertInto('tracking_events')
+    .values(row)
+    .onConflict((oc) => oc.columns(['carrier', 'waybill_no', 'event_id']).doNothing()),
+);
+
+const byWaybill = compiled((ex, a: { carrier: string; waybillNo: string }) =>
+  ex
+    .selectFrom('tracking_events')
+    .selectAll()
+    .where('carrier', '=', a.carrier)
+    .where('waybill_no', '=', a.waybillNo)
+    .orderBy('occurred_at', 'asc'),
+);
 
 /** Inserts events, skipping those already stored (same carrier, waybill and event id). */
 export async function insertEvents(
@@ -12,24 +30,20 @@ export async function insertEvents(
   let inserted = 0;
   for (const e of events) {
     const { carrier, waybillNo, eventId, code, stage, partnerCode, description, occurredAt, ...detail } = e;
-    const res = await ex
-      .insertInto('tracking_events')
-      .values({
-        id: newId('evt', nowMs),
-        carrier,
-        waybill_no: waybillNo,
-        event_id: eventId,
-        code,
-        stage,
-        partner_code: partnerCode,
-        description,
-        occurred_at: Date.parse(occurredAt),
-        detail: JSON.stringify(detail),
-        received_at: nowMs,
-      })
-      .onConflict((oc) => oc.columns(['carrier', 'waybill_no', 'event_id']).doNothing())
-      .executeTakeFirst();
-    inserted += Number(res.numInsertedOrUpdatedRows ?? 0n);
+    const res = await insertRow(ex, {
+      id: newId('evt', nowMs),
+      carrier,
+      waybill_no: waybillNo,
+      event_id: eventId,
+      code,
+      stage,
+      partner_code: partnerCode,
+      description,
+      occurred_at: Date.parse(occurredAt),
+      detail: JSON.stringify(detail),
+      received_at: nowMs,
+    });
+    inserted += Number(res.numAffectedRows ?? 0n);
   }
   return inserted;
 }
@@ -44,13 +58,7 @@ export async function eventsForWaybill(
   carrier: string,
   waybillNo: string,
 ): Promise<TrackingEvent[]> {
-  const rows = await ex
-    .selectFrom('tracking_events')
-    .selectAll()
-    .where('carrier', '=', carrier)
-    .where('waybill_no', '=', waybillNo)
-    .orderBy('occurred_at', 'asc')
-    .execute();
+  const { rows } = await byWaybill(ex, { carrier, waybillNo });
   return rows.map((r) => ({
     carrier: r.carrier,
     waybillNo: r.waybill_no,
