@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { GroupCommitter, StoreSyncError, type DeferredDurability } from '../src/store/group-commit.js';
-import { cachingStatements } from '../src/store/db.js';
+import { cachingStatements, openStore } from '../src/store/db.js';
 import { WalSync } from '../src/store/wal-sync.js';
 import type { Database } from '../src/store/schema.js';
 import { compiled } from '../src/store/compiled.js';
@@ -136,6 +136,40 @@ describe('group commit with the fsync outside the database', () => {
     expect(second).not.toBe(first);
     await Promise.all([first, second, third]);
     wal.close();
+  });
+});
+
+describe('SQLite durability settings in the database URL', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'waygate-sync-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const level = async (url: string) => {
+    const store = await openStore(url);
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+    const out = { reported: store.sqliteSynchronous, pragma: rows[0]?.synchronous };
+    await store.close();
+    return out;
+  };
+
+  it('keeps FULL’s promise by default with its own fsync, and SQLite’s FULL on request', async () => {
+    expect(await level(`sqlite:${join(dir, 'a.db')}`)).toEqual({
+      reported: 'FULL (WAL fsync off the event loop)',
+      pragma: 1,
+    });
+    expect(await level(`sqlite:${join(dir, 'b.db')}?fsync=inline`)).toEqual({ reported: 'FULL', pragma: 2 });
+    expect(await level(`sqlite:${join(dir, 'c.db')}?synchronous=normal`)).toEqual({
+      reported: 'NORMAL',
+      pragma: 1,
+    });
+  });
+
+  it('refuses an unknown fsync mode instead of guessing', async () => {
+    await expect(openStore(`sqlite:${join(dir, 'd.db')}?fsync=sometimes`)).rejects.toThrow(
+      /fsync must be async or inline/,
+    );
   });
 });
 
