@@ -94,7 +94,7 @@ try {
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-  await section('Orders already in the store (SQLite, synchronous=FULL)', 'orders in the store', [
+  await section('Orders already in the store (SQLite, every commit fsynced)', 'orders in the store', [
     ['0', waygateSystem('sqlite')],
     ...list(values.sizes).map((n) => [
       k(n),

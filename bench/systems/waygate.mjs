@@ -142,7 +142,7 @@ export function waygateSystem(
     label: label ?? (dialect === 'sqlite' ? 'Waygate (SQLite)' : 'Waygate (PostgreSQL)'),
     durability:
       dialect === 'sqlite'
-        ? 'SQLite WAL, synchronous=FULL (fsync per commit, group commit); 202 only after the order is committed'
+        ? 'SQLite WAL, every commit fsynced before it is acknowledged (group commit; the WAL fsync runs off the event loop); 202 only after the order is on disk'
         : 'PostgreSQL fsync=on, synchronous_commit=on; 202 only after the order is committed',
     async start({ sandboxUrl, tmp, log }) {
       let dbUrl;
