@@ -110,20 +110,44 @@ describe('group commit with the fsync outside the database', () => {
     let syncs = 0;
     const hook = { groupCommitting: false, syncNow: () => void syncs++ };
     const conn = cachingStatements(raw, hook);
-    conn.prepare('insert into nonces values (?, ?, ?)').run('k', 'auto', 1);
+    const insert = (n: string) => conn.prepare('insert into nonces values (?, ?, ?)').run(['k', n, 1]);
+    insert('auto');
     expect(syncs).toBe(1);
-    conn.prepare('select * from nonces').all();
+    conn.prepare('select * from nonces').all([]);
     expect(syncs).toBe(1);
-    conn.prepare('begin').run();
-    conn.prepare('insert into nonces values (?, ?, ?)').run('k', 'in-tx', 1);
+    conn.prepare('begin').run([]);
+    insert('in-tx');
     expect(syncs).toBe(1);
-    conn.prepare('commit').run();
+    conn.prepare('commit').run([]);
     expect(syncs).toBe(2);
+    // The committer raises the flag once it holds the connection; its COMMIT consumes it.
+    conn.prepare('begin').run([]);
     hook.groupCommitting = true;
-    conn.prepare('begin').run();
-    conn.prepare('insert into nonces values (?, ?, ?)').run('k', 'grouped', 1);
-    conn.prepare('commit').run();
+    insert('grouped');
+    conn.prepare('commit').run([]);
     expect(syncs).toBe(2);
+    expect(hook.groupCommitting).toBe(false);
+    // So the next transaction's COMMIT, whoever makes it, is synced again.
+    conn.prepare('begin').run([]);
+    insert('after');
+    conn.prepare('commit').run([]);
+    expect(syncs).toBe(3);
+  });
+
+  it('raises the flag only while its own transaction holds the connection', async () => {
+    const held = new HeldSync();
+    const committer = new GroupCommitter(db, { durable: held });
+    const seen: boolean[] = [];
+    const write = committer.write(async (trx) => {
+      seen.push(held.groupCommitting);
+      await trx.insertInto('nonces').values({ key_id: 'k', nonce: 'flag', expires_at: 1 }).execute();
+    });
+    expect(held.groupCommitting).toBe(false);
+    await settled(write);
+    held.release();
+    await write;
+    expect(seen).toEqual([true]);
+    expect(held.groupCommitting).toBe(false);
   });
 
   it('joins callers who ask while a sync runs into one further sync', async () => {

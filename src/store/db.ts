@@ -162,7 +162,12 @@ export function cachingStatements(
     const run = statement.run.bind(statement);
     statement.run = (...params: unknown[]) => {
       const info = run(...params);
-      if (outsideGroupCommit() && (ends || info.changes > 0)) walSync.syncNow();
+      if (ends && walSync.groupCommitting) {
+        // The group committer's own COMMIT: its fsync follows off the event loop.
+        walSync.groupCommitting = false;
+      } else if (outsideGroupCommit() && (ends || info.changes > 0)) {
+        walSync.syncNow();
+      }
       return info;
     };
     const all = statement.all.bind(statement);

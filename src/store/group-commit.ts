@@ -17,8 +17,10 @@ import type { Database } from './schema.js';
 /** Durability done outside the database's COMMIT (see wal-sync.ts). */
 export interface DeferredDurability {
   /**
-   * True while the committer's own transaction runs (one lane, so nothing else runs on the
-   * connection meanwhile): its COMMIT needs no fsync of its own, `sync()` follows it.
+   * Set by the committer once its transaction holds the connection (one lane, so nothing else
+   * runs on it until that transaction ends) and consumed by its COMMIT, which therefore needs no
+   * fsync of its own: `sync()` follows it. A transaction that merely waited for the connection
+   * while the flag was set never sees it.
    */
   groupCommitting: boolean;
   /** Resolves once everything committed before the call is on disk. */
@@ -114,12 +116,16 @@ export class GroupCommitter {
   }
 
   async #commit(batch: Pending[]): Promise<Outcome[]> {
-    if (this.#durable) this.#durable.groupCommitting = true;
     try {
       return await this.#optimistic(batch);
     } finally {
+      // A rolled-back batch never reached its COMMIT.
       if (this.#durable) this.#durable.groupCommitting = false;
     }
+  }
+
+  #holding(): void {
+    if (this.#durable) this.#durable.groupCommitting = true;
   }
 
   /**
@@ -133,6 +139,7 @@ export class GroupCommitter {
     const outcomes: Outcome[] = [];
     try {
       await this.#db.transaction().execute(async (trx) => {
+        this.#holding();
         for (const item of batch) {
           try {
             outcomes.push({ ok: true, value: await item.fn(trx) });
@@ -154,6 +161,7 @@ export class GroupCommitter {
   async #isolated(batch: Pending[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     await this.#db.transaction().execute(async (trx) => {
+      this.#holding();
       for (const item of batch) {
         await sql`savepoint wg_write`.execute(trx);
         try {
