@@ -127,6 +127,12 @@ describe('group commit with the fsync outside the database', () => {
     conn.prepare('commit').run([]);
     expect(syncs).toBe(2);
     expect(hook.groupCommitting).toBe(false);
+    // A rolled-back group transaction gives the flag up as well.
+    conn.prepare('begin').run([]);
+    hook.groupCommitting = true;
+    insert('rolled-back');
+    conn.prepare('rollback').run([]);
+    expect(hook.groupCommitting).toBe(false);
     // So the next transaction's COMMIT, whoever makes it, is synced again.
     conn.prepare('begin').run([]);
     insert('after');

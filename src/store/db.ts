@@ -155,15 +155,18 @@ export function cachingStatements(
     if (!walSync) return sqlite.prepare(sqlText);
     const statement = sqlite.prepare(sqlText);
     const ends = /^\s*(commit|end)\b/i.test(sqlText);
-    // SQLite calls COMMIT read-only (it changes no rows itself), so it is picked out by its text.
-    if (statement.readonly && !ends) return statement;
+    const abandons = /^\s*rollback(\s+transaction)?\s*$/i.test(sqlText);
+    // SQLite calls COMMIT and ROLLBACK read-only (they change no rows themselves), so they are
+    // picked out by their text.
+    if (statement.readonly && !ends && !abandons) return statement;
     const outsideGroupCommit = () => !sqlite.inTransaction && !walSync.groupCommitting;
     // The driver runs a statement with all() when it returns rows (`… returning`), else run().
     const run = statement.run.bind(statement);
     statement.run = (...params: unknown[]) => {
       const info = run(...params);
-      if (ends && walSync.groupCommitting) {
-        // The group committer's own COMMIT: its fsync follows off the event loop.
+      if ((ends || abandons) && walSync.groupCommitting) {
+        // The end of the group committer's own transaction: a COMMIT's fsync follows off the
+        // event loop; after a ROLLBACK the next transaction, whoever's, must not inherit the flag.
         walSync.groupCommitting = false;
       } else if (outsideGroupCommit() && (ends || info.changes > 0)) {
         walSync.syncNow();

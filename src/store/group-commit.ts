@@ -2,8 +2,8 @@
  * Group commit. Every commit costs an fsync (SQLite `synchronous=FULL`, PostgreSQL
  * `synchronous_commit=on`); committing each request on its own caps the hub at the disk's fsync
  * rate (and on SQLite blocks the event loop once per request). Writes submitted while a batch
- * commits are gathered and committed together in the next transaction, each inside its own
- * savepoint so one failing write rolls back alone. A caller's promise settles only after its
+ * commits are gathered and committed together in the next transaction; one failing write is
+ * rolled back alone (see `#optimistic`). A caller's promise settles only after its
  * batch's COMMIT returned and, where the fsync is done outside the database (SQLite, see
  * wal-sync.ts), after that fsync: "acknowledged" still means "durable".
  *
@@ -19,7 +19,7 @@ export interface DeferredDurability {
   /**
    * Set by the committer once its transaction holds the connection (one lane, so nothing else
    * runs on it until that transaction ends) and consumed by its COMMIT, which therefore needs no
-   * fsync of its own: `sync()` follows it. A transaction that merely waited for the connection
+   * fsync of its own (`sync()` follows it), or by its ROLLBACK. A transaction that merely waited for the connection
    * while the flag was set never sees it.
    */
   groupCommitting: boolean;
