@@ -146,6 +146,15 @@ function table(results, limits, meta) {
     '',
     ...results.map((r) => `- ${r.label}: ${r.durability}.`),
     '',
+    'CPU seconds per 1,000 orders over the maximum-rate phase of the machinery every system shares the machine with ' +
+      '(the sandbox carrier; the benchmark process: load client and polling of the store):',
+    '',
+    ...results.map((r) =>
+      r.sandboxCpuPer1000 !== undefined
+        ? `- ${r.label}: sandbox ${r.sandboxCpuPer1000.toFixed(2)}, benchmark process ${r.clientCpuPer1000.toFixed(2)}`
+        : `- ${r.label}: —`,
+    ),
+    '',
     'Carrier check (shipments created / duplicates / 503s injected; client errors):',
     '',
     ...results.map((r) =>
