@@ -3,6 +3,8 @@ import type { FieldCipher } from '../security/field-cipher.js';
 import { compiled } from './compiled.js';
 import { newId } from './ids.js';
 import type { Executor } from './queue.js';
+import type { InboundMessagesTable } from './schema.js';
+
 export const INBOUND_BODY_CONTEXT = 'inbound_messages.body';
 
 export interface NewInboundMessage {
@@ -13,22 +15,11 @@ export interface NewInboundMessage {
   body: string;
 }
 
-const insertRow = compiled(
-  (
-    ex,
-    a: {
-      id: string;
-      partner_id: string;
-      kind: string;
-      dedupe_key: string;
-      received_at: number;
-      body: string;
-    },
-  ) =>
-    ex
-      .insertInto('inbound_messages')
-      .values(a)
-      .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing()),
+const insertRow = compiled((ex, row: InboundMessagesTable) =>
+  ex
+    .insertInto('inbound_messages')
+    .values(row)
+    .onConflict((oc) => oc.columns(['partner_id', 'kind', 'dedupe_key']).doNothing()),
 );
 
 /**
