@@ -196,6 +196,10 @@ describe('SQLite durability settings in the database URL', () => {
     });
   });
 
+  it('leaves the fsync to SQLite where there is no WAL to sync', async () => {
+    expect(await level('sqlite::memory:')).toEqual({ reported: 'FULL', pragma: 2 });
+  });
+
   it('refuses an unknown fsync mode instead of guessing', async () => {
     await expect(openStore(`sqlite:${join(dir, 'd.db')}?fsync=sometimes`)).rejects.toThrow(
       /fsync must be async or inline/,

@@ -113,10 +113,11 @@ function openSqlite(url: string): Omit<Store, 'keys'> {
   const file = memory ? ':memory:' : resolve(rawPath);
   if (!memory) mkdirSync(dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL's promise kept by our own fsync of the WAL, off the event loop (see wal-sync.ts).
-  const walSync =
-    synchronous === 'FULL' && fsync === 'async' && !memory ? new WalSync(`${file}-wal`) : undefined;
+  // A file system without shared memory support (some network mounts) keeps the rollback journal.
+  const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+  // FULL's promise kept by our own fsync of the WAL, off the event loop (see wal-sync.ts); without
+  // a WAL there is nothing of ours to sync, and SQLite's own FULL does it.
+  const walSync = synchronous === 'FULL' && fsync === 'async' && wal ? new WalSync(`${file}-wal`) : undefined;
   sqlite.pragma(`synchronous = ${walSync ? 'NORMAL' : synchronous}`);
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
