@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -194,6 +194,17 @@ describe('SQLite durability settings in the database URL', () => {
       reported: 'NORMAL',
       pragma: 1,
     });
+  });
+
+  it('syncs the WAL where SQLite keeps it when the database file is a symlink', async () => {
+    const real = join(dir, 'real.db');
+    await (await openStore(`sqlite:${real}`)).close();
+    symlinkSync(real, join(dir, 'link.db'));
+    const store = await openStore(`sqlite:${join(dir, 'link.db')}`);
+    await store.write((trx) =>
+      trx.insertInto('nonces').values({ key_id: 'k', nonce: 'via-link', expires_at: 1 }).execute(),
+    );
+    await store.close();
   });
 
   it('leaves the fsync to SQLite where there is no WAL to sync', async () => {

@@ -9,7 +9,7 @@
  * may lose the last commits on power loss; it is not the default because the hub answers 202 as
  * a promise that the order is kept.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -117,7 +117,9 @@ function openSqlite(url: string): Omit<Store, 'keys'> {
   const wal = sqlite.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   // FULL's promise kept by our own fsync of the WAL, off the event loop (see wal-sync.ts); without
   // a WAL there is nothing of ours to sync, and SQLite's own FULL does it.
-  const walSync = synchronous === 'FULL' && fsync === 'async' && wal ? new WalSync(`${file}-wal`) : undefined;
+  // SQLite names the WAL after the database's real path (a symlinked data directory resolved).
+  const walSync =
+    synchronous === 'FULL' && fsync === 'async' && wal ? new WalSync(`${realpathSync(file)}-wal`) : undefined;
   sqlite.pragma(`synchronous = ${walSync ? 'NORMAL' : synchronous}`);
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
