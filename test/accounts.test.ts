@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WaygateError } from '../src/domain/index.js';
 import { AccountService, type AccountLockedError, type LoginResult } from '../src/security/accounts.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { totpCode } from '../src/security/totp.js';
 import { listAudit } from '../src/store/audit.js';
 import { findUserByUsername } from '../src/store/users.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
+import { expectCode } from './helpers/errors.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -16,16 +16,6 @@ const START = Date.parse('2030-03-01T09:00:00Z');
 const PASSWORD = 'Tangerine#K42-violin';
 const NEW_PASSWORD = 'Harbour&Quartz-9731';
 const THIRD_PASSWORD = 'Marimba+Glacier-5520';
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<WaygateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WaygateError);
-  expect((err as WaygateError).code).toBe(code);
-  return err as WaygateError;
-}
 
 describe.each(DIALECTS)('accounts (%s)', (dialect) => {
   let store: TestStore;

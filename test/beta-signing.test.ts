@@ -20,6 +20,7 @@ import { secretBoxFromKey } from '../src/security/secret-box.js';
 import type { SignatureScheme } from '../src/security/signing/index.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { createTestCa, partnerIdentity, type TestCa } from './helpers/test-ca.js';
+import { rejectionOf } from './helpers/errors.js';
 
 const shipment = JSON.parse(
   readFileSync(
@@ -28,15 +29,6 @@ const shipment = JSON.parse(
   ),
 ) as ShipmentRequest;
 const ACTOR = 'cli:test-operator';
-
-async function failure(p: Promise<unknown>): Promise<PartnerCallError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PartnerCallError);
-  return err as PartnerCallError;
-}
 
 describe.each(DIALECTS)('carrier-beta XML-DSig through the sandbox (%s)', (dialect) => {
   let store: TestStore;
@@ -117,7 +109,7 @@ describe.each(DIALECTS)('carrier-beta XML-DSig through the sandbox (%s)', (diale
   });
 
   it('is refused by the carrier when the content is not signed', async () => {
-    const err = await failure(connector().createShipment(shipment));
+    const err = await rejectionOf(connector().createShipment(shipment), PartnerCallError);
     expect(err).toMatchObject({
       code: 'partner_auth_failed',
       retryable: false,
@@ -134,7 +126,10 @@ describe.each(DIALECTS)('carrier-beta XML-DSig through the sandbox (%s)', (diale
         body: String(honest.sign(body).body).replace(/<declare_value>[^<]*</, '<declare_value>0.01<'),
       }),
     };
-    const err = await failure(connector({ request: tampering }).createShipment(shipment));
+    const err = await rejectionOf(
+      connector({ request: tampering }).createShipment(shipment),
+      PartnerCallError,
+    );
     expect(err).toMatchObject({ code: 'partner_auth_failed', partnerCode: 'isv.content-signature-invalid' });
     expect(err.partnerMessage).toContain('signature_mismatch');
     expect(betaStats()).toMatchObject({ shipmentsCreated: 0 });
@@ -144,7 +139,7 @@ describe.each(DIALECTS)('carrier-beta XML-DSig through the sandbox (%s)', (diale
     const other = await certs.create(ACTOR, { name: 'hub-other', subject: 'CN=other.waygate.test' });
     await certs.register(ACTOR, { name: 'hub-other', certPem: await ca.issue(other.csrPem) });
     await ring.refresh();
-    const err = await failure(connector(signed('hub-other')).createShipment(shipment));
+    const err = await rejectionOf(connector(signed('hub-other')).createShipment(shipment), PartnerCallError);
     expect(err).toMatchObject({ code: 'partner_auth_failed', partnerCode: 'isv.content-signature-invalid' });
   });
 
@@ -152,24 +147,25 @@ describe.each(DIALECTS)('carrier-beta XML-DSig through the sandbox (%s)', (diale
     const impostor = await partnerIdentity('CN=impostor.example');
     await certs.importPartner(ACTOR, { partnerId: 'carrier-gamma', certPem: impostor.certPem });
     await ring.refresh();
-    const err = await failure(
+    const err = await rejectionOf(
       connector({
         request: ring.scheme('xmldsig-rsa-sha256', { signWith: 'hub-beta' }),
         response: ring.scheme('xmldsig-rsa-sha256', { verifyFrom: 'carrier-gamma' }),
       }).createShipment(shipment),
+      PartnerCallError,
     );
     expect(err).toMatchObject({ code: 'partner_auth_failed', partnerCode: 'signature_mismatch' });
 
     // The carrier stops signing its answers: an unsigned answer is refused too.
     await portal('PUT', { hubCertificate: hubPem, signResponses: false });
-    const unsigned = await failure(connector(signed()).createShipment(shipment));
+    const unsigned = await rejectionOf(connector(signed()).createShipment(shipment), PartnerCallError);
     expect(unsigned).toMatchObject({ code: 'partner_auth_failed', partnerCode: 'signature_missing' });
   });
 
   it('stops signing once the certificate is revoked', async () => {
     await certs.revoke(ACTOR, { name: 'hub-beta', reason: 'rotation drill' });
     await ring.refresh();
-    const err = await failure(connector(signed()).createShipment(shipment));
+    const err = await rejectionOf(connector(signed()).createShipment(shipment), PartnerCallError);
     expect(err).toMatchObject({ code: 'partner_auth_failed', retryable: false });
     expect(err.message).toContain('cannot sign');
     expect(betaStats()).toMatchObject({ calls: 0 });

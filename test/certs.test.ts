@@ -23,19 +23,11 @@ import { rsaPssScheme, xmlDsigScheme, SigningUnavailableError } from '../src/sec
 import { listAudit } from '../src/store/audit.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { createTestCa, partnerIdentity, type TestCa } from './helpers/test-ca.js';
+import { rejectionOf } from './helpers/errors.js';
 
 const DAY = 86_400_000;
 const ACTOR = 'cli:test-operator';
 const xml = readFileSync(new URL('./fixtures/certs/order-request.xml', import.meta.url), 'utf8');
-
-async function rejection(p: Promise<unknown>): Promise<WaygateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WaygateError);
-  return err as WaygateError;
-}
 
 function capturingLogger() {
   const lines: Array<Record<string, unknown>> = [];
@@ -130,9 +122,9 @@ describe.each(DIALECTS)('certificate store (%s)', (dialect) => {
     expect(() => ring.scheme('xmldsig-rsa-sha256', { signWith: 'hub-beta' }).sign(xml)).toThrow(
       SigningUnavailableError,
     );
-    expect((await rejection(certs.revoke(ACTOR, { id: renewed.id, reason: 'again' }))).code).toBe(
-      'cert_already_revoked',
-    );
+    expect(
+      (await rejectionOf(certs.revoke(ACTOR, { id: renewed.id, reason: 'again' }), WaygateError)).code,
+    ).toBe('cert_already_revoked');
     const raw = await store.db
       .withTables<{ certificates: { id: string; private_key_sealed: string | null } }>()
       .selectFrom('certificates')
@@ -170,7 +162,7 @@ describe.each(DIALECTS)('certificate store (%s)', (dialect) => {
     const mine = await certs.create(ACTOR, { name: 'hub-a', subject: 'CN=a.example' });
     const other = await certs.create(ACTOR, { name: 'hub-b', subject: 'CN=b.example' });
     const wrong = await ca.issue(other.csrPem);
-    const err = await rejection(certs.register(ACTOR, { name: 'hub-a', certPem: wrong }));
+    const err = await rejectionOf(certs.register(ACTOR, { name: 'hub-a', certPem: wrong }), WaygateError);
     expect(err.code).toBe('cert_key_mismatch');
     expect((await certs.list()).find((c) => c.id === mine.certificate.id)?.status).toBe('pending');
     const [audit] = await listAudit(store.db, { action: 'cert.register', limit: 1 });
@@ -183,21 +175,23 @@ describe.each(DIALECTS)('certificate store (%s)', (dialect) => {
       notBefore: new Date(now - 10 * DAY),
       notAfter: new Date(now - DAY),
     });
-    expect((await rejection(certs.register(ACTOR, { name: 'hub-x', certPem: expired }))).code).toBe(
-      'cert_expired',
-    );
-    expect((await rejection(certs.register(ACTOR, { name: 'hub-x', certPem: 'not a pem' }))).code).toBe(
-      'cert_unreadable',
-    );
-    expect((await rejection(certs.create(ACTOR, { name: 'hub-x', subject: 'CN=x.example' }))).code).toBe(
-      'cert_name_taken',
-    );
-    expect((await rejection(certs.create(ACTOR, { name: 'hub-y', subject: 'garbage' }))).code).toBe(
-      'cert_subject_invalid',
-    );
+    expect(
+      (await rejectionOf(certs.register(ACTOR, { name: 'hub-x', certPem: expired }), WaygateError)).code,
+    ).toBe('cert_expired');
+    expect(
+      (await rejectionOf(certs.register(ACTOR, { name: 'hub-x', certPem: 'not a pem' }), WaygateError)).code,
+    ).toBe('cert_unreadable');
+    expect(
+      (await rejectionOf(certs.create(ACTOR, { name: 'hub-x', subject: 'CN=x.example' }), WaygateError)).code,
+    ).toBe('cert_name_taken');
+    expect(
+      (await rejectionOf(certs.create(ACTOR, { name: 'hub-y', subject: 'garbage' }), WaygateError)).code,
+    ).toBe('cert_subject_invalid');
     await certs.register(ACTOR, { name: 'hub-x', certPem: await ca.issue(req.csrPem) });
     await certs.renew(ACTOR, { name: 'hub-x' });
-    expect((await rejection(certs.renew(ACTOR, { name: 'hub-x' }))).code).toBe('cert_request_pending');
+    expect((await rejectionOf(certs.renew(ACTOR, { name: 'hub-x' }), WaygateError)).code).toBe(
+      'cert_request_pending',
+    );
   });
 
   it("verifies inbound signatures only with a partner's registered, unrevoked certificate", async () => {
@@ -214,8 +208,12 @@ describe.each(DIALECTS)('certificate store (%s)', (dialect) => {
       keyAlg: 'rsa-2048',
     });
     expect(
-      (await rejection(certs.importPartner(ACTOR, { partnerId: 'carrier-beta', certPem: partner.certPem })))
-        .code,
+      (
+        await rejectionOf(
+          certs.importPartner(ACTOR, { partnerId: 'carrier-beta', certPem: partner.certPem }),
+          WaygateError,
+        )
+      ).code,
     ).toBe('cert_already_registered');
 
     const ring = keyringAt();

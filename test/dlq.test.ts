@@ -5,22 +5,21 @@ import type { FastifyInstance } from 'fastify';
 import { registerDlqCommands } from '../src/cli/dlq.js';
 import { errorForStatus } from '../src/connectors/errors.js';
 import { buildGateway } from '../src/gateway/app.js';
-import { dlqRoutes } from '../src/gateway/routes/dlq.js';
-import { signedHeaders } from '../src/gateway/signature.js';
 import { acceptOrder } from '../src/pipeline/accept-order.js';
 import { errorText } from '../src/pipeline/worker.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { createApiKey, type CreatedKey } from '../src/store/api-keys.js';
-import { ALL_SCOPES } from './helpers/gateway.js';
+import { ALL_SCOPES, injectSigned } from './helpers/gateway.js';
 import { listAudit } from '../src/store/audit.js';
 import type { Store } from '../src/store/db.js';
 import { discardDead, getDead, listDead, replayDead } from '../src/store/dlq.js';
 import { dlqAudit } from '../src/store/migrations/002_dlq_audit.js';
 import { getOrderRow, historyForOrder, readOrder, setOrderStatus } from '../src/store/orders.js';
 import { enqueue, JobQueue } from '../src/store/queue.js';
-import { WaygateError, type OrderInput } from '../src/domain/index.js';
+import type { OrderInput } from '../src/domain/index.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { orderFixture } from './helpers/fixtures.js';
+import { expectCode } from './helpers/errors.js';
 
 /** Until db.ts runs 002_dlq_audit itself, the suite adds the table. */
 async function withAuditTable(store: TestStore): Promise<TestStore> {
@@ -62,16 +61,6 @@ async function deadPoll(store: Store): Promise<string> {
   if (!job) throw new Error('no job leased');
   await queue.deadLetter(job, 'no handler for job kind tracking.poll');
   return job.id;
-}
-
-async function expectRejected(p: Promise<unknown>, code: string): Promise<WaygateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WaygateError);
-  expect((err as WaygateError).code).toBe(code);
-  return err as WaygateError;
 }
 
 const jobRow = (store: Store, id: string) =>
@@ -129,7 +118,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
     expect(d.error?.partnerMessage).toBe('ship_to.postal_code: invalid_postal_code');
     expect(d.order).toMatchObject({ id: orderId, status: 'failed', destinationCountry: 'US' });
 
-    const missing = await expectRejected(getDead(store.db, store.keys, 'job_nope'), 'dlq_job_not_found');
+    const missing = await expectCode(getDead(store.db, store.keys, 'job_nope'), 'dlq_job_not_found');
     expect(missing.kind).toBe('not_found');
     const { id: liveOrder } = await acceptOrder(store, orderFixture({ externalId: 'SO-live' }), {
       caller: 't',
@@ -140,7 +129,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
       .where('status', '=', 'ready')
       .executeTakeFirst();
     expect(liveOrder).toBeTruthy();
-    const notDead = await expectRejected(getDead(store.db, store.keys, live!.id), 'dlq_job_not_dead');
+    const notDead = await expectCode(getDead(store.db, store.keys, live!.id), 'dlq_job_not_dead');
     expect(notDead.kind).toBe('conflict');
   });
 
@@ -181,8 +170,8 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
     });
 
     // Not dead any more: refused, and the refusal is audited too.
-    await expectRejected(replayDead(store, jobId, 'api_key:k1'), 'dlq_job_not_dead');
-    await expectRejected(replayDead(store, 'job_nope', 'api_key:k1'), 'dlq_job_not_found');
+    await expectCode(replayDead(store, jobId, 'api_key:k1'), 'dlq_job_not_dead');
+    await expectCode(replayDead(store, 'job_nope', 'api_key:k1'), 'dlq_job_not_found');
     const refused = await listAudit(store.db, { target: jobId, limit: 10 });
     expect(refused[0]).toMatchObject({ outcome: 'rejected', detail: { error: 'dlq_job_not_dead' } });
   });
@@ -252,7 +241,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
       [{}, ['/']],
     ];
     for (const [edit, fields] of cases) {
-      const err = await expectRejected(replayDead(store, jobId, 'cli:ops', edit as never), 'invalid_edit');
+      const err = await expectCode(replayDead(store, jobId, 'cli:ops', edit as never), 'invalid_edit');
       expect(err.kind).toBe('invalid_input');
       const got = (err.details as Array<{ field: string }>).map((d) => d.field);
       expect(got, JSON.stringify(edit)).toEqual(expect.arrayContaining(fields));
@@ -270,14 +259,14 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
 
   it('refuses an edit of a job that is not a shipment', async () => {
     const poll = await deadPoll(store);
-    await expectRejected(replayDead(store, poll, 'cli:ops', { items: [] }), 'edit_not_supported');
+    await expectCode(replayDead(store, poll, 'cli:ops', { items: [] }), 'edit_not_supported');
     const r = await replayDead(store, poll, 'cli:ops');
     expect(r).toMatchObject({ kind: 'tracking.poll', orderId: null, orderStatus: null });
   });
 
   it('discards: the job goes, the order stays failed with the reason, the audit scrubs free text', async () => {
     const { orderId, jobId } = await deadShipment(store, 'SO-1');
-    await expectRejected(discardDead(store, jobId, 'cli:ops', '  '), 'invalid_reason');
+    await expectCode(discardDead(store, jobId, 'cli:ops', '  '), 'invalid_reason');
     const reason = 'customer cancelled by mail from jane@example.com, phone +1 415 555 0100';
     const r = await discardDead(store, jobId, 'cli:ops', reason);
     expect(r).toEqual({
@@ -299,7 +288,7 @@ describe.each(DIALECTS)('dead-letter queue (%s)', (dialect) => {
     expect(text).toContain('customer cancelled');
     expect(text).not.toContain('jane@example.com');
     expect(text).not.toContain('555');
-    await expectRejected(discardDead(store, jobId, 'cli:ops', 'again'), 'dlq_job_not_found');
+    await expectCode(discardDead(store, jobId, 'cli:ops', 'again'), 'dlq_job_not_found');
   });
 });
 
@@ -323,9 +312,6 @@ describe('dead-letter queue API', () => {
       logger: false as const,
     };
     app = await buildGateway(deps);
-    // Until app.ts registers the DLQ routes itself.
-    if (!app.hasRoute({ method: 'GET', url: '/v1/dlq' }))
-      await app.register(dlqRoutes(deps), { prefix: '/v1' });
     notifyWork.mockClear();
   });
   afterEach(async () => {
@@ -333,18 +319,8 @@ describe('dead-letter queue API', () => {
     await store.destroy();
   });
 
-  const call = (method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    return app.inject({
-      method,
-      url: path,
-      payload: payload || undefined,
-      headers: {
-        ...(payload ? { 'content-type': 'application/json' } : {}),
-        ...signedHeaders(key, method, path, payload),
-      },
-    });
-  };
+  const call = (method: 'GET' | 'POST', path: string, body?: unknown) =>
+    injectSigned(app, key, method, path, body);
 
   it('lists with a cursor, shows one, and answers 404 for an unknown job', async () => {
     const a = await deadShipment(store, 'SO-1');

@@ -33,6 +33,28 @@ export interface GatewayFixture {
   ): Promise<LightMyRequestResponse>;
 }
 
+/** A request to `app` signed with `key`, as an API caller sends it (a string body goes as is). */
+export function injectSigned(
+  app: FastifyInstance,
+  key: CreatedKey,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  const payload = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  return app.inject({
+    method,
+    url: path,
+    payload: payload || undefined,
+    headers: {
+      ...(payload ? { 'content-type': 'application/json' } : {}),
+      ...signedHeaders(key, method, path, payload),
+      ...extra,
+    },
+  });
+}
+
 export async function gatewayFor(
   store: TestStore,
   partners: { carriers?: Map<string, CarrierConnector>; platforms?: Map<string, PlatformConnector> } = {},
@@ -50,19 +72,8 @@ export async function gatewayFor(
     logger: false,
     ...extraDeps,
   });
-  const callAs: GatewayFixture['callAs'] = (as, method, path, body, extra = {}) => {
-    const payload = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-    return app.inject({
-      method,
-      url: path,
-      payload: payload || undefined,
-      headers: {
-        ...(payload ? { 'content-type': 'application/json' } : {}),
-        ...signedHeaders(as, method, path, payload),
-        ...extra,
-      },
-    });
-  };
+  const callAs: GatewayFixture['callAs'] = (as, method, path, body, extra) =>
+    injectSigned(app, as, method, path, body, extra);
   return {
     app,
     key,
