@@ -55,8 +55,7 @@ export class WalSync implements DeferredDurability {
     return new Promise<void>((resolve, reject) => {
       let fd: number;
       try {
-        // Opened on first use: SQLite creates the WAL with its first write transaction.
-        fd = this.#fd ??= openSync(this.#path, 'r');
+        fd = this.#descriptor();
       } catch (err) {
         reject(err);
         return;
@@ -72,7 +71,12 @@ export class WalSync implements DeferredDurability {
    * command): syncs on the spot, on the event loop, as SQLite's own FULL would have.
    */
   syncNow(): void {
-    fdatasyncSync((this.#fd ??= openSync(this.#path, 'r')));
+    fdatasyncSync(this.#descriptor());
+  }
+
+  /** Opened on first use: SQLite creates the WAL with its first write transaction. */
+  #descriptor(): number {
+    return (this.#fd ??= openSync(this.#path, 'r'));
   }
 
   close(): void {
