@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { basename } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { genesisHash } from '../store/audit-chain.js';
-import { auditDb, readAuditHead } from '../store/audit.js';
+import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { readCheckpointFile } from './audit-checkpoint.js';
 
@@ -85,16 +85,7 @@ export async function exportAudit(store: Store, opts: ExportOptions): Promise<Ex
   try {
     if (opts.format === 'csv') await put(out, stringify([[...COLUMNS]]));
     if (firstSeq !== undefined && lastSeq !== undefined) {
-      for (let after = firstSeq - 1; after < lastSeq;) {
-        const page = await db
-          .selectFrom('audit_log')
-          .selectAll()
-          .where('seq', '>', after)
-          .where('seq', '<=', lastSeq)
-          .orderBy('seq')
-          .limit(opts.pageSize ?? 1000)
-          .execute();
-        if (page.length === 0) break;
+      for await (const page of auditPages(store.db, firstSeq - 1, lastSeq, opts.pageSize ?? 1000)) {
         const rows = page.map((r) => ({
           seq: Number(r.seq),
           id: Number(r.id),
@@ -119,7 +110,6 @@ export async function exportAudit(store: Store, opts: ExportOptions): Promise<Ex
             : rows.map((r) => `${JSON.stringify(r)}\n`).join(''),
         );
         entries += rows.length;
-        after = rows.at(-1)!.seq;
       }
     }
   } finally {

@@ -22,7 +22,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { auditHash, genesisHash } from '../store/audit-chain.js';
-import { auditDb, readAuditHead, type AuditDb } from '../store/audit.js';
+import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import type { Executor } from '../store/queue.js';
 import {
@@ -213,7 +213,6 @@ export async function walkChain(
   index: CheckpointIndex,
   pageSize = 1000,
 ): Promise<WalkResult> {
-  const db: AuditDb = auditDb(ex);
   let lastSeq = start.seq;
   let lastHash = start.hash;
   let lastMatched = start.seq;
@@ -234,16 +233,7 @@ export async function walkChain(
   };
   const startFailure = checkpointAt(start.seq, start.hash);
   if (startFailure) return { entries, lastSeq, lastHash, failure: startFailure };
-  while (lastSeq < untilSeq) {
-    const page = await db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('seq', '>', lastSeq)
-      .where('seq', '<=', untilSeq)
-      .orderBy('seq')
-      .limit(pageSize)
-      .execute();
-    if (page.length === 0) break;
+  for await (const page of auditPages(ex, lastSeq, untilSeq, pageSize)) {
     for (const row of page) {
       const seq = Number(row.seq);
       const id = Number(row.id);

@@ -52,6 +52,24 @@ export function auditDb(ex: Executor): AuditDb {
   return db.withTables<AuditTables>();
 }
 
+/** The chained rows with afterSeq < seq ≤ untilSeq, in seq order, a page of `pageSize` at a time. */
+export async function* auditPages(ex: Executor, afterSeq: number, untilSeq: number, pageSize: number) {
+  const db = auditDb(ex);
+  for (let after = afterSeq; after < untilSeq;) {
+    const page = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .where('seq', '<=', untilSeq)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    if (page.length === 0) return;
+    yield page;
+    after = Number(page.at(-1)!.seq);
+  }
+}
+
 /** Keys whose values are secrets or personal data: never stored, whatever the caller passes. */
 const SENSITIVE_KEY =
   /secret|token|password|passwd|credential|signature|authorization|api_?key|phone|e-?mail|address|recipient|line[12]|postal|zip|city|state|name|company|id_?number|items|payload|body/i;
