@@ -13,11 +13,11 @@
 // post to the last waybill stored; CPU and memory of the system's processes meanwhile) → a fixed
 // rate for some seconds (ingest latency, and end-to-end latency order posted → waybill stored).
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stopAll } from './lib/proc.mjs';
+import { scratch } from './lib/proc.mjs';
 import { measure } from './lib/job.mjs';
 import { ROOT, waygateSystem } from './systems/waygate.mjs';
 import { passthroughSystem } from './systems/passthrough.mjs';
@@ -62,9 +62,8 @@ const day = new Date().toISOString().slice(0, 10);
 const outDir =
   values['out-dir'] ??
   (SMOKE ? mkdtempSync(join(tmpdir(), 'waygate-bench-smoke-')) : join(ROOT, 'bench/results'));
-const tmp = mkdtempSync(join(tmpdir(), 'waygate-bench-'));
-const log = createWriteStream(join(tmp, 'processes.log'));
 const say = (m) => process.stderr.write(`[bench] ${m}\n`);
+const { tmp, log, finish } = scratch('waygate-bench-', say);
 
 async function pgReachable(url) {
   const pg = (await import('pg')).default;
@@ -246,9 +245,5 @@ try {
 } catch (err) {
   say(`benchmark failed: ${err.stack ?? err}`);
 } finally {
-  await stopAll();
-  log.end();
-  if (code === 0) rmSync(tmp, { recursive: true, force: true });
-  else say(`process output kept in ${join(tmp, 'processes.log')}`);
-  process.exit(code);
+  await finish(code);
 }

@@ -6,11 +6,11 @@
 // Writes bench/results/scaling-YYYY-MM-DD.md.
 //   node bench/scaling.mjs [--orders 3000] [--sizes 10000,100000,1000000] [--workers 1,2,4]
 //                          [--nodes 1,2] [--rate 500] [--rate-seconds 5] [--pg URL] [--out-dir DIR]
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stopAll } from './lib/proc.mjs';
+import { scratch } from './lib/proc.mjs';
 import { measure } from './lib/job.mjs';
 import { ROOT, waygateSystem } from './systems/waygate.mjs';
 
@@ -32,9 +32,8 @@ const { values } = parseArgs({
   },
 });
 const list = (s) => (s ? s.split(',').filter(Boolean).map(Number) : []);
-const tmp = mkdtempSync(join(tmpdir(), 'waygate-scaling-'));
-const log = createWriteStream(join(tmp, 'processes.log'));
 const say = (m) => process.stderr.write(`[scaling] ${m}\n`);
+const { tmp, log, finish } = scratch('waygate-scaling-', say);
 const job = {
   tmp,
   log,
@@ -133,9 +132,5 @@ try {
 } catch (err) {
   say(`scaling failed: ${err.stack ?? err}`);
 } finally {
-  await stopAll();
-  log.end();
-  if (code === 0) rmSync(tmp, { recursive: true, force: true });
-  else say(`process output kept in ${join(tmp, 'processes.log')}`);
-  process.exit(code);
+  await finish(code);
 }

@@ -1,7 +1,9 @@
 // Child processes for the benchmarks, and what they cost: resident memory and CPU time of a
 // process and all its descendants, read from /proc (Linux only).
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CLK_TCK = 100; // USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`)
 const PAGE = 4096;
@@ -70,6 +72,27 @@ export async function stop(child, graceMs = 5000) {
 
 export async function stopAll() {
   await Promise.all([...children].map((c) => stop(c)));
+}
+
+/**
+ * A scratch folder with `processes.log` for the children's output. `finish(code)` stops every
+ * child, removes the folder after a clean run (keeps it, and says where, after a failed one) and
+ * exits with `code`.
+ */
+export function scratch(prefix, say) {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const log = createWriteStream(join(tmp, 'processes.log'));
+  return {
+    tmp,
+    log,
+    async finish(code) {
+      await stopAll();
+      log.end();
+      if (code === 0) rmSync(tmp, { recursive: true, force: true });
+      else say(`process output kept in ${join(tmp, 'processes.log')}`);
+      process.exit(code);
+    },
+  };
 }
 
 function statOf(pid) {
