@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountService, type AccountLockedError, type LoginResult } from '../src/security/accounts.js';
+import { operatorGrantor } from '../src/security/grants.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { totpCode } from '../src/security/totp.js';
 import { listAudit } from '../src/store/audit.js';
@@ -35,7 +36,11 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
     clock = START;
     accounts = new AccountService({ store, box: secretBoxFromKey(randomBytes(32)), now: () => clock });
     secrets = [PASSWORD, NEW_PASSWORD, THIRD_PASSWORD];
-    await accounts.addUser('cli:test', { username: 'kim.lee', role: 'logistics_ops', password: PASSWORD });
+    await accounts.addUser(operatorGrantor('cli:test'), {
+      username: 'kim.lee',
+      role: 'logistics_ops',
+      password: PASSWORD,
+    });
   });
 
   afterEach(async () => {
@@ -89,7 +94,7 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
   it('an administrator can lift a lockout early', async () => {
     for (let i = 0; i < 5; i++) await login('kim.lee', `Wrong#Guess-${i}abc`).catch(() => undefined);
     await expectCode(login('kim.lee', PASSWORD), 'account_locked');
-    const view = await accounts.unlock('cli:test', 'kim.lee');
+    const view = await accounts.unlock(operatorGrantor('cli:test'), 'kim.lee');
     expect(view.locked).toBe(false);
     expect((await login('kim.lee', PASSWORD)).status).toBe('ok');
   });
@@ -131,7 +136,7 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
     for (let i = 0; i < 5; i++) await login('kim.lee', `Wrong#Guess-${i}abc`).catch(() => undefined);
     await expectCode(login('kim.lee', PASSWORD), 'account_locked');
 
-    const reset = await accounts.requestReset('cli:admin', 'kim.lee');
+    const reset = await accounts.requestReset(operatorGrantor('cli:admin'), 'kim.lee');
     secrets.push(reset.token);
     expect(reset.expiresAt).toBe(clock + 30 * MIN);
     await expectCode(accounts.completeReset(reset.token, 'password12345'), 'password_rejected');
@@ -142,15 +147,15 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
     await expectCode(login('kim.lee', PASSWORD), 'invalid_credentials');
     expect((await login('kim.lee', NEW_PASSWORD)).status).toBe('ok');
 
-    const late = await accounts.requestReset('cli:admin', 'kim.lee');
+    const late = await accounts.requestReset(operatorGrantor('cli:admin'), 'kim.lee');
     secrets.push(late.token);
     clock += 30 * MIN;
     await expectCode(accounts.completeReset(late.token, THIRD_PASSWORD), 'reset_token_invalid');
     await expectCode(accounts.completeReset('wgr_not-a-real-token', THIRD_PASSWORD), 'reset_token_invalid');
 
     // A new token voids the one issued before it.
-    const first = await accounts.requestReset('cli:admin', 'kim.lee');
-    const second = await accounts.requestReset('cli:admin', 'kim.lee');
+    const first = await accounts.requestReset(operatorGrantor('cli:admin'), 'kim.lee');
+    const second = await accounts.requestReset(operatorGrantor('cli:admin'), 'kim.lee');
     secrets.push(first.token, second.token);
     await expectCode(accounts.completeReset(first.token, THIRD_PASSWORD), 'reset_token_invalid');
     await accounts.completeReset(second.token, THIRD_PASSWORD);
@@ -200,10 +205,14 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
     expect((await login('kim.lee', PASSWORD)).mustChangePassword).toBe(false);
     // Composition no longer needed; length 15 is.
     await expectCode(
-      accounts.addUser('cli:admin', { username: 'short.pass', role: 'viewer', password: 'harbour quartz' }),
+      accounts.addUser(operatorGrantor('cli:admin'), {
+        username: 'short.pass',
+        role: 'viewer',
+        password: 'harbour quartz',
+      }),
       'password_rejected',
     );
-    const u = await accounts.addUser('cli:admin', {
+    const u = await accounts.addUser(operatorGrantor('cli:admin'), {
       username: 'long.pass',
       role: 'viewer',
       password: 'harbour quartz marimba',
@@ -235,7 +244,11 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
   });
 
   it('the quarterly review freezes only accounts inactive for more than 90 days [004-8]', async () => {
-    await accounts.addUser('cli:admin', { username: 'ana.ruiz', role: 'order_desk', password: NEW_PASSWORD });
+    await accounts.addUser(operatorGrantor('cli:admin'), {
+      username: 'ana.ruiz',
+      role: 'order_desk',
+      password: NEW_PASSWORD,
+    });
     clock += 60 * DAY;
     await login('ana.ruiz', NEW_PASSWORD);
     clock += 31 * DAY;
@@ -258,7 +271,7 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
     expect(frozen[0]?.detail).toMatchObject({ reason: 'inactive', inactiveDays: 90 });
 
     // Unfreezing counts inactivity afresh, so the next review leaves the account alone.
-    await accounts.setStatus('cli:admin', 'kim.lee', 'active');
+    await accounts.setStatus(operatorGrantor('cli:admin'), 'kim.lee', 'active');
     expect((await accounts.reviewAccounts({})).accounts).toEqual([]);
     // It logs in again; its password, 91 days old by now, must be changed first.
     expect((await login('kim.lee', PASSWORD)).status).toBe('password_expired');
@@ -266,29 +279,45 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
 
   it('freezing or disabling ends sessions and blocks login; roles change at once', async () => {
     const s = await login('kim.lee', PASSWORD);
-    await accounts.setRole('cli:admin', 'kim.lee', 'viewer');
+    await accounts.setRole(operatorGrantor('cli:admin'), 'kim.lee', 'viewer');
     expect((await accounts.resolveSession(s.token))?.permissions.has('dlq:manage')).toBe(false);
-    await accounts.setStatus('cli:admin', 'kim.lee', 'disabled');
+    await accounts.setStatus(operatorGrantor('cli:admin'), 'kim.lee', 'disabled');
     expect(await accounts.resolveSession(s.token)).toBeUndefined();
     await expectCode(login('kim.lee', PASSWORD), 'account_disabled');
-    await expectCode(accounts.requestReset('cli:admin', 'kim.lee'), 'account_disabled');
+    await expectCode(accounts.requestReset(operatorGrantor('cli:admin'), 'kim.lee'), 'account_disabled');
   });
 
   it('refuses bad accounts and never shows a hash or secret', async () => {
     await expectCode(
-      accounts.addUser('cli:admin', { username: 'kim.lee', role: 'viewer', password: NEW_PASSWORD }),
+      accounts.addUser(operatorGrantor('cli:admin'), {
+        username: 'kim.lee',
+        role: 'viewer',
+        password: NEW_PASSWORD,
+      }),
       'username_taken',
     );
     await expectCode(
-      accounts.addUser('cli:admin', { username: 'x', role: 'viewer', password: NEW_PASSWORD }),
+      accounts.addUser(operatorGrantor('cli:admin'), {
+        username: 'x',
+        role: 'viewer',
+        password: NEW_PASSWORD,
+      }),
       'invalid_username',
     );
     await expectCode(
-      accounts.addUser('cli:admin', { username: 'new.one', role: 'overlord', password: NEW_PASSWORD }),
+      accounts.addUser(operatorGrantor('cli:admin'), {
+        username: 'new.one',
+        role: 'overlord',
+        password: NEW_PASSWORD,
+      }),
       'invalid_role',
     );
     const weak = await expectCode(
-      accounts.addUser('cli:admin', { username: 'new.one', role: 'viewer', password: 'Password123!!' }),
+      accounts.addUser(operatorGrantor('cli:admin'), {
+        username: 'new.one',
+        role: 'viewer',
+        password: 'Password123!!',
+      }),
       'password_rejected',
     );
     expect(weak.details).toEqual([

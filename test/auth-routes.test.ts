@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { AccountService } from '../src/security/accounts.js';
+import { operatorGrantor } from '../src/security/grants.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { totpCode } from '../src/security/totp.js';
 import { listAudit } from '../src/store/audit.js';
@@ -55,8 +56,16 @@ describe.each(DIALECTS)('auth and user routes (%s)', (dialect) => {
     accounts = new AccountService({ store, box: secretBoxFromKey(randomBytes(32)), now: () => clock });
     gw = await gatewayFor(store, {}, { accounts });
     secrets = [ADMIN_PASSWORD, PASSWORD, NEW_PASSWORD];
-    await accounts.addUser('test', { username: 'root.admin', role: 'admin', password: ADMIN_PASSWORD });
-    await accounts.addUser('test', { username: 'kim.lee', role: 'viewer', password: PASSWORD });
+    await accounts.addUser(operatorGrantor('test'), {
+      username: 'root.admin',
+      role: 'admin',
+      password: ADMIN_PASSWORD,
+    });
+    await accounts.addUser(operatorGrantor('test'), {
+      username: 'kim.lee',
+      role: 'viewer',
+      password: PASSWORD,
+    });
   });
 
   afterEach(async () => {

@@ -4,9 +4,12 @@ import { notFound } from '../domain/index.js';
 import { checkKeyGrant } from '../security/api-key-policy.js';
 import { PERMISSIONS } from '../security/permissions.js';
 import { keyFileFor, loadMasterKey, secretBoxFromKey } from '../security/secret-box.js';
-import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../store/api-keys.js';
+import { createApiKey, findKeyGrant, listApiKeys, revokeApiKey, rotateApiKey } from '../store/api-keys.js';
 import { recordAudit } from '../store/audit.js';
+import { auditRefusal } from '../security/grant-audit.js';
+import { assertCanGrant } from '../security/grants.js';
 import { cliActor as operator, dbOption, withStore, type CommonOptions } from './dlq.js';
+import { asOption, cliGrantor } from './grantor.js';
 
 const list = (v: string) =>
   v
@@ -45,6 +48,7 @@ interface CreateOptions extends CommonOptions {
   allow?: string[];
   rate?: number;
   expires?: number;
+  as?: string;
 }
 
 export function registerApiKeyCommands(program: Command): void {
@@ -58,36 +62,45 @@ export function registerApiKeyCommands(program: Command): void {
     .option('--allow <cidrs>', 'comma-separated addresses/CIDR blocks the key may be used from', list)
     .option('--rate <n>', 'requests per minute', rate)
     .option('--expires <date>', 'expiry date (ISO 8601)', dateMs)
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print {"keyId","secret"}')
     .action((o: CreateOptions) =>
       withStore(o, async (store) => {
-        const scopes = checkKeyGrant({
-          scopes: o.scopes,
+        const limits = {
           partnerId: o.partner ?? null,
           allowCidrs: o.allow ?? [],
           ratePerMinute: o.rate ?? null,
           expiresAt: o.expires ?? null,
-        });
+        };
+        const scopes = checkKeyGrant({ scopes: o.scopes, ...limits });
+        const grantor = await cliGrantor(store, o.db, o.as);
         const box = secretBoxFromKey(loadMasterKey(keyFileFor(o.db)));
-        const key = await store.write(async (trx) => {
-          const created = await createApiKey(trx, box, {
-            name: o.name,
-            scopes,
-            partnerId: o.partner ?? null,
-            allowCidrs: o.allow ?? [],
-            ratePerMinute: o.rate ?? null,
-            expiresAt: o.expires ?? null,
-          });
-          await recordAudit(trx, {
-            actor: operator(),
-            action: 'apikey.created',
-            target: created.keyId,
-            detail: { scopes, partner: o.partner ?? null, allow: o.allow ?? [], rate: o.rate ?? null },
-            outcome: 'ok',
-          });
-          return created;
-        });
+        const attempt = {
+          actor: grantor.actor,
+          action: 'apikey.created',
+          target: 'apikey:new',
+          detail: { scopes, partner: limits.partnerId },
+        };
+        const key = await auditRefusal(store, attempt, () =>
+          store.write(async (trx) => {
+            assertCanGrant(grantor, { scopes, ...limits });
+            const created = await createApiKey(trx, box, { name: o.name, scopes, ...limits });
+            await recordAudit(trx, {
+              actor: grantor.actor,
+              action: 'apikey.created',
+              target: created.keyId,
+              detail: {
+                scopes,
+                partner: limits.partnerId,
+                allow: limits.allowCidrs,
+                rate: limits.ratePerMinute,
+              },
+              outcome: 'ok',
+            });
+            return created;
+          }),
+        );
         return o.json
           ? key
           : `key id: ${key.keyId}\nsecret: ${key.secret}\nscopes: ${scopes.join(', ')}\n(the secret is not shown again)`;
@@ -99,23 +112,32 @@ export function registerApiKeyCommands(program: Command): void {
     .description('issue a new secret; the old one stays valid for the overlap period')
     .requiredOption('--key <keyId>', 'the key to rotate')
     .option('--overlap <duration>', 'how long the old secret stays valid', durationMs, 24 * 3_600_000)
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action((o: CommonOptions & { key: string; overlap: number }) =>
+    .action((o: CommonOptions & { key: string; overlap: number; as?: string }) =>
       withStore(o, async (store) => {
+        const grantor = await cliGrantor(store, o.db, o.as);
         const box = secretBoxFromKey(loadMasterKey(keyFileFor(o.db)));
-        const rotated = await store.write(async (trx) => {
-          const r = await rotateApiKey(trx, box, o.key, o.overlap);
-          if (!r) throw notFound('apikey_not_found', `no active API key ${o.key}`);
-          await recordAudit(trx, {
-            actor: operator(),
-            action: 'apikey.rotated',
-            target: o.key,
-            detail: { overlapMs: o.overlap },
-            outcome: 'ok',
-          });
-          return r;
-        });
+        const attempt = { actor: grantor.actor, action: 'apikey.rotated', target: o.key, detail: {} };
+        const rotated = await auditRefusal(store, attempt, () =>
+          store.write(async (trx) => {
+            // The new secret goes to whoever rotates: as much a grant as creating the key.
+            const held = await findKeyGrant(trx, o.key);
+            if (!held) throw notFound('apikey_not_found', `no active API key ${o.key}`);
+            assertCanGrant(grantor, held);
+            const r = await rotateApiKey(trx, box, o.key, o.overlap);
+            if (!r) throw notFound('apikey_not_found', `no active API key ${o.key}`);
+            await recordAudit(trx, {
+              actor: grantor.actor,
+              action: 'apikey.rotated',
+              target: o.key,
+              detail: { overlapMs: o.overlap },
+              outcome: 'ok',
+            });
+            return r;
+          }),
+        );
         const until = new Date(rotated.previousValidUntil).toISOString();
         return o.json
           ? rotated

@@ -17,6 +17,7 @@ import { keyFileFor, loadMasterKey, secretBoxFromKey } from '../security/secret-
 import type { UserStatus } from '../store/users-schema.js';
 import type { Store } from '../store/db.js';
 import { cliActor, dbOption, formatTable, withStore, type CommonOptions } from './dlq.js';
+import { asOption, cliGrantor } from './grantor.js';
 
 type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 
@@ -150,6 +151,8 @@ function formatPolicy(p: PasswordPolicy): string {
   return `password policy ${p.preset}: ${rules.join(', ')}; ${rotation}`;
 }
 
+type GrantOptions = CommonOptions & { as?: string };
+
 export interface UserCommandOptions {
   /** Where `user add` reads the password (tests pass a stream). */
   stdin?: TtyInput;
@@ -165,12 +168,13 @@ export function registerUserCommands(program: Command, opts: UserCommandOptions 
     .description('create an account; the password is read from standard input')
     .requiredOption('--username <name>', 'login name (3-64 of a-z, 0-9, ".", "_", "-")')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action(async (o: CommonOptions & { username: string; role: string }) => {
+    .action(async (o: GrantOptions & { username: string; role: string }) => {
       const password = await newPasswordFromStdin(opts.stdin);
       await withStore(o, async (store) => {
-        const u = await accountsFor(store, o.db).addUser(cliActor(), {
+        const u = await accountsFor(store, o.db).addUser(await cliGrantor(store, o.db, o.as), {
           username: o.username,
           role: o.role,
           password,
@@ -213,11 +217,13 @@ export function registerUserCommands(program: Command, opts: UserCommandOptions 
     .command('reset')
     .description('issue a one-time password reset token (valid 30 minutes)')
     .requiredOption('--username <name>', 'whose password')
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print {"token","expiresAt"}')
-    .action((o: CommonOptions & { username: string }) =>
+    .action((o: GrantOptions & { username: string }) =>
       withStore(o, async (store) => {
-        const r = await accountsFor(store, o.db).requestReset(cliActor(), o.username);
+        const grantor = await cliGrantor(store, o.db, o.as);
+        const r = await accountsFor(store, o.db).requestReset(grantor, o.username);
         const expiresAt = new Date(r.expiresAt).toISOString();
         if (o.json) return { token: r.token, expiresAt };
         return [
@@ -232,11 +238,12 @@ export function registerUserCommands(program: Command, opts: UserCommandOptions 
     .command('unlock')
     .description('lift a failed-login lockout')
     .requiredOption('--username <name>', 'whose account')
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action((o: CommonOptions & { username: string }) =>
+    .action((o: GrantOptions & { username: string }) =>
       withStore(o, async (store) => {
-        const u = await accountsFor(store, o.db).unlock(cliActor(), o.username);
+        const u = await accountsFor(store, o.db).unlock(await cliGrantor(store, o.db, o.as), o.username);
         return o.json ? u : `unlocked ${u.username}`;
       }),
     );
@@ -246,11 +253,13 @@ export function registerUserCommands(program: Command, opts: UserCommandOptions 
       .command(name)
       .description(description)
       .requiredOption('--username <name>', 'whose account')
+      .addOption(asOption())
       .addOption(dbOption())
       .option('--json', 'print JSON')
-      .action((o: CommonOptions & { username: string }) =>
+      .action((o: GrantOptions & { username: string }) =>
         withStore(o, async (store) => {
-          const u = await accountsFor(store, o.db).setStatus(cliActor(), o.username, status);
+          const grantor = await cliGrantor(store, o.db, o.as);
+          const u = await accountsFor(store, o.db).setStatus(grantor, o.username, status);
           return o.json ? u : `${done} ${u.username}`;
         }),
       );
@@ -263,11 +272,13 @@ export function registerUserCommands(program: Command, opts: UserCommandOptions 
     .description('change an account’s role')
     .requiredOption('--username <name>', 'whose account')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action((o: CommonOptions & { username: string; role: string }) =>
+    .action((o: GrantOptions & { username: string; role: string }) =>
       withStore(o, async (store) => {
-        const u = await accountsFor(store, o.db).setRole(cliActor(), o.username, o.role);
+        const grantor = await cliGrantor(store, o.db, o.as);
+        const u = await accountsFor(store, o.db).setRole(grantor, o.username, o.role);
         return o.json ? u : `${u.username} is now ${u.role}`;
       }),
     );
@@ -276,11 +287,13 @@ export function registerUserCommands(program: Command, opts: UserCommandOptions 
     .command('totp-remove')
     .description('remove an account’s second factor (a lost phone)')
     .requiredOption('--username <name>', 'whose account')
+    .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action((o: CommonOptions & { username: string }) =>
+    .action((o: GrantOptions & { username: string }) =>
       withStore(o, async (store) => {
-        const u = await accountsFor(store, o.db).removeTotp(cliActor(), o.username);
+        const grantor = await cliGrantor(store, o.db, o.as);
+        const u = await accountsFor(store, o.db).removeTotp(grantor, o.username);
         return o.json ? u : `removed the second factor of ${u.username}`;
       }),
     );

@@ -54,6 +54,7 @@ import {
   type PasswordRejection,
 } from './password-policy.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { assertCanGrant, type Grantor } from './grants.js';
 import { isRole, permissionsOfRole, type Caller, type Role } from './permissions.js';
 import type { SecretBox } from './secret-box.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
@@ -269,11 +270,13 @@ export class AccountService {
 
   // ---- accounts ----------------------------------------------------------------------------
 
+  /** Creates an account; the grantor must hold every permission of its role [004-8]. */
   async addUser(
-    actor: string,
+    grantor: Grantor,
     input: { username: string; role: string; password: string },
   ): Promise<UserView> {
-    return this.#attempt({ actor, action: 'user.created', target: 'user:new' }, async (a) => {
+    const base = { actor: grantor.actor, action: 'user.created', target: 'user:new' };
+    return this.#attempt(base, async (a) => {
       const username = normaliseUsername(input.username);
       if (!USERNAME.test(username))
         throw invalidInput('invalid_username', 'username must be 3 to 64 of a-z, 0-9, ".", "_", "-"', [
@@ -283,6 +286,7 @@ export class AccountService {
           },
         ]);
       const role = this.#role(input.role);
+      assertCanGrant(grantor, { role });
       const policy = await this.policy();
       const reasons = checkPassword(input.password, policy, { username });
       if (reasons.length > 0) throw passwordRejected(reasons, policy, '/password');
@@ -328,23 +332,52 @@ export class AccountService {
     return this.#view(row, await this.policy(), this.#now());
   }
 
-  async setRole(actor: string, username: string, role: string): Promise<UserView> {
-    return this.#adminChange(actor, 'user.role_changed', username, async (user, trx, now) => {
+  /**
+   * An account as a grantor (the CLI's `--as`): the permissions of its role, on the terms a
+   * session would have them (active, with a current password). `actor` names it in the audit log.
+   */
+  async grantorFor(username: string, actor: (userId: string) => string): Promise<Grantor> {
+    const user = await findUserByUsername(this.#store.db, normaliseUsername(username));
+    if (!user) throw userNotFound();
+    if (user.status !== 'active') throw accountInactive(user.status);
+    const role = this.#role(user.role);
+    if (passwordExpired(await this.policy(), user.password_changed_at, this.#now()))
+      throw passwordExpiredError();
+    return {
+      actor: actor(user.id),
+      kind: 'user',
+      userId: user.id,
+      role,
+      permissions: permissionsOfRole(role),
+    };
+  }
+
+  /** Changes a role; the grantor must hold every permission of both the old and the new role. */
+  async setRole(grantor: Grantor, username: string, role: string): Promise<UserView> {
+    return this.#adminChange(grantor, 'user.role_changed', username, async (user, trx, now) => {
       const next = this.#role(role);
-      if (user.id === actor)
+      if (user.id === grantor.userId)
         throw conflict('cannot_change_own_role', 'ask another administrator to change your role');
+      assertCanGrant(grantor, { role: heldRole(user.role) });
+      assertCanGrant(grantor, { role: next });
       await updateUser(trx, user.id, { role: next }, now);
       return { patch: { role: next }, detail: { from: user.role, to: next } };
     });
   }
 
-  /** Freeze (reversible), unfreeze, or disable (a leaver) an account; ending its sessions unless active. */
-  async setStatus(actor: string, username: string, status: UserStatus): Promise<UserView> {
+  /**
+   * Freeze (reversible), unfreeze, or disable (a leaver) an account; ending its sessions unless
+   * active. Unfreezing gives the account's permissions back, so it needs a grantor who holds
+   * them; freezing and disabling take permissions away, so a `users:manage` holder may contain
+   * any account, an administrator's too.
+   */
+  async setStatus(grantor: Grantor, username: string, status: UserStatus): Promise<UserView> {
     const action =
       status === 'active' ? 'user.unfrozen' : status === 'frozen' ? 'user.frozen' : 'user.disabled';
-    return this.#adminChange(actor, action, username, async (user, trx, now) => {
+    return this.#adminChange(grantor, action, username, async (user, trx, now) => {
       if (!USER_STATUSES.includes(status)) throw invalidInput('invalid_status', `unknown status ${status}`);
-      if (user.id === actor && status !== 'active')
+      if (status === 'active') assertCanGrant(grantor, { role: heldRole(user.role) });
+      if (user.id === grantor.userId && status !== 'active')
         throw conflict('cannot_freeze_self', 'ask another administrator to freeze or disable your account');
       const patch = {
         status,
@@ -356,9 +389,10 @@ export class AccountService {
     });
   }
 
-  /** Lifts a lockout early. */
-  async unlock(actor: string, username: string): Promise<UserView> {
-    return this.#adminChange(actor, 'user.unlocked', username, async (user, trx, now) => {
+  /** Lifts a lockout early; it lets password guessing go on, so only for a role the grantor holds. */
+  async unlock(grantor: Grantor, username: string): Promise<UserView> {
+    return this.#adminChange(grantor, 'user.unlocked', username, async (user, trx, now) => {
+      assertCanGrant(grantor, { role: heldRole(user.role) });
       const patch = { failed_count: 0, locked_until: null };
       await updateUser(trx, user.id, patch, now);
       return { patch, detail: { wasLocked: user.locked_until !== null && user.locked_until > now } };
@@ -366,8 +400,9 @@ export class AccountService {
   }
 
   /** Removes the second factor (a lost phone); the person enrols again after logging in. */
-  async removeTotp(actor: string, username: string): Promise<UserView> {
-    return this.#adminChange(actor, 'user.totp_removed', username, async (user, trx, now) => {
+  async removeTotp(grantor: Grantor, username: string): Promise<UserView> {
+    return this.#adminChange(grantor, 'user.totp_removed', username, async (user, trx, now) => {
+      assertCanGrant(grantor, { role: heldRole(user.role) });
       const patch = { totp_secret_enc: null, totp_pending_enc: null, totp_last_step: null };
       await updateUser(trx, user.id, patch, now);
       return { patch, detail: {} };
@@ -554,13 +589,16 @@ export class AccountService {
    * company's own messaging), never in a ticket or chat log that others read.
    */
   async requestReset(
-    actor: string,
+    grantor: Grantor,
     username: string,
   ): Promise<{ token: string; expiresAt: number; userId: string }> {
-    return this.#attempt({ actor, action: 'user.reset_requested', target: 'user:unknown' }, async (a) => {
+    const base = { actor: grantor.actor, action: 'user.reset_requested', target: 'user:unknown' };
+    return this.#attempt(base, async (a) => {
       const user = await findUserByUsername(this.#store.db, normaliseUsername(username));
       if (!user) throw userNotFound();
       a.target = user.id;
+      // Whoever holds the token takes over the account, with its role.
+      assertCanGrant(grantor, { role: heldRole(user.role) });
       if (user.status === 'disabled') throw accountInactive(user.status);
       const token = newToken(RESET_PREFIX);
       const now = this.#now();
@@ -783,7 +821,7 @@ export class AccountService {
 
   /** An administrator's change to one account: found by username, written and audited together. */
   async #adminChange(
-    actor: string,
+    grantor: Grantor,
     action: string,
     username: string,
     change: (
@@ -792,7 +830,7 @@ export class AccountService {
       now: number,
     ) => Promise<{ patch: Partial<UserRow>; detail: Record<string, unknown> }>,
   ): Promise<UserView> {
-    return this.#attempt({ actor, action, target: 'user:unknown' }, async (a) => {
+    return this.#attempt({ actor: grantor.actor, action, target: 'user:unknown' }, async (a) => {
       const user = await findUserByUsername(this.#store.db, normaliseUsername(username));
       if (!user) throw userNotFound();
       a.target = user.id;
@@ -851,6 +889,11 @@ export class AccountService {
       // The store itself is failing: the action did not happen either.
     }
   }
+}
+
+/** The role an account holds, for grant checks; an unknown stored role counts as admin (fail closed). */
+function heldRole(role: string): Role {
+  return isRole(role) ? role : 'admin';
 }
 
 function lastActivity(u: UserRow): number {

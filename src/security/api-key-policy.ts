@@ -70,6 +70,20 @@ function parseCidr(cidr: string): { address: string; prefix: number; family: 'ip
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/**
+ * True when every address of `inner` lies in `outer` (both addresses or CIDR blocks of one
+ * family): the outer block is no longer than the inner one and holds the inner's address.
+ * Anything unparsable, or of mixed families, is not within (a refusal, never a widening).
+ */
+export function cidrWithin(inner: string, outer: string): boolean {
+  const i = parseCidr(inner);
+  const o = parseCidr(outer);
+  if (!i || !o || i.family !== o.family || o.prefix > i.prefix) return false;
+  const list = new BlockList();
+  list.addSubnet(o.address, o.prefix, o.family);
+  return list.check(i.address, i.family);
+}
+
 /** Compiles an allow-list; an empty list allows every address. */
 export function allowListOf(cidrs: readonly string[]): (ip: string) => boolean {
   if (cidrs.length === 0) return () => true;

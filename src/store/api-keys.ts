@@ -20,6 +20,14 @@ export interface ApiKeySpec {
   expiresAt?: number | null;
 }
 
+/** A key's limits besides its scopes. */
+export interface KeyGrantLimits {
+  partnerId: string | null;
+  allowCidrs: string[];
+  ratePerMinute: number | null;
+  expiresAt: number | null;
+}
+
 export interface CreatedKey {
   keyId: string;
   secret: string;
@@ -158,6 +166,34 @@ export async function findActiveKey(
     ratePerMinute: row.rate_per_minute,
     expiresAt: row.expires_at,
   };
+}
+
+/** What an active key was granted (scopes and limits), or undefined when unknown or revoked. */
+export async function findKeyGrant(
+  ex: Executor,
+  keyId: string,
+): Promise<(KeyGrantLimits & { scopes: Permission[] }) | undefined> {
+  const row = await ex
+    .selectFrom('api_keys')
+    .select(['scopes', 'partner_id', 'allow_cidrs', 'rate_per_minute', 'expires_at', 'revoked_at'])
+    .where('id', '=', keyId)
+    .executeTakeFirst();
+  if (!row || row.revoked_at !== null) return undefined;
+  return {
+    scopes: parseList(row.scopes) as Permission[],
+    partnerId: row.partner_id,
+    allowCidrs: parseList(row.allow_cidrs),
+    ratePerMinute: row.rate_per_minute === null ? null : Number(row.rate_per_minute),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  };
+}
+
+/** An active key's limits besides its scopes, or undefined when unknown or revoked. */
+export async function findKeyLimits(ex: Executor, keyId: string): Promise<KeyGrantLimits | undefined> {
+  const grant = await findKeyGrant(ex, keyId);
+  if (!grant) return undefined;
+  const { scopes: _scopes, ...limits } = grant;
+  return limits;
 }
 
 function iso(ms: number | null): string | null {

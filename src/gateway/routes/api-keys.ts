@@ -3,9 +3,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { notFound } from '../../domain/index.js';
 import { checkKeyGrant } from '../../security/api-key-policy.js';
-import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../../store/api-keys.js';
+import { auditRefusal } from '../../security/grant-audit.js';
+import { assertCanGrant } from '../../security/grants.js';
+import { createApiKey, findKeyGrant, listApiKeys, revokeApiKey, rotateApiKey } from '../../store/api-keys.js';
 import { recordAudit } from '../../store/audit.js';
 import type { GatewayDeps } from '../app.js';
+import { requestGrantor } from './grantor.js';
 import { ErrorBody } from './views.js';
 
 const NewKey = Type.Object(
@@ -56,29 +59,38 @@ export const apiKeyRoutes =
         const b = req.body;
         const expiresAt = b.expiresAt ? Date.parse(b.expiresAt) : null;
         const scopes = checkKeyGrant({ ...b, expiresAt });
-        const key = await deps.store.write(async (trx) => {
-          const created = await createApiKey(trx, deps.box, {
-            name: b.name,
-            scopes,
-            partnerId: b.partnerId ?? null,
-            allowCidrs: b.allowCidrs ?? [],
-            ratePerMinute: b.ratePerMinute ?? null,
-            expiresAt,
-          });
-          await recordAudit(trx, {
-            actor: actor(req.caller),
-            action: 'apikey.created',
-            target: created.keyId,
-            detail: {
-              scopes,
-              partner: b.partnerId ?? null,
-              allow: b.allowCidrs ?? [],
-              rate: b.ratePerMinute ?? null,
-            },
-            outcome: 'ok',
-          });
-          return created;
-        });
+        const grant = {
+          scopes,
+          partnerId: b.partnerId ?? null,
+          allowCidrs: b.allowCidrs ?? [],
+          ratePerMinute: b.ratePerMinute ?? null,
+          expiresAt,
+        };
+        const refused = {
+          actor: actor(req.caller),
+          action: 'apikey.created',
+          target: 'apikey:new',
+          detail: { scopes, partner: grant.partnerId },
+        };
+        const key = await auditRefusal(deps.store, refused, () =>
+          deps.store.write(async (trx) => {
+            assertCanGrant(await requestGrantor(req, trx, actor(req.caller)), grant);
+            const created = await createApiKey(trx, deps.box, { name: b.name, ...grant });
+            await recordAudit(trx, {
+              actor: actor(req.caller),
+              action: 'apikey.created',
+              target: created.keyId,
+              detail: {
+                scopes,
+                partner: grant.partnerId,
+                allow: grant.allowCidrs,
+                rate: grant.ratePerMinute,
+              },
+              outcome: 'ok',
+            });
+            return created;
+          }),
+        );
         return reply.code(201).send(key);
       },
     );
@@ -101,18 +113,26 @@ export const apiKeyRoutes =
       },
       async (req) => {
         const overlapMs = (req.body?.overlapSeconds ?? 86_400) * 1000;
-        const rotated = await deps.store.write(async (trx) => {
-          const r = await rotateApiKey(trx, deps.box, req.params.keyId, overlapMs);
-          if (!r) throw notFound('apikey_not_found', `no active API key ${req.params.keyId}`);
-          await recordAudit(trx, {
-            actor: actor(req.caller),
-            action: 'apikey.rotated',
-            target: r.keyId,
-            detail: { overlapMs },
-            outcome: 'ok',
-          });
-          return r;
-        });
+        const keyId = req.params.keyId;
+        const refused = { actor: actor(req.caller), action: 'apikey.rotated', target: keyId, detail: {} };
+        const rotated = await auditRefusal(deps.store, refused, () =>
+          deps.store.write(async (trx) => {
+            // The new secret goes to the caller: rotating hands over the key with all its grant.
+            const held = await findKeyGrant(trx, keyId);
+            if (!held) throw notFound('apikey_not_found', `no active API key ${keyId}`);
+            assertCanGrant(await requestGrantor(req, trx, actor(req.caller)), held);
+            const r = await rotateApiKey(trx, deps.box, keyId, overlapMs);
+            if (!r) throw notFound('apikey_not_found', `no active API key ${keyId}`);
+            await recordAudit(trx, {
+              actor: actor(req.caller),
+              action: 'apikey.rotated',
+              target: r.keyId,
+              detail: { overlapMs },
+              outcome: 'ok',
+            });
+            return r;
+          }),
+        );
         forget(rotated.keyId);
         return { ...rotated, previousValidUntil: new Date(rotated.previousValidUntil).toISOString() };
       },

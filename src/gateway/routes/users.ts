@@ -3,12 +3,13 @@
  * freeze/unfreeze/disable, lift a lockout, remove a lost second factor, issue a reset token, and
  * the quarterly inactivity review. Answers never carry a hash, secret or session.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { forbidden } from '../../domain/index.js';
 import { AccountService, DEFAULT_INACTIVE_DAYS } from '../../security/accounts.js';
 import { ROLES, can } from '../../security/permissions.js';
 import type { AccountRouteDeps } from './auth.js';
+import { requestGrantor } from './grantor.js';
 import { ErrorBody } from './views.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -78,6 +79,8 @@ export const userRoutes =
   async (app) => {
     const accounts = deps.accounts ?? new AccountService({ store: deps.store, box: deps.box });
     const actor = (caller: { id: string } | undefined) => caller?.id ?? 'anonymous';
+    /** Who grants: nobody grants a role whose permissions they lack (security/grants.ts). */
+    const grantor = (req: FastifyRequest) => requestGrantor(req, deps.store.db, actor(req.caller));
 
     // The gateway's hook checks the permission; checked here again so these routes can never be
     // registered open by mistake.
@@ -103,14 +106,17 @@ export const userRoutes =
         config,
         schema: {
           summary: 'Create an account',
-          description: 'A refused password lists every reason in `details` (`code` per rule).',
+          description:
+            'A refused password lists every reason in `details` (`code` per rule). The caller must hold ' +
+            'every permission of the role, and only an administrator creates an `admin` ' +
+            '(403 `grant_exceeds_grantor`).',
           tags,
           security,
           body: CreateBody,
           response: { 201: UserView, ...errors },
         },
       },
-      async (req, reply) => reply.code(201).send(await accounts.addUser(actor(req.caller), req.body)),
+      async (req, reply) => reply.code(201).send(await accounts.addUser(await grantor(req), req.body)),
     );
 
     app.post<{ Body: Static<typeof ReviewBody> }>(
@@ -150,7 +156,7 @@ export const userRoutes =
           response: { 200: UserView, ...errors },
         },
       },
-      async (req) => accounts.setRole(actor(req.caller), req.params.username, req.body.role),
+      async (req) => accounts.setRole(await grantor(req), req.params.username, req.body.role),
     );
 
     const statusRoute = (path: string, summary: string, status: 'active' | 'frozen' | 'disabled') =>
@@ -160,7 +166,7 @@ export const userRoutes =
           config,
           schema: { summary, tags, security, params: UsernameParams, response: { 200: UserView, ...errors } },
         },
-        async (req) => accounts.setStatus(actor(req.caller), req.params.username, status),
+        async (req) => accounts.setStatus(await grantor(req), req.params.username, status),
       );
     statusRoute('freeze', 'Freeze an account (reversible); its sessions end', 'frozen');
     statusRoute('unfreeze', 'Unfreeze an account; inactivity is counted afresh', 'active');
@@ -178,7 +184,7 @@ export const userRoutes =
           response: { 200: UserView, ...errors },
         },
       },
-      async (req) => accounts.unlock(actor(req.caller), req.params.username),
+      async (req) => accounts.unlock(await grantor(req), req.params.username),
     );
 
     app.post<{ Params: Static<typeof UsernameParams> }>(
@@ -193,7 +199,7 @@ export const userRoutes =
           response: { 200: UserView, ...errors },
         },
       },
-      async (req) => accounts.removeTotp(actor(req.caller), req.params.username),
+      async (req) => accounts.removeTotp(await grantor(req), req.params.username),
     );
 
     app.post<{ Params: Static<typeof UsernameParams> }>(
@@ -211,7 +217,7 @@ export const userRoutes =
         },
       },
       async (req, reply) => {
-        const r = await accounts.requestReset(actor(req.caller), req.params.username);
+        const r = await accounts.requestReset(await grantor(req), req.params.username);
         reply.header('cache-control', 'no-store');
         return reply.code(201).send({ token: r.token, expiresAt: new Date(r.expiresAt).toISOString() });
       },
