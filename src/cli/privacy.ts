@@ -1,7 +1,7 @@
 /** `waygate dsr export|erase`: data-subject requests from the command line [001-7.3]. */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { eraseSubject, exportSubject, type SubjectQuery } from '../pipeline/data-subject.js';
+import { writePrivateFile } from '../security/private-file.js';
 import { cliActor, dbOption, withStore, type CommonOptions } from './dlq.js';
 
 type SubjectOptions = CommonOptions & { email?: string; phone?: string };
@@ -20,13 +20,14 @@ export function registerPrivacyCommands(program: Command): void {
     .description('write all personal data held about a consignee as JSON')
     .option('--email <address>', 'the consignee’s e-mail')
     .option('--phone <number>', 'the consignee’s phone')
-    .option('--out <file>', 'write to this file instead of standard output')
+    .option('--out <file>', 'write to this file (mode 0600) instead of standard output')
     .addOption(dbOption())
     .action((o: SubjectOptions & { out?: string }) =>
       withStore({ ...o, json: true }, async (store) => {
         const data = await exportSubject(store, query(o), cliActor());
         if (!o.out) return data;
-        writeFileSync(o.out, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+        // Everything held about a person: readable by the operator only, even over an old file.
+        writePrivateFile(o.out, `${JSON.stringify(data, null, 2)}\n`);
         return { written: o.out, orders: data.orders.length, partnerMessages: data.partnerMessages.length };
       }),
     );

@@ -17,6 +17,7 @@ import { genesisHash } from '../store/audit-chain.js';
 import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { readCheckpointFile } from './audit-checkpoint.js';
+import { openPrivateFile } from './private-file.js';
 
 export type AuditExportFormat = 'jsonl' | 'csv';
 
@@ -80,7 +81,9 @@ export async function exportAudit(store: Store, opts: ExportOptions): Promise<Ex
   const firstSeq = lo ? Number(lo.seq) : undefined;
   const lastSeq = hi && firstSeq !== undefined && Number(hi.seq) >= firstSeq ? Number(hi.seq) : undefined;
 
-  const out = createWriteStream(opts.out, { flags: 'w', mode: 0o600 });
+  // Actors, targets and masked details of people's actions: owner-only, like other exports.
+  const file = await openPrivateFile(opts.out);
+  const out = file.stream;
   let entries = 0;
   try {
     if (opts.format === 'csv') await put(out, stringify([[...COLUMNS]]));
@@ -112,9 +115,12 @@ export async function exportAudit(store: Store, opts: ExportOptions): Promise<Ex
         entries += rows.length;
       }
     }
-  } finally {
     await close(out);
+  } catch (err) {
+    file.abort();
+    throw err;
   }
+  file.commit();
 
   const files = [opts.out];
   const checkpointsOut = `${opts.out}.checkpoints.jsonl`;

@@ -3,20 +3,21 @@
  * into text cells with spreadsheet row numbers, and writing typed columns.
  *
  * Writes go to a temporary file beside the target and are renamed into place, so a failed export
- * never leaves half a file where a partner might pick it up. CSV is written UTF-8 with a BOM (so
+ * never leaves half a file where a partner might pick it up; the file is readable by its owner
+ * only (0600), since exports and manifests carry consignees' personal data. CSV is written UTF-8 with a BOM (so
  * Excel opens accents correctly), and text cells that a spreadsheet would run as a formula are
  * prefixed with an apostrophe. XLSX gets a bold, frozen header row; numbers are number cells and
  * amounts are text cells, so decimals stay exact.
  */
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { invalidInput } from '../../domain/index.js';
+import { openPrivateFile, type PrivateFileWriter } from '../../security/private-file.js';
 
 export type FileFormat = 'csv' | 'xlsx';
 
@@ -164,8 +165,8 @@ export async function openTableWriter<K extends string>(
   columns: readonly Column<K>[],
   sheetName = 'data',
 ): Promise<TableWriter<K>> {
-  const tmp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.tmp`);
-  return format === 'csv' ? csvWriter(tmp, outPath, columns) : xlsxWriter(tmp, outPath, columns, sheetName);
+  const file = await openPrivateFile(outPath);
+  return format === 'csv' ? csvWriter(file, columns) : xlsxWriter(file, columns, sheetName);
 }
 
 /** Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection). */
@@ -180,12 +181,10 @@ async function write(stream: WriteStream, chunk: string): Promise<void> {
 }
 
 async function csvWriter<K extends string>(
-  tmp: string,
-  outPath: string,
+  file: PrivateFileWriter,
   columns: readonly Column<K>[],
 ): Promise<TableWriter<K>> {
-  const stream = createWriteStream(tmp, { flags: 'wx' });
-  await once(stream, 'open');
+  const { stream } = file;
   await write(stream, `\ufeff${stringify([columns.map((c) => c.key)])}`);
   let count = 0;
   return {
@@ -201,23 +200,21 @@ async function csvWriter<K extends string>(
     async close() {
       stream.end();
       await once(stream, 'finish');
-      renameSync(tmp, outPath);
+      file.commit();
       return count;
     },
     async abort() {
-      stream.destroy();
-      rmSync(tmp, { force: true });
+      file.abort();
     },
   };
 }
 
 async function xlsxWriter<K extends string>(
-  tmp: string,
-  outPath: string,
+  file: PrivateFileWriter,
   columns: readonly Column<K>[],
   sheetName: string,
 ): Promise<TableWriter<K>> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: tmp, useStyles: true });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: file.stream, useStyles: true });
   const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = columns.map((c) => ({
     key: c.key,
@@ -242,7 +239,7 @@ async function xlsxWriter<K extends string>(
     async close() {
       sheet.commit();
       await workbook.commit();
-      renameSync(tmp, outPath);
+      file.commit();
       return count;
     },
     async abort() {
@@ -252,7 +249,7 @@ async function xlsxWriter<K extends string>(
       } catch {
         // the temporary file is removed either way
       }
-      rmSync(tmp, { force: true });
+      file.abort();
     },
   };
 }
