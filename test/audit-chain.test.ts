@@ -40,6 +40,7 @@ import { verifyAudit } from '../src/security/audit-verify.js';
 import { createLogger } from '../src/hub/logger.js';
 import { createTestDbUrl, DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { loadJson } from './helpers/fixtures.js';
+import { rehashFrom } from './helpers/audit.js';
 
 const ENTRIES = loadJson<AuditEntry[]>('audit/entries.json');
 const DAY = 86_400_000;
@@ -51,35 +52,6 @@ function entry(i: number): AuditEntry {
 
 async function record(store: Store, count: number, nowMs = Date.now()): Promise<void> {
   for (let i = 0; i < count; i++) await recordAudit(store.db, entry(i), nowMs);
-}
-
-/** What an attacker with database access (but not the signing key) does: re-hash from `fromSeq`. */
-async function rehashFrom(store: Store, fromSeq: number): Promise<void> {
-  const db = auditDb(store.db);
-  const { chainId } = await readAuditHead(store.db);
-  const before = await db
-    .selectFrom('audit_log')
-    .select('hash')
-    .where('seq', '=', fromSeq - 1)
-    .executeTakeFirst();
-  let prev = before?.hash ?? genesisHash(chainId);
-  const rows = await db
-    .selectFrom('audit_log')
-    .selectAll()
-    .where('seq', '>=', fromSeq)
-    .orderBy('seq')
-    .execute();
-  for (const r of rows) {
-    const hash = auditHash({ ...r, seq: Number(r.seq), at: Number(r.at) }, prev);
-    await db.updateTable('audit_log').set({ prev_hash: prev, hash }).where('id', '=', r.id).execute();
-    prev = hash;
-  }
-  const last = rows.at(-1);
-  if (last)
-    await db
-      .updateTable('audit_head')
-      .set({ seq: Number(last.seq), hash: prev })
-      .execute();
 }
 
 for (const dialect of DIALECTS) {
@@ -452,10 +424,21 @@ describe('audit signing key and hub maintenance', () => {
 describe('waygate audit (CLI)', () => {
   const run = promisify(execFile);
   const bin = fileURLToPath(new URL('../bin/waygate.js', import.meta.url));
+  // The signing key and checkpoints live apart from the database, in a directory of the test's own.
+  let auditDir: string;
+  beforeEach(() => {
+    auditDir = mkdtempSync(join(tmpdir(), 'waygate-audit-dir-'));
+  });
+  afterEach(() => rmSync(auditDir, { recursive: true, force: true }));
   async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
     try {
       const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-        env: { ...process.env, WAYGATE_AUDIT_SIGNING_KEY: '', WAYGATE_AUDIT_CHECKPOINT_FILE: '' },
+        env: {
+          ...process.env,
+          WAYGATE_AUDIT_SIGNING_KEY: '',
+          WAYGATE_AUDIT_CHECKPOINT_FILE: '',
+          WAYGATE_AUDIT_DIR: auditDir,
+        },
       });
       return { stdout, stderr, code: 0 };
     } catch (err) {

@@ -2,12 +2,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { recordAudit, type AuditOutcome } from '../store/audit.js';
+import { readAuditHead, recordAudit, type AuditOutcome } from '../store/audit.js';
 import type { Store } from '../store/db.js';
+import { readLastSeen, rememberVerified } from '../security/audit-anchor.js';
 import {
   auditNotaryFor,
   auditPathsFor,
   auditPublicKey,
+  checkAuditPaths,
   loadAuditSigningKey,
   writeCheckpoint,
   AUDIT_SIGNING_KEY_ENV,
@@ -38,16 +40,16 @@ function daysArg(value: string): number {
 const checkpointsOption = () =>
   new Option(
     '--checkpoints <file>',
-    'checkpoint file (default: audit-checkpoints.jsonl beside the master key)',
+    'checkpoint file (default: audit-checkpoints.jsonl in the audit directory, $WAYGATE_AUDIT_DIR)',
   );
 
 /**
  * The keys checkpoints are checked against: those given, else the hub's public key file, else
  * the public half of the signing key in the environment or key file. None when none exists yet.
  */
-function verificationKeys(db: string, files: readonly string[]): AuditPublicKey[] {
+function verificationKeys(files: readonly string[]): AuditPublicKey[] {
   if (files.length > 0) return files.map((f) => auditPublicKey(readFileSync(f, 'utf8')));
-  const paths = auditPathsFor(db);
+  const paths = auditPathsFor();
   if (existsSync(paths.publicKeyFile)) return [auditPublicKey(readFileSync(paths.publicKeyFile, 'utf8'))];
   if (process.env[AUDIT_SIGNING_KEY_ENV] || existsSync(paths.keyFile))
     return [auditPublicKey(loadAuditSigningKey(paths.keyFile).key)];
@@ -58,6 +60,10 @@ export function formatVerification(v: AuditVerification): string {
   const last = v.lastCheckpointSeq === undefined ? 'none' : String(v.lastCheckpointSeq);
   if (v.ok) {
     const lines = [`audit chain intact: ${v.entries} entries, last checkpoint seq ${last}`];
+    if (v.lastCheckpointHash)
+      lines.push(
+        `checkpoint head: seq ${last} hash ${v.lastCheckpointHash} (record it with the public key, out of the hub's reach)`,
+      );
     if (v.startSeq > 0) lines.push(`(verified from the prune anchor at seq ${v.startSeq})`);
     if (v.skipped > 0) lines.push(`(${v.skipped} entries below the newest prune anchor not verified)`);
     if (v.malformedLines > 0)
@@ -84,6 +90,7 @@ export function formatVerification(v: AuditVerification): string {
 interface VerifyCliOptions extends CommonOptions {
   checkpoints?: string[];
   publicKey?: string[];
+  state?: string;
 }
 
 export function registerAuditCommands(program: Command): void {
@@ -100,15 +107,32 @@ export function registerAuditCommands(program: Command): void {
       'public key (PEM) that signs the checkpoints; repeat for rotated keys',
       collect,
     )
+    .option(
+      '--state <file>',
+      'what the last verification saw, to refuse a checkpoint file cut short or rolled back (default: audit-verify-state.json in the audit directory)',
+    )
     .addOption(dbOption())
     .option('--json', 'print the result as JSON')
     .action(async (o: VerifyCliOptions) =>
       withStore(o, async (store) => {
+        const paths = auditPathsFor();
+        if (!o.checkpoints) warn(checkAuditPaths(o.db, paths));
+        const stateFile = o.state ?? paths.stateFile;
+        const { chainId } = await readAuditHead(store.db);
+        const lastSeen = readLastSeen(stateFile, chainId);
         const result = await verifyAudit(store, {
-          checkpointFile: o.checkpoints ?? [auditPathsFor(o.db).checkpointFile],
-          publicKey: verificationKeys(o.db, o.publicKey ?? []),
+          checkpointFile: o.checkpoints ?? [paths.checkpointFile],
+          publicKey: verificationKeys(o.publicKey ?? []),
+          ...(lastSeen ? { lastSeen } : {}),
         });
         if (!result.ok) process.exitCode = 1;
+        else if (result.lastCheckpointSeq !== undefined && result.lastCheckpointHash !== undefined)
+          rememberVerified(stateFile, result.chainId, {
+            checkpoints: result.checkpoints,
+            seq: result.lastCheckpointSeq,
+            hash: result.lastCheckpointHash,
+            verifiedAt: new Date().toISOString(),
+          });
         return o.json ? result : formatVerification(result);
       }),
     );
@@ -222,7 +246,9 @@ export function registerAuditCommands(program: Command): void {
     .addOption(dbOption())
     .option('--json', 'print {"keyId","pem"}')
     .action((o: CommonOptions & { out?: string }) => {
-      const key = loadAuditSigningKey(auditPathsFor(o.db).keyFile);
+      const paths = auditPathsFor();
+      warn(checkAuditPaths(o.db, paths));
+      const key = loadAuditSigningKey(paths.keyFile);
       if (o.out) writeFileSync(o.out, key.pem);
       process.stdout.write(o.json ? `${JSON.stringify({ keyId: key.keyId, pem: key.pem })}\n` : key.pem);
     });
@@ -230,7 +256,12 @@ export function registerAuditCommands(program: Command): void {
 
 function notaryFor(db: string, checkpointFile: string | undefined) {
   const notary = auditNotaryFor(db);
+  warn(notary.warnings ?? []);
   return checkpointFile ? { ...notary, checkpointFile } : notary;
+}
+
+function warn(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`waygate: warning: ${w}\n`);
 }
 
 async function audited(

@@ -12,15 +12,23 @@
  * `{"v","kind","chainId","seq","hash","at","keyId"}` in that order (the line without the
  * signature). `kind: "anchor"` marks the last entry removed by a retention prune: verification
  * of what remains starts from it. `keyId` is the first 16 hex digits of SHA-256 over the public
- * key's DER (SPKI). Put the file on storage the database's users cannot rewrite (another
- * volume, WORM bucket, log shipper); give auditors the public key (`waygate audit pubkey`).
+ * key's DER (SPKI).
+ *
+ * Whoever can write the database and also the signing key and checkpoints could rewrite the chain
+ * and sign it again, so they never sit beside the database: they live in the audit directory,
+ * WAYGATE_AUDIT_DIR, by default `$XDG_STATE_HOME/waygate/audit` (`~/.local/state/waygate/audit`),
+ * created 0700, and the hub refuses to start with it in the database's (or master key's)
+ * directory. Put it on storage the database's users cannot rewrite (another volume or account);
+ * give auditors the public key (`waygate audit pubkey`) and record checkpoint heads outside the
+ * hub: that external anchor is what a rewrite cannot reach (see docs/security.md).
  *
  * The private key comes from WAYGATE_AUDIT_SIGNING_KEY (PEM or base64 PKCS#8 DER; several hub
- * nodes share it like the master key) or from `audit-signing.key` (mode 0600) created beside
- * the master key file on first use, with its public key in `audit-signing.pub`.
+ * nodes share it like the master key) or from `audit-signing.key` (mode 0600) created in the
+ * audit directory on first use, with its public key in `audit-signing.pub`.
  */
 import {
   createHash,
+  randomBytes,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -28,32 +36,106 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
+import { WaygateError } from '../domain/index.js';
 import { keyFileFor } from './secret-box.js';
 
 export const AUDIT_SIGNING_KEY_ENV = 'WAYGATE_AUDIT_SIGNING_KEY';
 export const AUDIT_CHECKPOINT_FILE_ENV = 'WAYGATE_AUDIT_CHECKPOINT_FILE';
+export const AUDIT_DIR_ENV = 'WAYGATE_AUDIT_DIR';
+
+const KEY_FILE = 'audit-signing.key';
+const CHECKPOINT_FILE = 'audit-checkpoints.jsonl';
 
 export interface AuditPaths {
+  /** The audit directory: signing key, public key, checkpoints, verification state. */
+  dir: string;
   keyFile: string;
   publicKeyFile: string;
   checkpointFile: string;
+  /** What `audit verify` last verified (see audit-anchor.ts). */
+  stateFile: string;
 }
 
-/** Where a store's audit key and checkpoint file live by default: beside its master key file. */
-export function auditPathsFor(dbUrl: string, env: NodeJS.ProcessEnv = process.env): AuditPaths {
-  const dir = dirname(keyFileFor(dbUrl));
+/** `$XDG_STATE_HOME/waygate/audit`, else `~/.local/state/waygate/audit`: the user's state, not the database's directory. */
+export function defaultAuditDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return resolve(base, 'waygate', 'audit');
+}
+
+/** Where a store's audit key, checkpoints and verification state live. */
+export function auditPathsFor(env: NodeJS.ProcessEnv = process.env): AuditPaths {
+  const dir = resolve(env[AUDIT_DIR_ENV] || defaultAuditDir(env));
   return {
-    keyFile: join(dir, 'audit-signing.key'),
+    dir,
+    keyFile: join(dir, KEY_FILE),
     publicKeyFile: join(dir, 'audit-signing.pub'),
-    checkpointFile: env[AUDIT_CHECKPOINT_FILE_ENV] || join(dir, 'audit-checkpoints.jsonl'),
+    checkpointFile: resolve(env[AUDIT_CHECKPOINT_FILE_ENV] || join(dir, CHECKPOINT_FILE)),
+    stateFile: join(dir, 'audit-verify-state.json'),
   };
+}
+
+/** A directory as the file system sees it (symlinks and `..` resolved as far as it exists). */
+function realDir(dir: string): string {
+  let probe = resolve(dir);
+  const rest: string[] = [];
+  while (!existsSync(probe) && dirname(probe) !== probe) {
+    rest.unshift(probe.slice(dirname(probe).length + 1));
+    probe = dirname(probe);
+  }
+  return join(realpathSync(probe), ...rest);
+}
+
+/** The directories whose writers must not also hold the audit key: the database's and the master key's. */
+function databaseDirs(dbUrl: string): string[] {
+  const dirs = [dirname(keyFileFor(dbUrl))];
+  if (dbUrl.startsWith('sqlite:') && !dbUrl.startsWith('sqlite::memory:'))
+    dirs.push(dirname(resolve(dbUrl.slice('sqlite:'.length).split('?')[0] ?? '')));
+  return [...new Set(dirs.map(realDir))];
+}
+
+/**
+ * Refuses audit paths beside the database: whoever can write the database there could also
+ * rewrite the checkpoints and sign them again. Returns warnings for what is only suspicious.
+ */
+export function checkAuditPaths(
+  dbUrl: string,
+  paths: AuditPaths,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const dbDirs = databaseDirs(dbUrl);
+  const beside = (file: string) => dbDirs.includes(realDir(dirname(file)));
+  const offenders = [...(env[AUDIT_SIGNING_KEY_ENV] ? [] : [paths.keyFile]), paths.checkpointFile].filter(
+    beside,
+  );
+  if (offenders.length > 0)
+    throw new WaygateError(
+      'invalid_input',
+      'audit_beside_database',
+      `${offenders.join(' and ')} would sit beside the database, where whoever can write the database could rewrite the checkpoints and sign them again: set ${AUDIT_DIR_ENV} (and ${AUDIT_CHECKPOINT_FILE_ENV}, if set) to a directory the database's users cannot write`,
+    );
+  const legacy = dbDirs.map((d) => join(d, KEY_FILE)).filter((f) => f !== paths.keyFile && existsSync(f));
+  return legacy.map(
+    (f) =>
+      `an audit signing key from an older release sits beside the database (${f}); checkpoints are now signed by the key in ${paths.dir}: keep ${join(dirname(f), CHECKPOINT_FILE)} and the old public key to verify older checkpoints (--checkpoints OLD --checkpoints NEW --public-key OLD.pub --public-key NEW.pub), then delete the old private key`,
+  );
 }
 
 export interface AuditPublicKey {
@@ -103,22 +185,27 @@ export function loadAuditSigningKey(keyFile: string, env: NodeJS.ProcessEnv = pr
   const fromEnv = env[AUDIT_SIGNING_KEY_ENV];
   if (fromEnv) return signingKeyFrom(parsePrivateKey(fromEnv));
   if (!existsSync(keyFile)) {
-    mkdirSync(dirname(keyFile), { recursive: true });
+    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
+    // Written whole under another name and linked into place, so several hub processes sharing
+    // the audit directory never read a half-written key; the first one's key wins.
+    const tmp = `${keyFile}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-        mode: 0o600,
-        flag: 'wx',
-      });
+      linkSync(tmp, keyFile);
     } catch (err) {
-      // Another process created it first: use theirs.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(tmp, { force: true });
     }
   }
   const key = signingKeyFrom(parsePrivateKey(readFileSync(keyFile, 'utf8')));
   const publicKeyFile = keyFile.replace(/\.key$/, '') + '.pub';
-  if (!existsSync(publicKeyFile) || readFileSync(publicKeyFile, 'utf8') !== key.pem)
-    writeFileSync(publicKeyFile, key.pem, { mode: 0o644 });
+  if (!existsSync(publicKeyFile) || readFileSync(publicKeyFile, 'utf8') !== key.pem) {
+    const tmp = `${publicKeyFile}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, key.pem, { mode: 0o644, flag: 'wx' });
+    renameSync(tmp, publicKeyFile);
+  }
   return key;
 }
 
@@ -248,7 +335,7 @@ async function lastByteIsNewline(file: string): Promise<boolean> {
 
 /** Appends one line and fsyncs it before returning (the file is only ever appended to). */
 export async function appendCheckpointLine(file: string, line: CheckpointLine): Promise<void> {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const created = !existsSync(file);
   const handle = await open(file, 'a+', 0o644);
   try {
@@ -284,11 +371,15 @@ async function syncDir(dir: string): Promise<void> {
 export interface AuditNotary {
   checkpointFile: string;
   key: AuditSigningKey;
+  /** Things an operator should fix (logged at start, printed by the CLI). */
+  warnings?: string[];
 }
 
+/** The hub's notary; refuses (`audit_beside_database`) a key or checkpoint file beside the database. */
 export function auditNotaryFor(dbUrl: string, env: NodeJS.ProcessEnv = process.env): AuditNotary {
-  const paths = auditPathsFor(dbUrl, env);
-  return { checkpointFile: paths.checkpointFile, key: loadAuditSigningKey(paths.keyFile, env) };
+  const paths = auditPathsFor(env);
+  const warnings = checkAuditPaths(dbUrl, paths, env);
+  return { checkpointFile: paths.checkpointFile, key: loadAuditSigningKey(paths.keyFile, env), warnings };
 }
 
 /** Signs the chain's current head and appends it to the checkpoint file. */

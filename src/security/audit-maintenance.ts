@@ -29,6 +29,7 @@ export function startAuditMaintenance(
   opts: AuditMaintenanceOptions,
 ): AuditMaintenance {
   const log = opts.logger;
+  for (const warning of notary.warnings ?? []) log.warn({ checkpointFile: notary.checkpointFile }, warning);
   const checkpoints = startAuditCheckpoints(store, notary, {
     intervalMs: opts.checkpointEveryMs ?? 60_000,
     logger: log,

@@ -15,7 +15,10 @@
  * - `checkpoint_mismatch`: the row at a signed checkpoint's seq has another hash (the chain
  *   was rewritten; the change lies after the previous matching checkpoint);
  * - `checkpoint_signature_invalid`: a checkpoint line is forged or signed by a key not trusted
- *   (reported before the chain is walked).
+ *   (reported before the chain is walked);
+ * - `checkpoint_rollback`: the checkpoint files hold fewer of this chain's checkpoints than the
+ *   last verification saw, or another hash at the sequence it verified (truncated, rolled back,
+ *   or rewritten and signed again; see audit-anchor.ts), reported before the chain is walked.
  *
  * Lines that are not checkpoints at all (not JSON, fields missing: e.g. a line torn by a crash
  * mid-write) prove nothing either way; they are counted in `malformedLines`, not failed on.
@@ -25,6 +28,7 @@ import { auditHash, genesisHash } from '../store/audit-chain.js';
 import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import type { Executor } from '../store/queue.js';
+import type { LastSeen } from './audit-anchor.js';
 import {
   auditPublicKey,
   checkpointSignatureValid,
@@ -41,7 +45,8 @@ export type AuditFailureReason =
   | 'truncated'
   | 'head_mismatch'
   | 'checkpoint_mismatch'
-  | 'checkpoint_signature_invalid';
+  | 'checkpoint_signature_invalid'
+  | 'checkpoint_rollback';
 
 export interface AuditFailure {
   reason: AuditFailureReason;
@@ -67,6 +72,8 @@ export interface AuditVerification {
   /** Rows of this chain's signed checkpoint lines read. */
   checkpoints: number;
   lastCheckpointSeq?: number;
+  /** The hash signed at `lastCheckpointSeq`: with it, what an external anchor records. */
+  lastCheckpointHash?: string;
   /** Rows left behind by an interrupted prune, below the newest anchor (not verifiable). */
   skipped: number;
   /** Lines in the checkpoint files that belong to other chains (other databases). */
@@ -85,6 +92,8 @@ export interface VerifyOptions {
   publicKey?: PublicKeyInput | readonly PublicKeyInput[];
   /** Rows read per query (default 1000). */
   pageSize?: number;
+  /** What the last verification saw: fewer checkpoints now, or another hash at its seq, fails. */
+  lastSeen?: LastSeen;
 }
 
 /** This chain's signed checkpoints: seq → hashes, and the prune anchors. */
@@ -300,7 +309,11 @@ export async function verifyAudit(store: Store, opts: VerifyOptions = {}): Promi
     otherChainLines: index.otherChainLines,
     malformedLines: index.malformedLines,
   };
+  const lastHash = index.maxSeq === undefined ? undefined : index.bySeq.get(index.maxSeq)?.[0];
+  if (lastHash !== undefined) result.lastCheckpointHash = lastHash;
   if (fileFailure) return { ...result, firstFailure: fileFailure };
+  const rollback = opts.lastSeen && rolledBack(index, opts.lastSeen);
+  if (rollback) return { ...result, firstFailure: rollback };
   const walk = (ex: Executor) => verifyChain(ex, chainId, index, result, opts.pageSize);
   // PostgreSQL: one snapshot, so appends and prunes running meanwhile cannot look like gaps.
   // SQLite: a transaction would hold the hub's only connection; pages are read one by one.
@@ -311,6 +324,24 @@ export async function verifyAudit(store: Store, opts: VerifyOptions = {}): Promi
       .setAccessMode('read only')
       .execute(walk);
   return walk(store.db);
+}
+
+/** A checkpoint file shorter than, or different from, what the last verification saw. */
+function rolledBack(index: CheckpointIndex, seen: LastSeen): AuditFailure | undefined {
+  const when = `the last verification (${seen.verifiedAt})`;
+  if (index.count < seen.checkpoints)
+    return {
+      reason: 'checkpoint_rollback',
+      seq: seen.seq,
+      message: `the checkpoint files hold ${index.count} checkpoints of this chain but ${when} counted ${seen.checkpoints}: the file was truncated or rolled back`,
+    };
+  if (!index.bySeq.get(seen.seq)?.includes(seen.hash))
+    return {
+      reason: 'checkpoint_rollback',
+      seq: seen.seq,
+      message: `the checkpoint at seq ${seen.seq} that ${when} accepted (hash ${seen.hash.slice(0, 16)}…) is missing or different: the checkpoints were rewritten`,
+    };
+  return undefined;
 }
 
 async function verifyChain(
