@@ -1,6 +1,6 @@
 /** `waygate apikey …`: create scoped keys, rotate with an overlap, revoke, list. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { notFound } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import { checkKeyGrant } from '../security/api-key-policy.js';
 import { PERMISSIONS } from '../security/permissions.js';
 import { keyFileFor, loadMasterKey, secretBoxFromKey } from '../security/secret-box.js';
@@ -124,10 +124,10 @@ export function registerApiKeyCommands(program: Command): void {
           store.write(async (trx) => {
             // The new secret goes to whoever rotates: as much a grant as creating the key.
             const held = await findKeyGrant(trx, o.key);
-            if (!held) throw notFound('apikey_not_found', `no active API key ${o.key}`);
+            if (!held) throw new WaygateError('apikey_not_found', `no active API key ${o.key}`);
             assertCanGrant(grantor, held);
             const r = await rotateApiKey(trx, box, o.key, o.overlap);
-            if (!r) throw notFound('apikey_not_found', `no active API key ${o.key}`);
+            if (!r) throw new WaygateError('apikey_not_found', `no active API key ${o.key}`);
             await recordAudit(trx, {
               actor: grantor.actor,
               action: 'apikey.rotated',
@@ -155,7 +155,7 @@ export function registerApiKeyCommands(program: Command): void {
       withStore(o, async (store) => {
         await store.write(async (trx) => {
           if (!(await revokeApiKey(trx, o.key)))
-            throw notFound('apikey_not_found', `no active API key ${o.key}`);
+            throw new WaygateError('apikey_not_found', `no active API key ${o.key}`);
           await recordAudit(trx, {
             actor: operator(),
             action: 'apikey.revoked',

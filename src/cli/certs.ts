@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { invalidInput } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import {
   CertificateService,
   CREATABLE_ALGS,
@@ -34,7 +34,7 @@ function readPem(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw invalidInput(
+    throw new WaygateError(
       'cert_file_unreadable',
       `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
@@ -163,7 +163,8 @@ export function registerCertCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((o: CommonOptions & { name?: string; partner?: string }) =>
       withStore(o, async (store) => {
-        if (!o.name === !o.partner) throw invalidInput('cert_target_required', 'give --name or --partner');
+        if (!o.name === !o.partner)
+          throw new WaygateError('cert_target_required', 'give --name or --partner');
         const svc = service(store, o);
         const shown = o.name ? [await svc.certificatePem(o.name)] : await svc.partnerCertificates(o.partner!);
         if (o.json) return { certificates: shown };
@@ -201,7 +202,7 @@ export function registerCertCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((o: CommonOptions & { name?: string; id?: string; reason: string }) =>
       withStore(o, async (store) => {
-        if (!o.name === !o.id) throw invalidInput('cert_target_required', 'give --name or --id');
+        if (!o.name === !o.id) throw new WaygateError('cert_target_required', 'give --name or --id');
         const cert = await service(store, o).revoke(cliActor(), {
           ...(o.id ? { id: o.id } : { name: o.name! }),
           reason: o.reason,

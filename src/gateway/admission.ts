@@ -48,7 +48,6 @@ export function installAdmission(
       reply.header('retry-after', '1');
       return sendError(
         reply,
-        503,
         'overloaded',
         `the hub is at capacity (${l.maxInFlight} requests in progress); retry after 1 s`,
       );
@@ -58,7 +57,6 @@ export function installAdmission(
       reply.header('retry-after', '5');
       return sendError(
         reply,
-        503,
         'backlog_full',
         `the queue holds ${knownBacklog} jobs (limit ${l.maxBacklog}); retry after 5 s`,
       );

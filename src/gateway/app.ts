@@ -11,7 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
-import { invalidInput, WaygateError } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
 import type { SecretBox } from '../security/secret-box.js';
@@ -117,12 +117,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       parsed = JSON.parse(text);
     } catch (err) {
       return done(
-        invalidInput('invalid_json', `the body is not valid JSON: ${(err as Error).message}`),
+        new WaygateError('invalid_json', `the body is not valid JSON: ${(err as Error).message}`),
         undefined,
       );
     }
     const shapeError = checkBodyShape(parsed, DEFAULT_BODY_SHAPE);
-    if (shapeError) return done(invalidInput('body_too_complex', shapeError), undefined);
+    if (shapeError) return done(new WaygateError('body_too_complex', shapeError), undefined);
     done(null, parsed);
   });
   app.setErrorHandler(errorHandler);
@@ -141,7 +141,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     });
   }
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 404, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
+    sendError(reply, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
 
   await app.register(swagger, {
@@ -217,15 +217,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       return partnerOf(req) ? rates.partner : rates.anonymous;
     },
     errorResponseBuilder: (_req, ctx) =>
-      new WaygateError(
-        'rate_limited',
-        'rate_limited',
-        `rate limit of ${ctx.max} requests per minute exceeded`,
-        {
-          limitPerMinute: ctx.max,
-          retryAfterSeconds: Math.ceil(ctx.ttl / 1000),
-        },
-      ),
+      new WaygateError('rate_limited', `rate limit of ${ctx.max} requests per minute exceeded`, {
+        limitPerMinute: ctx.max,
+        retryAfterSeconds: Math.ceil(ctx.ttl / 1000),
+      }),
   });
   installCallAudit(app, deps.store);
   // Markup in stored data leaves as inert JSON escapes, so a viewer that sniffs or embeds the

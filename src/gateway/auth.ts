@@ -16,7 +16,7 @@ import { claimNonce, findActiveKey, type ActiveKey } from '../store/api-keys.js'
 import { allowListOf } from '../security/api-key-policy.js';
 import type { Caller } from '../security/permissions.js';
 import type { Executor } from '../store/queue.js';
-import { unauthenticated } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import { computeSignature, signatureMatches, SIGNATURE_WINDOW_S } from './signature.js';
 import { sendError } from './errors.js';
 
@@ -74,12 +74,7 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
   async function authenticateSession(req: FastifyRequest, reply: FastifyReply, token: string) {
     const caller = deps.sessions ? await deps.sessions(token) : undefined;
     if (!caller) {
-      return sendError(
-        reply,
-        401,
-        'session_invalid',
-        'the session is unknown, expired or revoked; log in again',
-      );
+      return sendError(reply, 'session_invalid', 'the session is unknown, expired or revoked; log in again');
     }
     req.caller = caller;
   }
@@ -96,7 +91,6 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
     if (!keyId || !ts || !nonce || !signature) {
       return sendError(
         reply,
-        401,
         'auth_missing',
         'sign the request (X-Api-Key, X-Waygate-Timestamp, X-Waygate-Nonce, X-Waygate-Signature) or send a session token',
       );
@@ -107,14 +101,13 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
     if (!/^\d{1,12}$/.test(ts) || Math.abs(nowS - timestamp) > SIGNATURE_WINDOW_S) {
       return sendError(
         reply,
-        401,
         'auth_stale_timestamp',
         `X-Waygate-Timestamp must be unix seconds within ${SIGNATURE_WINDOW_S} s of the server clock`,
         { serverTime: nowS },
       );
     }
     if (nonce.length < 8 || nonce.length > 128) {
-      return sendError(reply, 401, 'auth_bad_nonce', 'X-Waygate-Nonce must be 8 to 128 characters');
+      return sendError(reply, 'auth_bad_nonce', 'X-Waygate-Nonce must be 8 to 128 characters');
     }
     const key = keyId.length <= 64 ? await keyFor(keyId) : undefined;
     const signed = { timestamp, nonce, method: req.method, pathWithQuery: req.url, body: req.rawBody ?? '' };
@@ -126,16 +119,15 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
     if (!key || !valid) {
       return sendError(
         reply,
-        401,
         'auth_bad_signature',
         'the API key is unknown or the signature does not match the request',
       );
     }
     if (key.expiresAt !== null && key.expiresAt <= nowMs) {
-      return sendError(reply, 401, 'auth_key_expired', 'this API key has expired; ask for a new one');
+      return sendError(reply, 'auth_key_expired', 'this API key has expired; ask for a new one');
     }
     if (!key.allowed(req.ip)) {
-      return sendError(reply, 403, 'ip_not_allowed', 'this API key may not be used from this address', {
+      return sendError(reply, 'ip_not_allowed', 'this API key may not be used from this address', {
         address: req.ip,
       });
     }
@@ -146,7 +138,7 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
     if (req.routeOptions.config?.nonceInWrite) {
       req.nonceClaim = claim;
     } else if (!(await deps.store.write((trx) => claimNonceOf(trx, claim)))) {
-      return sendError(reply, 401, REPLAYED_NONCE, REPLAYED_NONCE_MESSAGE);
+      return sendError(reply, REPLAYED_NONCE, REPLAYED_NONCE_MESSAGE);
     }
     req.caller = {
       kind: 'api_key',
@@ -166,7 +158,7 @@ export interface NonceClaim {
   expiresAt: number;
 }
 
-const REPLAYED_NONCE = 'auth_replayed_nonce';
+const REPLAYED_NONCE = 'auth_replayed_nonce' as const;
 const REPLAYED_NONCE_MESSAGE = 'this nonce was already used; sign every request with a new one';
 
 function claimNonceOf(trx: Executor, c: NonceClaim): Promise<boolean> {
@@ -181,7 +173,7 @@ export function nonceClaimFor(req: FastifyRequest): ((trx: Executor) => Promise<
   const claim = req.nonceClaim;
   if (!claim) return undefined;
   return async (trx) => {
-    if (!(await claimNonceOf(trx, claim))) throw unauthenticated(REPLAYED_NONCE, REPLAYED_NONCE_MESSAGE);
+    if (!(await claimNonceOf(trx, claim))) throw new WaygateError(REPLAYED_NONCE, REPLAYED_NONCE_MESSAGE);
   };
 }
 
@@ -189,10 +181,10 @@ export function nonceClaimFor(req: FastifyRequest): ((trx: Executor) => Promise<
 export function authorize(req: FastifyRequest, reply: FastifyReply) {
   const need = req.routeOptions.config?.permission;
   if (!need) {
-    return sendError(reply, 403, 'route_not_permitted', 'this route declares no permission and is closed');
+    return sendError(reply, 'route_not_permitted', 'this route declares no permission and is closed');
   }
   if (!req.caller?.permissions.has(need)) {
-    return sendError(reply, 403, 'missing_permission', `this caller lacks the ${need} permission`, {
+    return sendError(reply, 'missing_permission', `this caller lacks the ${need} permission`, {
       required: need,
     });
   }

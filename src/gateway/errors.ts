@@ -1,28 +1,15 @@
 /** One place maps error kinds to HTTP statuses and writes `{"error":{"code","message","details"}}`. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { WaygateError, type ErrorKind } from '../domain/index.js';
+import { ERROR_CATALOGUE, renderMessage, WaygateError, type ErrorCode } from '../domain/index.js';
 
-const STATUS: Record<ErrorKind, number> = {
-  invalid_input: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  unavailable: 503,
-  internal: 500,
-};
-
-export function sendError(
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  message: string,
-  details: unknown = null,
-) {
+/** Answers with a catalogue code: the status comes from the catalogue, never from the caller. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message?: string, details: unknown = null) {
+  const spec = ERROR_CATALOGUE[code];
   reply.request.errorCode = code;
-  return reply.code(status).type('application/json').send({ error: { code, message, details } });
+  return reply
+    .code(spec.status)
+    .type('application/json')
+    .send({ error: { code, message: message ?? renderMessage(spec.message, details), details } });
 }
 
 interface ValidationIssue {
@@ -45,7 +32,7 @@ export function errorHandler(
   reply: FastifyReply,
 ) {
   if (err instanceof WaygateError) {
-    return sendError(reply, STATUS[err.kind], err.code, err.message, err.details);
+    return sendError(reply, err.code, err.message, err.details);
   }
   const fe = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (fe.validation) {
@@ -59,23 +46,23 @@ export function errorHandler(
     }));
     const first = details[0];
     const message = first ? `${part} ${first.field} ${first.message}` : `${part} is invalid`;
-    return sendError(reply, 400, 'validation_failed', message, details);
+    return sendError(reply, 'validation_failed', message, details);
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return sendError(reply, 413, 'payload_too_large', 'request body is larger than the limit', {
+      return sendError(reply, 'payload_too_large', 'request body is larger than the limit', {
         limitBytes: req.routeOptions.bodyLimit,
       });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return sendError(reply, 415, 'unsupported_media_type', 'send application/json');
+      return sendError(reply, 'unsupported_media_type', 'send application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return sendError(reply, 400, 'invalid_json', 'the request body is empty');
+      return sendError(reply, 'invalid_json', 'the request body is empty');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return sendError(reply, 400, 'invalid_request', 'content-length does not match the body');
+      return sendError(reply, 'invalid_request', 'content-length does not match the body');
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return sendError(reply, fe.statusCode, 'invalid_request', fe.message);
+    return sendError(reply, 'invalid_request', fe.message, { status: fe.statusCode });
   }
   req.log.error({ err: { message: err.message, code: fe.code, stack: err.stack } }, 'unhandled error');
-  return sendError(reply, 500, 'internal_error', 'internal error; the request was not completed');
+  return sendError(reply, 'internal_error', 'internal error; the request was not completed');
 }

@@ -4,7 +4,7 @@
  * then does the gateway answer 202. The same source + external id always yields the same order.
  */
 import { createHash } from 'node:crypto';
-import { conflict, invalidInput, sum, multiply, type OrderInput } from '../domain/index.js';
+import { sum, multiply, type OrderInput, WaygateError } from '../domain/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
@@ -49,7 +49,7 @@ function checkBusinessRules(input: OrderInput): string {
   const skus = new Set<string>();
   input.items.forEach((item, idx) => {
     if (skus.has(item.sku)) {
-      throw invalidInput('duplicate_sku', `items[${idx}].sku repeats ${item.sku}; merge the lines`, {
+      throw new WaygateError('duplicate_sku', `items[${idx}].sku repeats ${item.sku}; merge the lines`, {
         field: `/items/${idx}/sku`,
       });
     }
@@ -107,7 +107,7 @@ async function acceptInTx(
       .executeTakeFirst();
     if (prior) {
       if (prior.request_hash !== hash) {
-        throw conflict(
+        throw new WaygateError(
           'idempotency_key_reused',
           'this Idempotency-Key was used with a different request body',
           {

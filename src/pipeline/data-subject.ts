@@ -7,13 +7,7 @@
  * personal fields. It is refused while an order is still on its way: the carrier still needs
  * the address to deliver it.
  */
-import {
-  conflict,
-  invalidInput,
-  isFinalOrderStatus,
-  type Address,
-  type OrderStatus,
-} from '../domain/index.js';
+import { isFinalOrderStatus, type Address, type OrderStatus, WaygateError } from '../domain/index.js';
 import { normaliseForIndex } from '../security/field-cipher.js';
 import type { Store } from '../store/db.js';
 import { recordAudit } from '../store/audit.js';
@@ -54,7 +48,7 @@ const ERASED = '[erased]';
 
 function checkQuery(q: SubjectQuery): void {
   if (!q.email && !q.phone) {
-    throw invalidInput('subject_required', 'name the data subject by email or phone', [
+    throw new WaygateError('subject_required', 'name the data subject by email or phone', [
       { field: 'email', message: 'give email and/or phone' },
     ]);
   }
@@ -186,7 +180,7 @@ export async function eraseSubject(store: Store, q: SubjectQuery, actor: string)
         outcome: 'rejected',
       }),
     );
-    throw conflict(
+    throw new WaygateError(
       'subject_has_open_orders',
       `${open.length} order(s) of this person are still on their way; erase after delivery, return or cancellation`,
       open.map((r) => ({ orderId: r.id, status: r.status })),

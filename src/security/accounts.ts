@@ -14,7 +14,7 @@
  * - Every action writes an audit row (never a password, token or code).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { WaygateError, conflict, invalidInput, notFound, unauthenticated } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import { recordAudit, type AuditOutcome } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
@@ -98,7 +98,7 @@ export const USER_STATUSES: readonly UserStatus[] = ['active', 'frozen', 'disabl
 export class AccountLockedError extends WaygateError {
   readonly retryAfterS: number;
   constructor(retryAfterS: number) {
-    super('forbidden', 'account_locked', 'too many failed logins: the account is locked for a while', {
+    super('account_locked', 'too many failed logins: the account is locked for a while', {
       retryAfterS,
     });
     this.name = 'AccountLockedError';
@@ -106,31 +106,26 @@ export class AccountLockedError extends WaygateError {
   }
 }
 
-const invalidCredentials = () => unauthenticated('invalid_credentials', 'the username or password is wrong');
+const invalidCredentials = () => new WaygateError('invalid_credentials', 'the username or password is wrong');
 const totpRequired = () =>
-  unauthenticated('totp_required', 'this account needs the code from its authenticator app (totp)');
+  new WaygateError('totp_required', 'this account needs the code from its authenticator app (totp)');
 const totpInvalid = () =>
-  unauthenticated('totp_invalid', 'the authenticator code is wrong, expired or was already used');
+  new WaygateError('totp_invalid', 'the authenticator code is wrong, expired or was already used');
 const sessionInvalid = () =>
-  unauthenticated('session_invalid', 'sign in again: the session is unknown, expired or ended');
+  new WaygateError('session_invalid', 'sign in again: the session is unknown, expired or ended');
 const resetTokenInvalid = () =>
-  unauthenticated('reset_token_invalid', 'the reset token is unknown, expired or was already used');
+  new WaygateError('reset_token_invalid', 'the reset token is unknown, expired or was already used');
 const passwordExpiredError = () =>
-  new WaygateError(
-    'forbidden',
-    'password_expired',
-    'the password has expired: change it first (POST /v1/auth/password)',
-  );
+  new WaygateError('password_expired', 'the password has expired: change it first (POST /v1/auth/password)');
 const accountInactive = (status: string) =>
   new WaygateError(
-    'forbidden',
     status === 'disabled' ? 'account_disabled' : 'account_frozen',
     `the account is ${status}: ask an administrator`,
   );
-const userNotFound = () => notFound('user_not_found', 'no such user');
+const userNotFound = () => new WaygateError('user_not_found', 'no such user');
 
 function passwordRejected(reasons: PasswordRejection[], policy: PasswordPolicy, field: string) {
-  return invalidInput(
+  return new WaygateError(
     'password_rejected',
     `the password does not meet the ${policy.preset} policy: ${reasons.map((r) => describeRejection(r, policy)).join('; ')}`,
     reasons.map((code) => ({ field, code, message: describeRejection(code, policy) })),
@@ -248,7 +243,7 @@ export class AccountService {
       { actor, action: 'user.policy_changed', target: 'settings:password_policy' },
       async (a) => {
         if (!isPolicyPreset(preset))
-          throw invalidInput('invalid_policy_preset', `unknown password policy preset ${preset}`, [
+          throw new WaygateError('invalid_policy_preset', `unknown password policy preset ${preset}`, [
             { field: '/preset', message: `must be one of ${Object.keys(PASSWORD_POLICIES).join(', ')}` },
           ]);
         const before = (await this.policy()).preset;
@@ -279,7 +274,7 @@ export class AccountService {
     return this.#attempt(base, async (a) => {
       const username = normaliseUsername(input.username);
       if (!USERNAME.test(username))
-        throw invalidInput('invalid_username', 'username must be 3 to 64 of a-z, 0-9, ".", "_", "-"', [
+        throw new WaygateError('invalid_username', 'username must be 3 to 64 of a-z, 0-9, ".", "_", "-"', [
           {
             field: '/username',
             message: 'must be 3 to 64 of a-z, 0-9, ".", "_", "-" and start with a letter or digit',
@@ -291,7 +286,7 @@ export class AccountService {
       const reasons = checkPassword(input.password, policy, { username });
       if (reasons.length > 0) throw passwordRejected(reasons, policy, '/password');
       if (await findUserByUsername(this.#store.db, username))
-        throw conflict('username_taken', 'an account with this username exists');
+        throw new WaygateError('username_taken', 'an account with this username exists');
       const passwordHash = await hashPassword(input.password);
       const now = this.#now();
       const row: UserRow = {
@@ -357,7 +352,7 @@ export class AccountService {
     return this.#adminChange(grantor, 'user.role_changed', username, async (user, trx, now) => {
       const next = this.#role(role);
       if (user.id === grantor.userId)
-        throw conflict('cannot_change_own_role', 'ask another administrator to change your role');
+        throw new WaygateError('cannot_change_own_role', 'ask another administrator to change your role');
       assertCanGrant(grantor, { role: heldRole(user.role) });
       assertCanGrant(grantor, { role: next });
       await updateUser(trx, user.id, { role: next }, now);
@@ -375,10 +370,14 @@ export class AccountService {
     const action =
       status === 'active' ? 'user.unfrozen' : status === 'frozen' ? 'user.frozen' : 'user.disabled';
     return this.#adminChange(grantor, action, username, async (user, trx, now) => {
-      if (!USER_STATUSES.includes(status)) throw invalidInput('invalid_status', `unknown status ${status}`);
+      if (!USER_STATUSES.includes(status))
+        throw new WaygateError('invalid_status', `unknown status ${status}`);
       if (status === 'active') assertCanGrant(grantor, { role: heldRole(user.role) });
       if (user.id === grantor.userId && status !== 'active')
-        throw conflict('cannot_freeze_self', 'ask another administrator to freeze or disable your account');
+        throw new WaygateError(
+          'cannot_freeze_self',
+          'ask another administrator to freeze or disable your account',
+        );
       const patch = {
         status,
         ...(status === 'active' && user.status !== 'active' ? { reactivated_at: now } : {}),
@@ -684,7 +683,7 @@ export class AccountService {
       async (a) => {
         const user = await findUserById(this.#store.db, info.userId);
         if (!user?.totp_pending_enc)
-          throw conflict('totp_not_enrolling', 'start enrolment first (POST /v1/auth/totp/enrol)');
+          throw new WaygateError('totp_not_enrolling', 'start enrolment first (POST /v1/auth/totp/enrol)');
         const pending = user.totp_pending_enc;
         const now = this.#now();
         const step = matchTotp(this.#box.open(pending), code, now);
@@ -716,7 +715,10 @@ export class AccountService {
     const dryRun = opts.dryRun ?? false;
     const actor = opts.actor ?? 'system:review';
     if (!Number.isInteger(inactiveDays) || inactiveDays < 1)
-      throw invalidInput('invalid_inactive_days', 'inactiveDays must be a whole number of days, at least 1');
+      throw new WaygateError(
+        'invalid_inactive_days',
+        'inactiveDays must be a whole number of days, at least 1',
+      );
     const now = this.#now();
     const cutoff = now - inactiveDays * 86_400_000;
     const stale = (await listUserRows(this.#store.db, { status: 'active' })).filter(
@@ -764,7 +766,7 @@ export class AccountService {
 
   #role(role: string): Role {
     if (!isRole(role))
-      throw invalidInput('invalid_role', `unknown role ${role}`, [
+      throw new WaygateError('invalid_role', `unknown role ${role}`, [
         { field: '/role', message: 'is not a role' },
       ]);
     return role;

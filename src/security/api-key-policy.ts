@@ -4,7 +4,7 @@
  * partner's system needs; administrative scopes stay with internal systems and people.
  */
 import { BlockList, isIP } from 'node:net';
-import { invalidInput } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import { isPermission, type Permission } from './permissions.js';
 
 export const PARTNER_SCOPES: readonly Permission[] = [
@@ -51,7 +51,7 @@ export function checkKeyGrant(grant: KeyGrant, nowMs = Date.now()): Permission[]
     details.push({ field: 'expires', message: 'must be in the future' });
   }
   if (details.length > 0) {
-    throw invalidInput(
+    throw new WaygateError(
       'invalid_key_grant',
       details.map((d) => `${d.field}: ${d.message}`).join('; '),
       details,

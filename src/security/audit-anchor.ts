@@ -32,7 +32,6 @@ interface StateFile {
 
 const unreadable = (file: string, why: string) =>
   new WaygateError(
-    'invalid_input',
     'audit_state_unreadable',
     `the verification state ${file} ${why}: it may have been tampered with; restore it from the operator's copy, or remove it deliberately to start a new baseline`,
   );

@@ -127,7 +127,6 @@ export function checkAuditPaths(
   );
   if (offenders.length > 0)
     throw new WaygateError(
-      'invalid_input',
       'audit_beside_database',
       `${offenders.join(' and ')} would sit beside the database, where whoever can write the database could rewrite the checkpoints and sign them again: set ${AUDIT_DIR_ENV} (and ${AUDIT_CHECKPOINT_FILE_ENV}, if set) to a directory the database's users cannot write`,
     );

@@ -6,7 +6,7 @@
  * starts from that anchor. The anchor is written before any row goes, so a prune interrupted
  * half-way still verifies, and the next prune finishes the job.
  */
-import { invalidInput, conflict } from '../domain/errors.js';
+import { WaygateError } from '../domain/errors.js';
 import { auditDb, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { appendCheckpointLine, signCheckpoint, type AuditNotary } from './audit-checkpoint.js';
@@ -34,7 +34,7 @@ export interface PruneResult {
 export async function pruneAudit(store: Store, opts: PruneOptions): Promise<PruneResult> {
   const days = opts.olderThanDays;
   if (!Number.isFinite(days) || days < MIN_AUDIT_RETENTION_DAYS) {
-    throw invalidInput(
+    throw new WaygateError(
       'retention_too_short',
       `audit entries are kept at least ${MIN_AUDIT_RETENTION_DAYS} days; ${String(days)} is too short`,
       { minDays: MIN_AUDIT_RETENTION_DAYS },
@@ -68,12 +68,13 @@ export async function pruneAudit(store: Store, opts: PruneOptions): Promise<Prun
       chainId,
     );
     const start = failure ?? (await chainStart(store.db, chainId, index, last));
-    if ('reason' in start) throw conflict('audit_chain_broken', start.message, start);
+    if ('reason' in start) throw new WaygateError('audit_chain_broken', start.message, start);
     const walk = await walkChain(store.db, start, last, index);
-    if (walk.failure) throw conflict('audit_chain_broken', walk.failure.message, walk.failure);
+    if (walk.failure) throw new WaygateError('audit_chain_broken', walk.failure.message, walk.failure);
   }
   const row = await db.selectFrom('audit_log').select('hash').where('seq', '=', last).executeTakeFirst();
-  if (!row) throw conflict('audit_chain_broken', `the entry at seq ${last} is missing`, { seq: last });
+  if (!row)
+    throw new WaygateError('audit_chain_broken', `the entry at seq ${last} is missing`, { seq: last });
   const anchor = { seq: last, hash: row.hash };
   await appendCheckpointLine(
     opts.notary.checkpointFile,

@@ -10,7 +10,7 @@
  * bound to that partner, and a key with an allow-list, a rate limit or an expiry mints only keys
  * at least as narrow, as slow and as short-lived.
  */
-import { forbidden } from '../domain/index.js';
+import { WaygateError } from '../domain/index.js';
 import { cidrWithin } from './api-key-policy.js';
 import { PERMISSIONS, permissionsOfRole, type Caller, type Permission, type Role } from './permissions.js';
 
@@ -72,7 +72,10 @@ export function grantorOf(caller: Caller, actor: string, limits?: KeyLimits): Gr
         : new Set(),
     };
   if (!limits)
-    throw forbidden('grantor_unknown', 'the calling key is no longer active: it cannot grant anything');
+    throw new WaygateError(
+      'grantor_unknown',
+      'the calling key is no longer active: it cannot grant anything',
+    );
   return { actor, kind: 'api_key', permissions: new Set(caller.permissions), limits };
 }
 
@@ -131,7 +134,7 @@ export function grantProblems(grantor: Grantor, requested: GrantRequest): GrantP
 export function assertCanGrant(grantor: Grantor, requested: GrantRequest): void {
   const problems = grantProblems(grantor, requested);
   if (problems.length === 0) return;
-  throw forbidden(
+  throw new WaygateError(
     'grant_exceeds_grantor',
     `nobody may grant a permission or role they do not hold: ${problems.map((p) => p.message).join('; ')}`,
     problems,

@@ -9,17 +9,7 @@ import { sql, type SqlBool } from 'kysely';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Type } from '@sinclair/typebox';
-import {
-  Address,
-  OrderItem,
-  WaygateError,
-  conflict,
-  invalidInput,
-  multiply,
-  notFound,
-  sum,
-  type OrderStatus,
-} from '../domain/index.js';
+import { Address, OrderItem, WaygateError, multiply, sum, type OrderStatus } from '../domain/index.js';
 import type { Store } from './db.js';
 import type { AttemptRecord, Executor } from './queue.js';
 import type { JobsTable } from './schema.js';
@@ -209,9 +199,11 @@ export async function listDead(ex: Executor, f: DeadFilter): Promise<DeadJobSumm
 
 async function loadDead(ex: Executor, id: string): Promise<JobsTable> {
   const row = await ex.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('dlq_job_not_found', `no job ${id} in the dead-letter queue`);
+  if (!row) throw new WaygateError('dlq_job_not_found', `no job ${id} in the dead-letter queue`);
   if (row.status !== 'dead') {
-    throw conflict('dlq_job_not_dead', `job ${id} is ${row.status}, not dead`, { status: row.status });
+    throw new WaygateError('dlq_job_not_dead', `job ${id} is ${row.status}, not dead`, {
+      status: row.status,
+    });
   }
   return row;
 }
@@ -320,7 +312,10 @@ export async function replayDead(
     let edited: string[] = [];
     if (edit !== undefined) {
       if (row.kind !== SHIPMENT_CREATE || !orderId) {
-        throw invalidInput('edit_not_supported', `jobs of kind ${row.kind} cannot be edited, only replayed`);
+        throw new WaygateError(
+          'edit_not_supported',
+          `jobs of kind ${row.kind} cannot be edited, only replayed`,
+        );
       }
       edited = await editOrder(trx, store.keys, orderId, edit, nowMs);
     }
@@ -347,7 +342,7 @@ export async function replayDead(
       .where('id', '=', id)
       .where('status', '=', 'dead')
       .executeTakeFirst();
-    if (res.numUpdatedRows === 0n) throw conflict('dlq_job_not_dead', `job ${id} is no longer dead`);
+    if (res.numUpdatedRows === 0n) throw new WaygateError('dlq_job_not_dead', `job ${id} is no longer dead`);
 
     let orderStatus: OrderStatus | null = null;
     let orderTransition: string | undefined;
@@ -394,7 +389,7 @@ export async function discardDead(
   const base = { actor, action: 'dlq.discard', target: id, detail: { reason: scrubFreeText(why) } };
   return audited(store, base, nowMs, async (trx) => {
     if (why.length === 0 || why.length > 500) {
-      throw invalidInput('invalid_reason', 'a discard needs a reason of 1 to 500 characters', [
+      throw new WaygateError('invalid_reason', 'a discard needs a reason of 1 to 500 characters', [
         { field: '/reason', message: 'must be 1 to 500 characters' },
       ]);
     }
@@ -405,7 +400,7 @@ export async function discardDead(
       .where('id', '=', id)
       .where('status', '=', 'dead')
       .executeTakeFirst();
-    if (res.numDeletedRows === 0n) throw conflict('dlq_job_not_dead', `job ${id} is no longer dead`);
+    if (res.numDeletedRows === 0n) throw new WaygateError('dlq_job_not_dead', `job ${id} is no longer dead`);
     let orderStatus: OrderStatus | null = null;
     if (orderId) {
       const orderRow = await getOrderRow(trx, orderId);
@@ -478,7 +473,7 @@ function issues(prefix: string, errors: ErrorObject[] | null | undefined): Field
 
 function fail(details: FieldIssue[]): never {
   const first = details[0];
-  throw invalidInput(
+  throw new WaygateError(
     'invalid_edit',
     first ? `the edited order is invalid: ${first.field} ${first.message}` : 'the edit is invalid',
     details,
@@ -553,9 +548,9 @@ async function editOrder(
   nowMs: number,
 ): Promise<string[]> {
   const row = await getOrderRow(trx, orderId);
-  if (!row) throw notFound('order_not_found', `order ${orderId} of this job no longer exists`);
+  if (!row) throw new WaygateError('order_not_found', `order ${orderId} of this job no longer exists`);
   if (!EDITABLE.has(row.status)) {
-    throw conflict(
+    throw new WaygateError(
       'order_not_editable',
       `order ${orderId} is ${row.status}; only a failed order can be edited`,
       {

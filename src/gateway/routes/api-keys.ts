@@ -1,7 +1,7 @@
 /** API keys managed through the API (the dashboard's security page): never shows a secret twice. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { notFound } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import { checkKeyGrant } from '../../security/api-key-policy.js';
 import { auditRefusal } from '../../security/grant-audit.js';
 import { assertCanGrant } from '../../security/grants.js';
@@ -119,10 +119,10 @@ export const apiKeyRoutes =
           deps.store.write(async (trx) => {
             // The new secret goes to the caller: rotating hands over the key with all its grant.
             const held = await findKeyGrant(trx, keyId);
-            if (!held) throw notFound('apikey_not_found', `no active API key ${keyId}`);
+            if (!held) throw new WaygateError('apikey_not_found', `no active API key ${keyId}`);
             assertCanGrant(await requestGrantor(req, trx, actor(req.caller)), held);
             const r = await rotateApiKey(trx, deps.box, keyId, overlapMs);
-            if (!r) throw notFound('apikey_not_found', `no active API key ${keyId}`);
+            if (!r) throw new WaygateError('apikey_not_found', `no active API key ${keyId}`);
             await recordAudit(trx, {
               actor: actor(req.caller),
               action: 'apikey.rotated',
@@ -144,7 +144,7 @@ export const apiKeyRoutes =
       async (req) => {
         await deps.store.write(async (trx) => {
           if (!(await revokeApiKey(trx, req.params.keyId))) {
-            throw notFound('apikey_not_found', `no active API key ${req.params.keyId}`);
+            throw new WaygateError('apikey_not_found', `no active API key ${req.params.keyId}`);
           }
           await recordAudit(trx, {
             actor: actor(req.caller),

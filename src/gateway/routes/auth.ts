@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { unauthenticated } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import { AccountLockedError, AccountService, bearerToken } from '../../security/accounts.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Store } from '../../store/db.js';
@@ -74,7 +74,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function sessionToken(req: FastifyRequest): string {
   const token = bearerToken(req.headers.authorization);
   if (!token)
-    throw unauthenticated('session_required', 'send Authorization: Bearer <token> from POST /v1/auth/login');
+    throw new WaygateError('session_required', 'send Authorization: Bearer <token> from POST /v1/auth/login');
   return token;
 }
 
@@ -115,7 +115,7 @@ export const authRoutes =
         } catch (err) {
           if (!(err instanceof AccountLockedError)) throw err;
           reply.header('retry-after', String(err.retryAfterS));
-          return sendError(reply, 423, err.code, err.message, err.details);
+          return sendError(reply, err.code, err.message, err.details);
         }
       },
     );
@@ -157,7 +157,7 @@ export const authRoutes =
         } catch (err) {
           if (!(err instanceof AccountLockedError)) throw err;
           reply.header('retry-after', String(err.retryAfterS));
-          return sendError(reply, 423, err.code, err.message, err.details);
+          return sendError(reply, err.code, err.message, err.details);
         }
       },
     );

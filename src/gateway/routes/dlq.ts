@@ -1,7 +1,7 @@
 /** The dead-letter queue: list, inspect, replay (optionally after an edit) and discard dead jobs. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Address, OrderItem, OrderStatusSchema, invalidInput, maskAddress } from '../../domain/index.js';
+import { Address, OrderItem, OrderStatusSchema, maskAddress, WaygateError } from '../../domain/index.js';
 import { discardDead, getDead, listDead, replayDead } from '../../store/dlq.js';
 import type { GatewayDeps } from '../app.js';
 import { can } from '../../security/permissions.js';
@@ -132,7 +132,7 @@ const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!JOB_ID.test(id))
-    throw invalidInput('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
+    throw new WaygateError('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
   return id;
 }
 

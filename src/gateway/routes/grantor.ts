@@ -1,6 +1,6 @@
 /** The caller of a grant route as a grantor (see security/grants.ts). */
 import type { FastifyRequest } from 'fastify';
-import { unauthenticated } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import { grantorOf, type Grantor } from '../../security/grants.js';
 import { findKeyLimits } from '../../store/api-keys.js';
 import type { Executor } from '../../store/queue.js';
@@ -11,7 +11,7 @@ import type { Executor } from '../../store/queue.js';
  */
 export async function requestGrantor(req: FastifyRequest, ex: Executor, actor: string): Promise<Grantor> {
   const caller = req.caller;
-  if (!caller) throw unauthenticated('auth_missing', 'sign the request or send a session token');
+  if (!caller) throw new WaygateError('auth_missing', 'sign the request or send a session token');
   if (caller.kind === 'user') return grantorOf(caller, actor);
   return grantorOf(caller, actor, await findKeyLimits(ex, caller.id));
 }

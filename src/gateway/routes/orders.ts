@@ -1,15 +1,7 @@
 /** Orders: accept (202, idempotent), read one with its logistics data, search with a cursor. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import {
-  forbidden,
-  invalidInput,
-  maskAddress,
-  notFound,
-  OrderInput,
-  OrderStatusSchema,
-  CountryCode,
-} from '../../domain/index.js';
+import { maskAddress, OrderInput, OrderStatusSchema, CountryCode, WaygateError } from '../../domain/index.js';
 import { can, ownsSource } from '../../security/permissions.js';
 import { acceptOrder } from '../../pipeline/accept-order.js';
 import { getOrderRow, historyForOrder, listOrders, orderFields, readOrder } from '../../store/orders.js';
@@ -60,7 +52,7 @@ const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^ord_[0-9a-z]{26}$/.test(id))
-    throw invalidInput('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
+    throw new WaygateError('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
   return id;
 }
 
@@ -85,7 +77,7 @@ export const orderRoutes =
       async (req, reply) => {
         const partnerId = req.caller?.partnerId;
         if (partnerId && req.body.source !== partnerId) {
-          throw forbidden(
+          throw new WaygateError(
             'source_not_allowed',
             `this key acts for ${partnerId} and may only submit orders with source ${partnerId}`,
           );
@@ -118,7 +110,7 @@ export const orderRoutes =
         const row = await getOrderRow(deps.store.db, req.params.id);
         // Another partner's order answers exactly like a missing one (OWASP API1): no oracle.
         if (!row || !ownsSource(req.caller, row.source)) {
-          throw notFound('order_not_found', `no order ${req.params.id}`);
+          throw new WaygateError('order_not_found', `no order ${req.params.id}`);
         }
         const order = await readOrder(deps.store.keys, row);
         const shipments = await shipmentsForOrder(deps.store.db, order.id);

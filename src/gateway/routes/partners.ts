@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { notFound } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import type { InboundRequest } from '../../connectors/types.js';
 import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound } from '../../pipeline/inbound.js';
 import type { GatewayDeps } from '../app.js';
@@ -41,12 +41,12 @@ export const partnerRoutes =
       },
       async (req, reply) => {
         const platform = deps.platforms.get(req.params.partnerId);
-        if (!platform) throw notFound('partner_not_found', `no platform partner ${req.params.partnerId}`);
+        if (!platform)
+          throw new WaygateError('partner_not_found', `no platform partner ${req.params.partnerId}`);
         const request = inbound(req);
         if (!platform.verifyWebhook(request)) {
           return sendError(
             reply,
-            401,
             'partner_signature_invalid',
             `the ${platform.manifest.id} webhook signature does not verify`,
           );
@@ -79,13 +79,12 @@ export const partnerRoutes =
       async (req, reply) => {
         const carrier = deps.carriers.get(req.params.partnerId);
         if (!carrier?.verifyCallback || !carrier.parseCallback) {
-          throw notFound('partner_not_found', `no carrier ${req.params.partnerId} pushing tracking`);
+          throw new WaygateError('partner_not_found', `no carrier ${req.params.partnerId} pushing tracking`);
         }
         const request = inbound(req);
         if (!carrier.verifyCallback(request)) {
           return sendError(
             reply,
-            401,
             'partner_signature_invalid',
             `the ${carrier.manifest.id} callback signature does not verify`,
           );

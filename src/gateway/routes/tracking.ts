@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { notFound } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import { findShipmentByWaybill } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { GatewayDeps } from '../app.js';
@@ -32,7 +32,7 @@ export const trackingRoutes =
       async (req) => {
         const shipment = await findShipmentByWaybill(deps.store.db, req.params.waybillNo, req.query.carrier);
         if (!shipment || !(await callerOwnsOrder(deps, req.caller, shipment.orderId))) {
-          throw notFound('shipment_not_found', `no shipment with waybill ${req.params.waybillNo}`);
+          throw new WaygateError('shipment_not_found', `no shipment with waybill ${req.params.waybillNo}`);
         }
         const events = await eventsForWaybill(deps.store.db, shipment.carrier, shipment.waybillNo);
         return {

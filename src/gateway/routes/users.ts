@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { forbidden } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import { AccountService, DEFAULT_INACTIVE_DAYS } from '../../security/accounts.js';
 import { ROLES, can } from '../../security/permissions.js';
 import type { AccountRouteDeps } from './auth.js';
@@ -86,7 +86,7 @@ export const userRoutes =
     // registered open by mistake.
     app.addHook('preHandler', async (req) => {
       if (!can(req.caller, 'users:manage'))
-        throw forbidden('missing_permission', 'this caller lacks the users:manage permission', {
+        throw new WaygateError('missing_permission', 'this caller lacks the users:manage permission', {
           required: 'users:manage',
         });
     });

@@ -7,7 +7,7 @@
  * `includePersonalData` is set. The carrier manifest carries them in full: the carrier cannot
  * deliver without them, and it receives the same data through an API for API carriers.
  */
-import { invalidInput, multiply, sum, type Address, type OrderItem } from '../../domain/index.js';
+import { multiply, sum, type Address, type OrderItem, WaygateError } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
 import { RECIPIENT_CONTEXT } from '../../store/orders.js';
 import { maskEmail, maskName, maskPhone } from '../../domain/masking.js';
@@ -92,7 +92,8 @@ export interface ExportResult {
 function instant(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalidInput('invalid_date', `${name} is not an ISO 8601 date or date-time`);
+  if (Number.isNaN(ms))
+    throw new WaygateError('invalid_date', `${name} is not an ISO 8601 date or date-time`);
   return ms;
 }
 

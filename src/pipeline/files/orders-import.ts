@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { WaygateError, invalidInput, type OrderInput } from '../../domain/index.js';
+import { WaygateError, type OrderInput } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
 import { acceptOrder } from '../accept-order.js';
 import { PARTNER_ID, readTableRequiring, type TableFile, type TableRow } from './table.js';
@@ -101,7 +101,7 @@ export async function importOrders(
   opts: ImportOrdersOptions,
 ): Promise<ImportOrdersResult> {
   if (!PARTNER_ID.test(opts.source)) {
-    throw invalidInput('invalid_source', `source ${JSON.stringify(opts.source)} is not a partner id`);
+    throw new WaygateError('invalid_source', `source ${JSON.stringify(opts.source)} is not a partner id`);
   }
   const table = await readTableRequiring(file, REQUIRED_COLUMNS);
   const result: ImportOrdersResult = { accepted: 0, duplicates: 0, rejected: [], orders: [] };

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { invalidInput } from '../../domain/index.js';
+import { WaygateError } from '../../domain/index.js';
 import { openPrivateFile, type PrivateFileWriter } from '../../security/private-file.js';
 
 export type FileFormat = 'csv' | 'xlsx';
@@ -31,7 +31,7 @@ export function formatFromPath(path: string): FileFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.xlsx') return 'xlsx';
-  throw invalidInput('unsupported_file_format', `${basename(path)}: use a .csv or .xlsx file`);
+  throw new WaygateError('unsupported_file_format', `${basename(path)}: use a .csv or .xlsx file`);
 }
 
 export interface TableRow {
@@ -89,7 +89,7 @@ async function readXlsxGrid(path: string): Promise<GridRow[]> {
   try {
     await workbook.xlsx.readFile(path);
   } catch (err) {
-    throw invalidInput(
+    throw new WaygateError(
       'unreadable_file',
       `${basename(path)} is not a readable .xlsx file: ${(err as Error).message}`,
     );
@@ -129,7 +129,7 @@ export async function readTableRequiring(file: TableFile, required: readonly str
   const table = await readTable(file);
   const missing = required.filter((c) => !table.header.includes(c));
   if (missing.length > 0) {
-    throw invalidInput(
+    throw new WaygateError(
       'missing_columns',
       `${basename(file.path)} lacks the column(s) ${missing.join(', ')}`,
       {

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import {
   EXCEPTION_REASONS,
   codeInfo,
-  invalidInput,
   isCountryCode,
   isTrackingCode,
   type ExceptionReason,
   type TrackingEvent,
+  WaygateError,
 } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
 import { findShipmentByWaybill } from '../../store/shipments.js';
@@ -77,7 +77,7 @@ export async function importTracking(
   opts: ImportTrackingOptions,
 ): Promise<ImportTrackingResult> {
   if (!PARTNER_ID.test(opts.carrier)) {
-    throw invalidInput('invalid_carrier', `carrier ${JSON.stringify(opts.carrier)} is not a partner id`);
+    throw new WaygateError('invalid_carrier', `carrier ${JSON.stringify(opts.carrier)} is not a partner id`);
   }
   const table = await readTableRequiring(file, REQUIRED_COLUMNS);
   const rejected: TrackingRowRejection[] = [];

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { conflict, invalidInput, notFound, type WaygateError } from '../../domain/errors.js';
+import { WaygateError } from '../../domain/errors.js';
 import { recordAudit, scrubFreeText, type AuditEntry } from '../../store/audit.js';
 import {
   activeEndingBefore,
@@ -112,7 +112,7 @@ function auditEntry(
 
 function checkName(name: string): void {
   if (!NAME_RE.test(name)) {
-    throw invalidInput('cert_name_invalid', 'name must be 1-63 characters of a-z, 0-9, ".", "_" or "-"');
+    throw new WaygateError('cert_name_invalid', 'name must be 1-63 characters of a-z, 0-9, ".", "_" or "-"');
   }
 }
 
@@ -123,7 +123,7 @@ export async function expiringCertificates(
   nowMs = Date.now(),
 ): Promise<CertificateInfo[]> {
   if (!Number.isFinite(withinDays) || withinDays < 0) {
-    throw invalidInput('cert_days_invalid', 'days must be a number of days, 0 or more');
+    throw new WaygateError('cert_days_invalid', 'days must be a number of days, 0 or more');
   }
   const rows = await activeEndingBefore(ex, nowMs + withinDays * DAY_MS);
   return rows.map((r) => toInfo(r, nowMs));
@@ -153,7 +153,7 @@ export class CertificateService {
       status: ['pending', 'active'],
     });
     if (open.length > 0) {
-      throw conflict(
+      throw new WaygateError(
         'cert_name_taken',
         `certificate ${o.name} already exists (${open[0]!.status}); renew it with "certs renew" or pick another name`,
       );
@@ -173,13 +173,13 @@ export class CertificateService {
     });
     const pending = rows.find((r) => r.status === 'pending');
     if (pending) {
-      throw conflict(
+      throw new WaygateError(
         'cert_request_pending',
         `a request for ${o.name} is already waiting for its certificate (${pending.id}); register it, or revoke it with "certs revoke --id ${pending.id}"`,
       );
     }
     const current = rows.filter((r) => r.status === 'active').at(-1);
-    if (!current) throw notFound('cert_not_found', `no active certificate named ${o.name} to renew`);
+    if (!current) throw new WaygateError('cert_not_found', `no active certificate named ${o.name} to renew`);
     const alg = o.alg ?? (current.key_alg === 'rsa-4096' ? 'rsa-3072' : current.key_alg);
     const subject = o.subject ?? current.subject ?? current.requested_subject ?? `CN=${o.name}`;
     return this.#newRequest(actor, 'cert.renew', { name: o.name, subject, alg, renews: current.id });
@@ -258,7 +258,7 @@ export class CertificateService {
     const [known] = await findCertificates(this.#store.db, { fingerprint: facts.fingerprint });
     if (known) {
       return refuse(
-        conflict('cert_already_registered', `this certificate is already registered (${known.id})`),
+        new WaygateError('cert_already_registered', `this certificate is already registered (${known.id})`),
         known,
       );
     }
@@ -269,24 +269,27 @@ export class CertificateService {
     });
     if (pending.length === 0) {
       return refuse(
-        notFound('cert_no_pending_request', `no pending request named ${o.name}; create one first`),
+        new WaygateError('cert_no_pending_request', `no pending request named ${o.name}; create one first`),
       );
     }
     const row = pending.find((r) => samePublicKey(r.public_key, facts.publicKey));
     if (!row || !(await this.#holdsPrivateKey(row.id, facts.pem))) {
       return refuse(
-        invalidInput(
+        new WaygateError(
           'cert_key_mismatch',
           `the certificate does not carry the key of the request for ${o.name}`,
         ),
       );
     }
     if (facts.notAfter <= now) {
-      return refuse(invalidInput('cert_expired', `the certificate expired on ${iso(facts.notAfter)}`), row);
+      return refuse(
+        new WaygateError('cert_expired', `the certificate expired on ${iso(facts.notAfter)}`),
+        row,
+      );
     }
     if (facts.notBefore > now + NOT_BEFORE_SKEW_MS) {
       return refuse(
-        invalidInput('cert_not_yet_valid', `the certificate is valid only from ${iso(facts.notBefore)}`),
+        new WaygateError('cert_not_yet_valid', `the certificate is valid only from ${iso(facts.notBefore)}`),
         row,
       );
     }
@@ -303,7 +306,7 @@ export class CertificateService {
         activated_at: now,
         updated_at: now,
       });
-      if (!activated) throw conflict('cert_state_changed', `request ${row.id} is no longer pending`);
+      if (!activated) throw new WaygateError('cert_state_changed', `request ${row.id} is no longer pending`);
       const previous = (
         await findCertificates(trx, { owner: 'hub', name: o.name, status: ['active'] })
       ).filter((r) => r.id !== row.id);
@@ -344,7 +347,7 @@ export class CertificateService {
   /** Registers a partner's certificate (public only) to verify what that partner signs. */
   async importPartner(actor: string, o: { partnerId: string; certPem: string }): Promise<CertificateInfo> {
     if (!PARTNER_RE.test(o.partnerId)) {
-      throw invalidInput('cert_partner_invalid', 'partner must be a partner id such as carrier-beta');
+      throw new WaygateError('cert_partner_invalid', 'partner must be a partner id such as carrier-beta');
     }
     const now = this.#now();
     const facts = parseCertificate(o.certPem);
@@ -367,10 +370,10 @@ export class CertificateService {
     const [known] = await findCertificates(this.#store.db, { fingerprint: facts.fingerprint });
     if (known)
       return refuse(
-        conflict('cert_already_registered', `this certificate is already registered (${known.id})`),
+        new WaygateError('cert_already_registered', `this certificate is already registered (${known.id})`),
       );
     if (facts.notAfter <= now)
-      return refuse(invalidInput('cert_expired', `the certificate expired on ${iso(facts.notAfter)}`));
+      return refuse(new WaygateError('cert_expired', `the certificate expired on ${iso(facts.notAfter)}`));
     const row = {
       id: newId('crt', now),
       owner: 'partner' as const,
@@ -421,7 +424,7 @@ export class CertificateService {
     });
     const active = rows.filter((r) => r.status === 'active').at(-1);
     if (!active?.cert_pem) {
-      throw notFound(
+      throw new WaygateError(
         rows.length > 0 ? 'cert_not_issued' : 'cert_not_found',
         rows.length > 0
           ? `${name} has no certificate yet; register the one the CA issued with "certs register"`
@@ -456,7 +459,7 @@ export class CertificateService {
    */
   async revoke(actor: string, o: { id?: string; name?: string; reason: string }): Promise<CertificateInfo> {
     const reason = scrubFreeText(o.reason.trim(), 200);
-    if (reason === '') throw invalidInput('cert_reason_required', 'a revocation needs a reason');
+    if (reason === '') throw new WaygateError('cert_reason_required', 'a revocation needs a reason');
     let row: CertRow | undefined;
     if (o.id) {
       row = await getCertificate(this.#store.db, o.id);
@@ -468,11 +471,11 @@ export class CertificateService {
       });
       row = rows.filter((r) => r.status === 'active').at(-1) ?? rows.at(-1);
     } else {
-      throw invalidInput('cert_target_required', 'give the certificate id or name to revoke');
+      throw new WaygateError('cert_target_required', 'give the certificate id or name to revoke');
     }
-    if (!row) throw notFound('cert_not_found', `no certificate ${o.id ?? o.name} to revoke`);
+    if (!row) throw new WaygateError('cert_not_found', `no certificate ${o.id ?? o.name} to revoke`);
     if (row.status === 'revoked')
-      throw conflict('cert_already_revoked', `certificate ${row.id} is already revoked`);
+      throw new WaygateError('cert_already_revoked', `certificate ${row.id} is already revoked`);
     const now = this.#now();
     const found = row;
     await this.#store.write(async (trx) => {
@@ -483,7 +486,8 @@ export class CertificateService {
         updated_at: now,
         private_key_sealed: null,
       });
-      if (!done) throw conflict('cert_state_changed', `certificate ${found.id} changed meanwhile; try again`);
+      if (!done)
+        throw new WaygateError('cert_state_changed', `certificate ${found.id} changed meanwhile; try again`);
       await recordAudit(
         trx,
         auditEntry(actor, 'cert.revoke', found, {

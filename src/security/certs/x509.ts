@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { invalidInput } from '../../domain/errors.js';
+import { WaygateError } from '../../domain/errors.js';
 import type { KeyAlg } from '../../store/certs-schema.js';
 
 export const CREATABLE_ALGS = ['rsa-2048', 'rsa-3072', 'ecdsa-p256'] as const satisfies readonly KeyAlg[];
@@ -31,13 +31,13 @@ export function parseSubject(subject: string): string {
   try {
     name = new x509.Name(subject);
   } catch {
-    throw invalidInput(
+    throw new WaygateError(
       'cert_subject_invalid',
       'subject must be a distinguished name such as "CN=hub.example,O=Example"',
     );
   }
   if (!name.toJSON().some((rdn) => Array.isArray(rdn.CN) && rdn.CN.length > 0)) {
-    throw invalidInput('cert_subject_invalid', 'subject must name a common name (CN=…)');
+    throw new WaygateError('cert_subject_invalid', 'subject must name a common name (CN=…)');
   }
   return name.toString();
 }
@@ -110,7 +110,7 @@ const PEM_CERT = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END C
 export function parseCertificate(pem: string): CertificateFacts {
   const text = pem.trim() + '\n';
   if (!PEM_CERT.test(text)) {
-    throw invalidInput(
+    throw new WaygateError(
       'cert_unreadable',
       'expected exactly one PEM certificate (-----BEGIN CERTIFICATE-----)',
     );
@@ -121,11 +121,11 @@ export function parseCertificate(pem: string): CertificateFacts {
     cert = new x509.X509Certificate(text);
     publicKey = createPublicKey(text);
   } catch {
-    throw invalidInput('cert_unreadable', 'the certificate cannot be parsed');
+    throw new WaygateError('cert_unreadable', 'the certificate cannot be parsed');
   }
   const keyAlg = keyAlgOf(publicKey);
   if (!keyAlg) {
-    throw invalidInput(
+    throw new WaygateError(
       'cert_key_unsupported',
       'only RSA 2048/3072/4096 and ECDSA P-256 certificates are supported',
     );

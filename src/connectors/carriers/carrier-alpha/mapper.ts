@@ -2,7 +2,7 @@
  * Pure translation between the canonical model and Carrier Alpha's JSON dialect. No I/O.
  * Alpha's field names stay in this folder.
  */
-import { codeInfo, invalidInput, isCountryCode, type TrackingEvent } from '../../../domain/index.js';
+import { codeInfo, isCountryCode, type TrackingEvent, WaygateError } from '../../../domain/index.js';
 import type { ShipmentCreated, ShipmentRequest, TrackingPush } from '../../types.js';
 import { canonicalExceptionReason, canonicalTrackingCode } from './codes.js';
 import { manifest } from './manifest.js';
@@ -60,7 +60,7 @@ function isoOrUndefined(v: unknown): string | undefined {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
-const bad = (message: string) => invalidInput('partner_payload_invalid', `carrier-alpha: ${message}`);
+const bad = (message: string) => new WaygateError('partner_payload_invalid', `carrier-alpha: ${message}`);
 
 // ---------------------------------------------------------------------------------------------
 // Canonical → alpha

@@ -2,7 +2,7 @@
  * Sandbox Shop, a Shopify-like sales platform: orders arrive as `orders/create` webhooks signed
  * with a base64 HMAC-SHA256 of the raw body; the admin API (access token) subscribes the hub.
  */
-import { invalidInput, type OrderInput } from '../../../domain/index.js';
+import { type OrderInput, WaygateError } from '../../../domain/index.js';
 import type { HttpClient } from '../../http.js';
 import {
   headerValue,
@@ -53,14 +53,14 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Sa
         ...(topicHeader ? [] : [{ field: `header:${HEADER_TOPIC}`, message: 'is required' }]),
       ];
       if (errors.length > 0 || !deliveryId || !topicHeader) {
-        throw invalidInput('webhook_headers_invalid', 'the shop webhook lacks required headers', {
+        throw new WaygateError('webhook_headers_invalid', 'the shop webhook lacks required headers', {
           field: errors[0]?.field,
           errors,
         });
       }
       const topic = canonicalTopic(topicHeader);
       if (topic !== 'order.created') {
-        throw invalidInput(
+        throw new WaygateError(
           'webhook_topic_unsupported',
           `the hub accepts only ${ORDER_CREATE_TOPIC} webhooks`,
           {
@@ -73,7 +73,7 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Sa
       try {
         payload = JSON.parse(req.rawBody);
       } catch {
-        throw invalidInput('order_payload_invalid', 'the shop webhook body is not JSON', {
+        throw new WaygateError('order_payload_invalid', 'the shop webhook body is not JSON', {
           field: '',
           errors: [{ field: '', message: 'is not valid JSON' }],
         });

@@ -7,7 +7,6 @@
  * shop's payload), so the shop's developer can fix all of them at once.
  */
 import {
-  invalidInput,
   isCountryCode,
   isCurrencyCode,
   isDecimalAmount,
@@ -17,6 +16,7 @@ import {
   type Address,
   type OrderInput,
   type OrderItem,
+  WaygateError,
 } from '../../../domain/index.js';
 
 export interface ShopAddressPayload {
@@ -236,7 +236,7 @@ function readItem(r: Reader, li: unknown, idx: number): OrderItem | undefined {
 export function shopOrderToCanonical(payload: unknown, source: string): OrderInput {
   const r = new Reader();
   if (!isObject(payload)) {
-    throw invalidInput('order_payload_invalid', 'the shop order must be a JSON object', {
+    throw new WaygateError('order_payload_invalid', 'the shop order must be a JSON object', {
       field: '',
       errors: [{ field: '', message: 'must be a JSON object' }],
     });
@@ -270,7 +270,7 @@ export function shopOrderToCanonical(payload: unknown, source: string): OrderInp
 
   if (r.errors.length > 0 || !externalId || !currency || !recipient) {
     const first = r.errors[0] as FieldError;
-    throw invalidInput(
+    throw new WaygateError(
       'order_payload_invalid',
       `the shop order cannot become a canonical order: ${r.errors.length} field(s) invalid, first ${first.field} ${first.message}`,
       { field: first.field, errors: r.errors },
@@ -302,7 +302,7 @@ function splitName(name: string): { first_name: string; last_name: string } {
  */
 export function canonicalToShopOrder(order: OrderInput): ShopOrderPayload {
   if (!/^[1-9]\d{0,15}$/.test(order.externalId) || !Number.isSafeInteger(Number(order.externalId))) {
-    throw invalidInput('order_payload_invalid', 'the shop identifies orders by a numeric id', {
+    throw new WaygateError('order_payload_invalid', 'the shop identifies orders by a numeric id', {
       field: '/externalId',
       errors: [{ field: '/externalId', message: 'must be a positive integer for the shop' }],
     });
