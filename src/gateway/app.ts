@@ -19,7 +19,7 @@ import { apiKeyAuth, authorize, type SessionResolver } from './auth.js';
 import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
 import { installCallAudit } from './call-audit.js';
 import { errorHandler, sendError } from './errors.js';
-import { DEFAULT_ADMISSION, installAdmission, type AdmissionLimits } from './admission.js';
+import { DEFAULT_ADMISSION, createAdmission, type AdmissionLimits } from './admission.js';
 import { orderRoutes } from './routes/orders.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { partnerRoutes } from './routes/partners.js';
@@ -175,16 +175,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 
-  installAdmission(
-    app,
+  const admission = createAdmission(
     deps.admission ?? (() => DEFAULT_ADMISSION),
     deps.backlog ?? (async () => 0),
-    (method, url) => method === 'POST' && (url.startsWith('/v1/orders') || url.startsWith('/v1/webhooks/')),
   );
+  app.decorate('admission', { inFlight: admission.inFlight, capacity: admission.capacity });
 
   const accounts = deps.accounts ?? new AccountService({ store: deps.store, box: deps.box });
   const sessions = deps.sessions ?? ((token: string) => accounts.resolveSession(token));
   const auth = apiKeyAuth({ store: deps.store, box: deps.box, sessions, log: app.log });
+  // Work routes admit their work themselves (admission.run), after this hook has authenticated
+  // the caller.
   app.addHook('preValidation', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     const mode = req.routeOptions.config?.auth ?? 'api_key';
@@ -234,10 +235,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     return /[<>&]/.test(payload) ? payload.replace(/[<>&]/g, (c) => JSON_ESCAPES[c] as string) : payload;
   });
 
-  await app.register(healthRoutes(deps));
-  await app.register(orderRoutes(deps), { prefix: '/v1' });
+  await app.register(healthRoutes(deps, admission));
+  await app.register(orderRoutes(deps, admission), { prefix: '/v1' });
   await app.register(trackingRoutes(deps), { prefix: '/v1' });
-  await app.register(partnerRoutes(deps), { prefix: '/v1' });
+  await app.register(partnerRoutes(deps, admission), { prefix: '/v1' });
   await app.register(partnerHealthRoutes(deps), { prefix: '/v1' });
   await app.register(dlqRoutes(deps), { prefix: '/v1' });
   await app.register(privacyRoutes(deps), { prefix: '/v1' });

@@ -1,6 +1,7 @@
 import 'fastify';
 import type { Caller, Permission } from '../security/permissions.js';
 import type { NonceClaim } from './auth.js';
+import type { AdmissionView } from './admission.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -8,12 +9,14 @@ declare module 'fastify' {
     rawBody?: string;
     /** Who is calling, resolved by the auth hook before validation. */
     caller?: Caller;
-    /** Counted against the admission limit (see admission.ts). */
-    admitted?: boolean;
     /** The nonce a `nonceInWrite` route must claim in its own transaction. */
     nonceClaim?: NonceClaim;
     /** The error code answered, for the call audit. */
     errorCode?: string;
+  }
+  interface FastifyInstance {
+    /** Admission figures, for readiness and tests. */
+    admission: AdmissionView;
   }
   interface FastifyContextConfig {
     /**

@@ -9,6 +9,7 @@ import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { OrdersTable } from '../../store/schema.js';
 import type { GatewayDeps } from '../app.js';
+import type { Admission } from '../admission.js';
 import { nonceClaimFor } from '../auth.js';
 import { Accepted, ErrorBody, OrderDetail, OrderList } from './views.js';
 
@@ -57,7 +58,7 @@ function decodeCursor(cursor: string): string {
 }
 
 export const orderRoutes =
-  (deps: GatewayDeps): FastifyPluginAsync =>
+  (deps: GatewayDeps, admission: Admission): FastifyPluginAsync =>
   async (app) => {
     app.post<{ Body: OrderInput; Headers: Static<typeof IdempotencyHeaders> }>(
       '/orders',
@@ -83,14 +84,16 @@ export const orderRoutes =
           );
         }
         const idempotencyKey = req.headers['idempotency-key'];
-        const result = await acceptOrder(deps.store, req.body, {
-          caller: req.caller?.id ?? 'anonymous',
-          ...(idempotencyKey ? { idempotencyKey } : {}),
-          ...(req.nonceClaim ? { first: nonceClaimFor(req) } : {}),
+        return admission.run(reply, async () => {
+          const result = await acceptOrder(deps.store, req.body, {
+            caller: req.caller?.id ?? 'anonymous',
+            ...(idempotencyKey ? { idempotencyKey } : {}),
+            ...(req.nonceClaim ? { first: nonceClaimFor(req) } : {}),
+          });
+          if (result.created) deps.notifyWork();
+          if (!result.created) reply.header('idempotent-replayed', 'true');
+          return reply.code(202).send({ id: result.id, status: 'accepted' });
         });
-        if (result.created) deps.notifyWork();
-        if (!result.created) reply.header('idempotent-replayed', 'true');
-        return reply.code(202).send({ id: result.id, status: 'accepted' });
       },
     );
 

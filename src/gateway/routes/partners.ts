@@ -9,6 +9,7 @@ import { WaygateError } from '../../domain/index.js';
 import type { InboundRequest } from '../../connectors/types.js';
 import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound } from '../../pipeline/inbound.js';
 import type { GatewayDeps } from '../app.js';
+import type { Admission } from '../admission.js';
 import { sendError } from '../errors.js';
 import { ErrorBody } from './views.js';
 
@@ -19,7 +20,7 @@ function inbound(req: FastifyRequest): InboundRequest {
 }
 
 export const partnerRoutes =
-  (deps: GatewayDeps): FastifyPluginAsync =>
+  (deps: GatewayDeps, admission: Admission): FastifyPluginAsync =>
   async (app) => {
     // Partners sign the raw body; accept whatever JSON they send and let the connector judge it.
     app.post<{ Params: Static<typeof Params> }>(
@@ -36,6 +37,7 @@ export const partnerRoutes =
             400: ErrorBody,
             401: ErrorBody,
             404: ErrorBody,
+            503: ErrorBody,
           },
         },
       },
@@ -51,11 +53,14 @@ export const partnerRoutes =
             `the ${platform.manifest.id} webhook signature does not verify`,
           );
         }
-        const queued = await queueInbound(deps.store, INBOUND_ORDER, platform.manifest.id, request);
-        if (!queued.duplicate) deps.notifyWork();
-        return reply
-          .code(202)
-          .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
+        // Admitted only once the partner is known: forged pushes never hold a slot.
+        return admission.run(reply, async () => {
+          const queued = await queueInbound(deps.store, INBOUND_ORDER, platform.manifest.id, request);
+          if (!queued.duplicate) deps.notifyWork();
+          return reply
+            .code(202)
+            .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
+        });
       },
     );
 
