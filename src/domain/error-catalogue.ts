@@ -46,7 +46,12 @@ export const ERROR_CATALOGUE = {
   grantor_unknown: { status: 403, message: 'the acting account is unknown, frozen or disabled' },
 
   // People: accounts and sessions
-  invalid_credentials: { status: 401, message: 'the username or password is wrong' },
+  invalid_credentials: {
+    status: 401,
+    message:
+      'the username or password is wrong, or the account is locked for a while after repeated failures; ' +
+      'try again later or ask an administrator',
+  },
   account_locked: { status: 423, message: 'too many failed logins: the account is locked for a while' },
   account_frozen: { status: 403, message: 'the account is frozen: ask an administrator' },
   account_disabled: { status: 403, message: 'the account is disabled: ask an administrator' },

@@ -3,10 +3,12 @@
  * login with an optional TOTP code, sessions, failed-login lockout, password rotation and reset,
  * and the quarterly review that freezes long-inactive accounts.
  *
- * - Login answers the same `invalid_credentials` for an unknown username and a wrong password,
- *   and runs argon2 for unknown usernames too, so neither the answer nor its timing tells which
- *   usernames exist. A locked account does say so (423 with Retry-After): the person needs to
- *   know, and finding it out takes several noisy, audited failures.
+ * - Login answers the same `invalid_credentials` for an unknown username, a wrong password and
+ *   a locked account (even when the password is right), and does the same work for each (argon2,
+ *   one audit write), so neither the answer nor its timing tells which usernames exist or which
+ *   are locked, and a lockout gives no password oracle. The person learns of a lock from the
+ *   answer's message (which names the possibility to everyone), from an administrator
+ *   (`waygate user list` shows it) and from the audit log (`user.locked`).
  * - Session tokens and reset tokens are random and opaque; only their SHA-256 is stored, so a
  *   copy of the database gives no usable token. Sessions end after 30 idle minutes or 12 hours.
  * - An expired password still logs in, but the session carries no permission until the password
@@ -94,7 +96,10 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
 export const USER_STATUSES: readonly UserStatus[] = ['active', 'frozen', 'disabled'];
 
-/** 423 at the gateway, with Retry-After. */
+/**
+ * 423 at the gateway, with Retry-After: only to a caller who is already signed in (changing the
+ * password). Login never answers it: see invalidCredentials.
+ */
 export class AccountLockedError extends WaygateError {
   readonly retryAfterS: number;
   constructor(retryAfterS: number) {
@@ -106,7 +111,8 @@ export class AccountLockedError extends WaygateError {
   }
 }
 
-const invalidCredentials = () => new WaygateError('invalid_credentials', 'the username or password is wrong');
+// The catalogue's message for this code names the lock too: every caller reads the same words.
+const invalidCredentials = () => new WaygateError('invalid_credentials');
 const totpRequired = () =>
   new WaygateError('totp_required', 'this account needs the code from its authenticator app (totp)');
 const totpInvalid = () =>
@@ -427,11 +433,15 @@ export class AccountService {
     }
     const failed = { actor: 'anonymous', action: 'user.login_failed', target: user.id };
     if (user.locked_until !== null && user.locked_until > now) {
-      // Attempts during a lockout are refused without counting, so the lock does not grow forever.
+      // Attempts during a lockout are refused without counting, so the lock does not grow
+      // forever, and with the same answer as a wrong password, right password or not.
       await this.#auditAlone(failed, { reason: 'locked' }, 'rejected');
-      throw new AccountLockedError(Math.ceil((user.locked_until - now) / 1000));
+      throw invalidCredentials();
     }
-    if (!passwordOk) return this.#fail(user, failed, 'wrong_password', invalidCredentials());
+    if (!passwordOk) {
+      await this.#countFailure(user, failed, 'wrong_password');
+      throw invalidCredentials();
+    }
     if (user.status !== 'active') {
       await this.#auditAlone(failed, { reason: `account_${user.status}` }, 'rejected');
       throw accountInactive(user.status);
@@ -442,9 +452,12 @@ export class AccountService {
         throw totpRequired();
       }
       const step = matchTotp(this.#box.open(user.totp_secret_enc), input.totp, now);
-      if (step === undefined) return this.#fail(user, failed, 'totp_invalid', totpInvalid());
-      const fresh = await this.#store.write((trx) => claimTotpStep(trx, user.id, step, now));
-      if (!fresh) return this.#fail(user, failed, 'totp_replayed', totpInvalid());
+      const fresh =
+        step !== undefined && (await this.#store.write((trx) => claimTotpStep(trx, user.id, step, now)));
+      if (!fresh) {
+        await this.#countFailure(user, failed, step === undefined ? 'totp_invalid' : 'totp_replayed');
+        throw totpInvalid();
+      }
     }
 
     const policy = await this.policy();
@@ -563,8 +576,12 @@ export class AccountService {
     const base = { actor: info.userId, action: 'user.password_changed', target: info.userId };
     const user = await findUserById(this.#store.db, info.userId);
     if (!user) throw sessionInvalid();
-    if (!(await verifyPassword(user.password_hash, currentPassword)))
-      return this.#fail(user, base, 'wrong_password', invalidCredentials());
+    if (!(await verifyPassword(user.password_hash, currentPassword))) {
+      // The caller is signed in as this account, so it may learn that its account is now locked.
+      const lockedUntil = await this.#countFailure(user, base, 'wrong_password');
+      if (lockedUntil === undefined) throw invalidCredentials();
+      throw new AccountLockedError(Math.ceil((lockedUntil - this.#now()) / 1000));
+    }
     return this.#attempt(base, async (a) => {
       const policy = await this.policy();
       const reasons = checkPassword(newPassword, policy, { username: user.username });
@@ -796,8 +813,8 @@ export class AccountService {
     };
   }
 
-  /** Counts a failure (locking the account at the limit), audits it, and throws. */
-  async #fail(user: UserRow, base: AuditBase, reason: string, err: WaygateError): Promise<never> {
+  /** Counts a failure (locking the account at the limit) and audits it; the lock's end when it locked. */
+  async #countFailure(user: UserRow, base: AuditBase, reason: string): Promise<number | undefined> {
     const now = this.#now();
     const lockedUntil = await this.#store.write(async (trx) => {
       const failures = await countFailure(trx, user.id, now);
@@ -818,7 +835,7 @@ export class AccountService {
       );
       return until;
     });
-    throw lockedUntil === undefined ? err : new AccountLockedError(Math.ceil((lockedUntil - now) / 1000));
+    return lockedUntil;
   }
 
   /** An administrator's change to one account: found by username, written and audited together. */

@@ -94,29 +94,24 @@ export const authRoutes =
         schema: {
           summary: 'Log in with username, password and (when enrolled) a TOTP code',
           description:
-            'A wrong username or password is the same 401 `invalid_credentials`. Five failures in a row ' +
-            'lock the account for 15 minutes (423 `account_locked` with Retry-After). An account with ' +
-            'TOTP answers 401 `totp_required` until the code is sent.',
+            'An unknown username, a wrong password and a locked account (five failures in a row lock it ' +
+            'for 15 minutes) all get the same 401 `invalid_credentials`, so the answer tells nobody which ' +
+            'accounts exist or are locked; an administrator sees locks in the user list. An account ' +
+            'with TOTP answers 401 `totp_required` until the code is sent.',
           tags,
           body: LoginBody,
-          response: { 200: LoginAnswer, ...errors, 423: ErrorBody },
+          response: { 200: LoginAnswer, ...errors },
         },
       },
       async (req, reply) => {
-        try {
-          const r = await accounts.login(req.body);
-          reply.header('cache-control', 'no-store');
-          return {
-            token: r.token,
-            expiresAt: iso(r.expiresAt),
-            role: r.role,
-            mustChangePassword: r.mustChangePassword,
-          };
-        } catch (err) {
-          if (!(err instanceof AccountLockedError)) throw err;
-          reply.header('retry-after', String(err.retryAfterS));
-          return sendError(reply, err.code, err.message, err.details);
-        }
+        const r = await accounts.login(req.body);
+        reply.header('cache-control', 'no-store');
+        return {
+          token: r.token,
+          expiresAt: iso(r.expiresAt),
+          role: r.role,
+          mustChangePassword: r.mustChangePassword,
+        };
       },
     );
 
