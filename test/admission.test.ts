@@ -91,6 +91,8 @@ describe('admission over a real socket', () => {
         store: gate.store,
         admission: () => ({ maxInFlight: 2, maxBacklog: 50 }),
         backlog: async () => backlog,
+        // The property below sends hundreds of unauthenticated requests from one address.
+        authFailures: () => ({ maxPerAddress: 1_000_000 }),
       },
     );
     conns = connectionCounter(gw.app);

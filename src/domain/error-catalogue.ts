@@ -23,6 +23,10 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, message: 'send application/json' },
   route_not_found: { status: 404, message: 'no such route' },
   rate_limited: { status: 429, message: 'rate limit of {limitPerMinute} requests per minute exceeded' },
+  auth_throttled: {
+    status: 429,
+    message: 'too many failed authentications; retry after {retryAfterSeconds} s',
+  },
   overloaded: { status: 503, message: 'the hub is at capacity; retry later' },
   backlog_full: { status: 503, message: 'the queue is full; retry later' },
   internal_error: { status: 500, message: 'internal error; the request was not completed' },

@@ -20,6 +20,8 @@ import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
 import { installCallAudit } from './call-audit.js';
 import { errorHandler, sendError } from './errors.js';
 import { DEFAULT_ADMISSION, createAdmission, type AdmissionLimits } from './admission.js';
+import { installAuthThrottle } from './auth-throttle.js';
+import type { AuthFailureLimits } from '../security/auth-failures.js';
 import { orderRoutes } from './routes/orders.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { partnerRoutes } from './routes/partners.js';
@@ -68,6 +70,10 @@ export interface GatewayDeps {
   admission?: () => AdmissionLimits;
   /** Jobs waiting in the queue, for the backlog bound. */
   backlog?: () => Promise<number>;
+  /** Failed-authentication limits and spike threshold (read per request; defaults fill the rest). */
+  authFailures?: () => Partial<AuthFailureLimits>;
+  /** Milliseconds since the epoch, for the failed-authentication windows; injectable for tests. */
+  now?: () => number;
 }
 
 /** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
@@ -184,11 +190,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const accounts = deps.accounts ?? new AccountService({ store: deps.store, box: deps.box });
   const sessions = deps.sessions ?? ((token: string) => accounts.resolveSession(token));
   const auth = apiKeyAuth({ store: deps.store, box: deps.box, sessions, log: app.log });
-  // Work routes admit their work themselves (admission.run), after this hook has authenticated
-  // the caller.
+  const throttle = installAuthThrottle(app, {
+    store: deps.store,
+    log: app.log,
+    ...(deps.authFailures ? { limits: deps.authFailures } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  // A throttled address or credential is refused before anything is verified. Work routes admit
+  // their work themselves (admission.run), after this hook has authenticated the caller.
   app.addHook('preValidation', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
     const mode = req.routeOptions.config?.auth ?? 'api_key';
+    if (mode === 'partner') return;
+    if (throttle.refuse(req, reply, mode)) return;
     if (mode !== 'api_key') return;
     await auth.authenticate(req, reply);
     if (reply.sent) return;

@@ -2,6 +2,7 @@ import 'fastify';
 import type { Caller, Permission } from '../security/permissions.js';
 import type { NonceClaim } from './auth.js';
 import type { AdmissionView } from './admission.js';
+import type { AuthAttempt } from '../security/auth-failures.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,6 +10,10 @@ declare module 'fastify' {
     rawBody?: string;
     /** Who is calling, resolved by the auth hook before validation. */
     caller?: Caller;
+    /** Who attempted to authenticate, for the failed-authentication throttle (see auth-throttle.ts). */
+    authAttempt?: AuthAttempt;
+    /** A failed or throttled authentication: audited in an aggregated `auth.failed` row, not per call. */
+    authAggregated?: boolean;
     /** The nonce a `nonceInWrite` route must claim in its own transaction. */
     nonceClaim?: NonceClaim;
     /** The error code answered, for the call audit. */

@@ -73,6 +73,17 @@ export const HubConfigSchema = Type.Object(
         {
           maxInFlight: Type.Optional(Type.Integer({ minimum: 1 })),
           maxBacklog: Type.Optional(Type.Integer({ minimum: 1 })),
+          authFailures: Type.Optional(
+            Type.Object(
+              {
+                maxPerAddress: Type.Optional(Type.Integer({ minimum: 1 })),
+                maxPerCredential: Type.Optional(Type.Integer({ minimum: 1 })),
+                windowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+                spikeThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

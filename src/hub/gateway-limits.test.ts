@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { makeSandboxCredentials } from '../sandbox/credentials.js';
 import { DEFAULT_ADMISSION } from '../gateway/admission.js';
 import { parseHubConfig } from './config.js';
-import { admissionLimitsOf } from './gateway-limits.js';
+import { admissionLimitsOf, authFailureLimitsOf } from './gateway-limits.js';
 import { SANDBOX_CONFIG_FILE, sandboxEnv } from './sandbox-config.js';
 
 const sandboxText = readFileSync(SANDBOX_CONFIG_FILE, 'utf8');
@@ -12,13 +12,30 @@ const withGateway = (section: string) =>
   parseHubConfig(`${sandboxText}\ngateway:\n${section}`, 'p.yaml', env);
 
 describe('gateway limits in the policy file', () => {
-  it('reads the admission limits, the others left to their defaults', () => {
-    const config = withGateway('  maxInFlight: 8\n');
+  it('reads admission and failed-authentication limits, seconds as milliseconds', () => {
+    const config = withGateway(
+      '  maxInFlight: 8\n  authFailures: { maxPerAddress: 5, maxPerCredential: 3, windowSeconds: 60, spikeThreshold: 40 }\n',
+    );
     expect(admissionLimitsOf(config)).toEqual({ maxInFlight: 8, maxBacklog: DEFAULT_ADMISSION.maxBacklog });
+    expect(authFailureLimitsOf(config)).toEqual({
+      maxPerAddress: 5,
+      maxPerCredential: 3,
+      windowMs: 60_000,
+      spikeThreshold: 40,
+    });
   });
 
   it('leaves unset limits to the defaults', () => {
     const config = parseHubConfig(sandboxText, 'p.yaml', env);
     expect(admissionLimitsOf(config)).toEqual(DEFAULT_ADMISSION);
+    expect(authFailureLimitsOf(config)).toEqual({});
+  });
+
+  it('refuses a zero window, a zero threshold and unknown fields', () => {
+    expect(() => withGateway('  authFailures: { windowSeconds: 0 }\n')).toThrow(/windowSeconds/);
+    expect(() => withGateway('  authFailures: { spikeThreshold: 0 }\n')).toThrow(/spikeThreshold/);
+    expect(() => withGateway('  authFailures: { maxPerIp: 3 }\n')).toThrow(
+      /gateway\.authFailures must NOT have additional properties/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 /** The gateway's limits as the policy file sets them (`gateway:`), with the defaults filled in. */
 import { DEFAULT_ADMISSION, type AdmissionLimits } from '../gateway/admission.js';
+import type { AuthFailureLimits } from '../security/auth-failures.js';
 import type { HubConfig } from './config.js';
 
 export function admissionLimitsOf(config: HubConfig): AdmissionLimits {
@@ -7,5 +8,16 @@ export function admissionLimitsOf(config: HubConfig): AdmissionLimits {
   return {
     maxInFlight: g?.maxInFlight ?? DEFAULT_ADMISSION.maxInFlight,
     maxBacklog: g?.maxBacklog ?? DEFAULT_ADMISSION.maxBacklog,
+  };
+}
+
+/** Only what the file sets; the gateway fills in the rest from AUTH_FAILURE_DEFAULTS. */
+export function authFailureLimitsOf(config: HubConfig): Partial<AuthFailureLimits> {
+  const f = config.gateway?.authFailures;
+  return {
+    ...(f?.maxPerAddress !== undefined ? { maxPerAddress: f.maxPerAddress } : {}),
+    ...(f?.maxPerCredential !== undefined ? { maxPerCredential: f.maxPerCredential } : {}),
+    ...(f?.windowSeconds !== undefined ? { windowMs: f.windowSeconds * 1000 } : {}),
+    ...(f?.spikeThreshold !== undefined ? { spikeThreshold: f.spikeThreshold } : {}),
   };
 }

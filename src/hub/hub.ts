@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
-import { admissionLimitsOf } from './gateway-limits.js';
+import { admissionLimitsOf, authFailureLimitsOf } from './gateway-limits.js';
 import { ensurePollJobs, TRACKING_POLL, trackingPollHandler } from '../pipeline/polling.js';
 import { SHIPMENT_CREATE } from '../pipeline/accept-order.js';
 import { shipmentCreateHandler } from '../pipeline/shipments.js';
@@ -141,6 +141,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
     configEvents: () => watcher?.events() ?? [],
     admission: () => admissionLimitsOf(partners.config),
+    authFailures: () => authFailureLimitsOf(partners.config),
     backlog: async () => {
       const row = await store.db
         .selectFrom('jobs')

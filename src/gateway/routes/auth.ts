@@ -96,11 +96,12 @@ export const authRoutes =
           description:
             'An unknown username, a wrong password and a locked account (five failures in a row lock it ' +
             'for 15 minutes) all get the same 401 `invalid_credentials`, so the answer tells nobody which ' +
-            'accounts exist or are locked; an administrator sees locks in the user list. An account ' +
+            'accounts exist or are locked; an administrator sees locks in the user list. Too many failures ' +
+            'from one address or for one username answer 429 `auth_throttled` with Retry-After. An account ' +
             'with TOTP answers 401 `totp_required` until the code is sent.',
           tags,
           body: LoginBody,
-          response: { 200: LoginAnswer, ...errors },
+          response: { 200: LoginAnswer, ...errors, 429: ErrorBody },
         },
       },
       async (req, reply) => {
