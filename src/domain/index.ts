@@ -6,3 +6,4 @@ export * from './tracking.js';
 export * from './order-status.js';
 export * from './schemas.js';
 export * from './masking.js';
+export * from './order-rules.js';

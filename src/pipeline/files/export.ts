@@ -7,7 +7,7 @@
  * `includePersonalData` is set. The carrier manifest carries them in full: the carrier cannot
  * deliver without them, and it receives the same data through an API for API carriers.
  */
-import { multiply, sum, type Address, type OrderItem, WaygateError } from '../../domain/index.js';
+import { orderTotal, type Address, type OrderItem, WaygateError } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
 import { RECIPIENT_CONTEXT } from '../../store/orders.js';
 import { maskEmail, maskName, maskPhone } from '../../domain/masking.js';
@@ -267,7 +267,7 @@ export async function exportShipmentsForCarrier(
           quantity: totalQuantity(items),
           weightGrams: totalWeight(items),
           currency: r.currency,
-          declaredValue: sum(items.map((i) => multiply(i.unitPrice, i.quantity))),
+          declaredValue: orderTotal(items),
         });
       }
       if (page.length < PAGE) break;
