@@ -12,7 +12,7 @@ import { createApiKey, type CreatedKey } from '../src/store/api-keys.js';
 import { ALL_SCOPES, injectSigned } from './helpers/gateway.js';
 import { listAudit } from '../src/store/audit.js';
 import type { Store } from '../src/store/db.js';
-import { discardDead, getDead, listDead, replayDead } from '../src/store/dlq.js';
+import { discardDead, getDead, listDead, replayDead } from '../src/pipeline/dead-letters.js';
 import { dlqAudit } from '../src/store/migrations/002_dlq_audit.js';
 import { getOrderRow, historyForOrder, readOrder, setOrderStatus } from '../src/store/orders.js';
 import { enqueue, JobQueue } from '../src/store/queue.js';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderInput } from '../src/domain/index.js';
-import { getDead, listDead, replayDead } from '../src/store/dlq.js';
+import { getDead, listDead, replayDead } from '../src/pipeline/dead-letters.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
 import { orderFixture } from './helpers/fixtures.js';
 

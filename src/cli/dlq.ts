@@ -11,8 +11,8 @@ import {
   replayDead,
   type DeadJobDetail,
   type DeadJobSummary,
-  type DlqEdit,
-} from '../store/dlq.js';
+} from '../pipeline/dead-letters.js';
+import { JOB_KINDS } from '../pipeline/jobs/index.js';
 
 export interface CommonOptions {
   db: string;
@@ -112,13 +112,14 @@ function formatDetail(d: DeadJobDetail): string {
   return out.join('\n');
 }
 
-function parseEdit(o: { edit?: string; editFile?: string }): DlqEdit | undefined {
+/** The edit is checked by the job's kind (the job registry), which names every refused field. */
+function parseEdit(o: { edit?: string; editFile?: string }): unknown {
   if (o.edit !== undefined && o.editFile !== undefined)
     throw new InvalidArgumentError('give --edit or --edit-file, not both');
   const text = o.edit ?? (o.editFile !== undefined ? readFileSync(o.editFile, 'utf8') : undefined);
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as DlqEdit;
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new InvalidArgumentError(`the edit is not valid JSON: ${(err as Error).message}`);
   }
@@ -144,6 +145,19 @@ export async function withStore(o: CommonOptions, fn: (store: Store) => Promise<
   } finally {
     await store.close();
   }
+}
+
+/** The kinds that take an edit and its fields, from the job registry (for --help). */
+function editableKinds(): string {
+  return JOB_KINDS.flatMap((k) =>
+    k.editFields
+      ? [
+          `${k.name} {${Object.keys(k.editFields)
+            .map((f) => `"${f}":…`)
+            .join(',')}}`,
+        ]
+      : [],
+  ).join('; ');
 }
 
 export function registerDlqCommands(program: Command): void {
@@ -187,7 +201,7 @@ export function registerDlqCommands(program: Command): void {
     .command('replay')
     .description('put a dead job back in the queue, optionally after fixing its order')
     .argument('<id>', 'job id')
-    .option('--edit <json>', 'shipment.create: {"recipient":{…merge patch…},"items":[…]}')
+    .option('--edit <json>', `what to change first: ${editableKinds()}`)
     .option('--edit-file <file>', 'the same edit, read from a file')
     .addOption(dbOption())
     .option('--json', 'print JSON')

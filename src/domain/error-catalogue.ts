@@ -99,6 +99,14 @@ export const ERROR_CATALOGUE = {
   edit_not_supported: { status: 400, message: 'this kind of job cannot be edited' },
   invalid_edit: { status: 400, message: 'the edit is invalid' },
   invalid_reason: { status: 400, message: 'give a reason' },
+  dlq_payload_invalid: {
+    status: 409,
+    message: "the dead job's stored payload does not match its kind's schema: discard it",
+  },
+
+  // Jobs (the job registry): a payload is checked when queued and when leased
+  invalid_job_payload: { status: 500, message: "the job's payload does not match its kind's schema" },
+  unreadable_job_payload: { status: 500, message: "the job's stored payload is not JSON" },
 
   // Files exchanged with partners
   unreadable_file: { status: 400, message: 'the file cannot be read' },

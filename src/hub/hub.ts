@@ -8,16 +8,7 @@ import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
 import { admissionLimitsOf, authFailureLimitsOf } from './gateway-limits.js';
-import { ensurePollJobs, TRACKING_POLL, trackingPollHandler } from '../pipeline/polling.js';
-import { SHIPMENT_CREATE } from '../pipeline/accept-order.js';
-import { shipmentCreateHandler } from '../pipeline/shipments.js';
-import {
-  INBOUND_KINDS,
-  INBOUND_ORDER,
-  INBOUND_TRACKING,
-  inboundOrderHandler,
-  inboundTrackingHandler,
-} from '../pipeline/inbound.js';
+import { ensurePollJobs, type JobDeps } from '../pipeline/jobs/index.js';
 import { WorkerPool } from '../pipeline/worker.js';
 import { keyFileFor, loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
@@ -80,31 +71,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let partners = buildPartnerSet(opts.config, http, undefined, signingFor);
   const current = () => partners;
   const queue = new JobQueue(store);
-  const pollingDeps = { store, queue, partners: current };
+  // Every job kind, its handler and its lane are declared in pipeline/jobs/ (the job registry).
+  const jobDeps: JobDeps = { store, queue, partners: current };
   // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
   // other; within the outbound lane, each partner's own concurrency limit isolates partners.
-  const inboundDeps = { store, queue, partners: current };
-  const inboundPool = new WorkerPool(
-    queue,
-    {
-      [INBOUND_ORDER]: inboundOrderHandler(inboundDeps),
-      [INBOUND_TRACKING]: inboundTrackingHandler(inboundDeps),
-    },
-    log,
-    { concurrency: 16, kinds: INBOUND_KINDS },
-  );
-  const pool = new WorkerPool(
-    queue,
-    {
-      [SHIPMENT_CREATE]: shipmentCreateHandler({ store, queue, partners: current }),
-      [TRACKING_POLL]: trackingPollHandler(pollingDeps),
-    },
-    log,
-    {
-      concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
-      kinds: [SHIPMENT_CREATE, TRACKING_POLL],
-    },
-  );
+  const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16 });
+  const pool = new WorkerPool('outbound', jobDeps, log, {
+    concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
+  });
   let probes = startProbes(partners, log);
   let watcher: ConfigWatcher | undefined;
   if (opts.watch) {
@@ -167,7 +141,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   // Push partners learn where to reach us before any shipment exists, so no event is pushed nowhere.
   await subscribePartners(partners, publicUrl, log);
-  await ensurePollJobs(pollingDeps);
+  await ensurePollJobs(jobDeps);
   if (opts.workers !== false) {
     inboundPool.start();
     pool.start();

@@ -4,15 +4,14 @@
  * then does the gateway answer 202. The same source + external id always yields the same order.
  */
 import { createHash } from 'node:crypto';
-import { sum, multiply, type OrderInput, WaygateError } from '../domain/index.js';
+import { orderLineIssues, orderTotal, WaygateError, type OrderInput } from '../domain/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { FieldCipher } from '../security/field-cipher.js';
-import { enqueue, type Executor } from '../store/queue.js';
+import type { Executor } from '../store/queue.js';
 import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
-
-export const SHIPMENT_CREATE = 'shipment.create';
+import { shipmentCreate } from './jobs/shipment-create.js';
 
 export interface RawInbound {
   partnerId: string;
@@ -43,18 +42,19 @@ export function requestHash(input: OrderInput): string {
   return createHash('sha256').update(JSON.stringify(input)).digest('hex');
 }
 
+/** The order rules (domain/order-rules.ts, which a dead-letter edit runs too); returns the total. */
 function checkBusinessRules(input: OrderInput): string {
-  const lineTotals = input.items.map((i) => multiply(i.unitPrice, i.quantity));
-  const total = sum(lineTotals);
-  const skus = new Set<string>();
-  input.items.forEach((item, idx) => {
-    if (skus.has(item.sku)) {
-      throw new WaygateError('duplicate_sku', `items[${idx}].sku repeats ${item.sku}; merge the lines`, {
-        field: `/items/${idx}/sku`,
-      });
-    }
-    skus.add(item.sku);
-  });
+  const total = orderTotal(input.items);
+  const [repeat] = orderLineIssues(input.items);
+  if (repeat) {
+    throw new WaygateError(
+      'duplicate_sku',
+      `items[${repeat.index}].sku repeats ${repeat.sku}; merge the lines`,
+      {
+        field: repeat.field,
+      },
+    );
+  }
   return total;
 }
 
@@ -122,11 +122,7 @@ async function acceptInTx(
   let id = newId('ord', nowMs);
   const created = await insertOrder(trx, cipher, { id, input, totalValue, status: 'accepted', nowMs });
   if (created) {
-    await enqueue(
-      trx,
-      { kind: SHIPMENT_CREATE, payload: { orderId: id }, dedupeKey: `${SHIPMENT_CREATE}:${id}` },
-      nowMs,
-    );
+    await shipmentCreate.enqueue(trx, { orderId: id }, nowMs);
   } else {
     const existing = await findOrderIdByExternal(trx, input.source, input.externalId);
     if (!existing) throw new Error(`order ${input.source}/${input.externalId} clashed but cannot be read`);

@@ -1,29 +1,21 @@
 /**
  * The inbound side of the double queue [004-2]: a partner push is verified, stored raw and
  * queued in one transaction, and answered at once; workers of the inbound lane turn it into
- * canonical records. A slow transformation or a busy outbound partner never makes a partner's
- * push wait or fail, and a push that cannot be read waits in the dead-letter queue, not lost.
+ * canonical records (jobs/inbound-order.ts, jobs/inbound-tracking.ts). A slow transformation or
+ * a busy outbound partner never makes a partner's push wait or fail, and a push that cannot be
+ * read waits in the dead-letter queue, not lost.
  */
 import { createHash } from 'node:crypto';
 import type { InboundRequest } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
-import { INBOUND_BODY_CONTEXT, insertInboundMessage } from '../store/inbound-messages.js';
-import { enqueue, type Job, type JobQueue } from '../store/queue.js';
-import { acceptOrder } from './accept-order.js';
-import type { CarrierDirectory } from './partners.js';
-import { ingestTrackingEvents } from './tracking.js';
-import type { JobHandler } from './worker.js';
-import type { PlatformConnector } from '../connectors/types.js';
+import { insertInboundMessage } from '../store/inbound-messages.js';
+import { inboundOrder } from './jobs/inbound-order.js';
+import { inboundTracking } from './jobs/inbound-tracking.js';
 
-export const INBOUND_ORDER = 'inbound.order';
-export const INBOUND_TRACKING = 'inbound.tracking';
-export const INBOUND_KINDS = [INBOUND_ORDER, INBOUND_TRACKING];
+export const INBOUND_ORDER = inboundOrder.name;
+export const INBOUND_TRACKING = inboundTracking.name;
 
-interface InboundPayload {
-  messageId: string;
-  partnerId: string;
-  headers: Record<string, string>;
-}
+const INBOUND = { [INBOUND_ORDER]: inboundOrder, [INBOUND_TRACKING]: inboundTracking };
 
 /** Headers a parser may need (ids, topics), never the ones that carry credentials or signatures. */
 function keptHeaders(headers: InboundRequest['headers']): Record<string, string> {
@@ -65,54 +57,7 @@ export async function queueInbound(
       return { messageId: prior?.id ?? '', duplicate: true };
     }
     const messageId = stored;
-    const payload: InboundPayload = { messageId, partnerId, headers: keptHeaders(req.headers) };
-    await enqueue(trx, { kind, partnerId, payload, dedupeKey: `${kind}:${messageId}` }, nowMs);
+    await INBOUND[kind].enqueue(trx, { messageId, partnerId, headers: keptHeaders(req.headers) }, nowMs);
     return { messageId, duplicate: false };
   });
-}
-
-export interface InboundDeps {
-  store: Store;
-  queue: JobQueue;
-  partners: () => CarrierDirectory & { platform(id: string): PlatformConnector | undefined };
-}
-
-async function loadRequest(store: Store, p: InboundPayload): Promise<InboundRequest> {
-  const msg = await store.db
-    .selectFrom('inbound_messages')
-    .select(['body', 'received_at'])
-    .where('id', '=', p.messageId)
-    .executeTakeFirst();
-  if (!msg) throw new Error(`inbound message ${p.messageId} is missing`);
-  return {
-    headers: p.headers,
-    rawBody: await store.keys.open(msg.body, INBOUND_BODY_CONTEXT),
-    nowMs: msg.received_at,
-  };
-}
-
-export function inboundOrderHandler(deps: InboundDeps): JobHandler {
-  return {
-    async run(job: Job) {
-      const p = job.payload as InboundPayload;
-      const platform = deps.partners().platform(p.partnerId);
-      if (!platform) throw new Error(`platform ${p.partnerId} is no longer configured`);
-      const hook = platform.parseOrderWebhook(await loadRequest(deps.store, p));
-      await acceptOrder(deps.store, hook.order, { caller: p.partnerId });
-      await deps.queue.complete(job);
-    },
-  };
-}
-
-export function inboundTrackingHandler(deps: InboundDeps): JobHandler {
-  return {
-    async run(job: Job) {
-      const p = job.payload as InboundPayload;
-      const carrier = deps.partners().carrier(p.partnerId)?.primary;
-      if (!carrier?.parseCallback) throw new Error(`carrier ${p.partnerId} does not push tracking`);
-      const push = carrier.parseCallback(await loadRequest(deps.store, p));
-      await ingestTrackingEvents(deps.store, push.events);
-      await deps.queue.complete(job);
-    },
-  };
 }

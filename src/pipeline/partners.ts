@@ -1,4 +1,4 @@
-import type { CarrierConnector } from '../connectors/types.js';
+import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import type { PartnerRuntime } from './policy/runtime.js';
 import type { RoutingConfig } from './routing.js';
 
@@ -8,4 +8,9 @@ export interface CarrierDirectory {
   carriers(): Iterable<PartnerRuntime<CarrierConnector>>;
   routing(): RoutingConfig;
   pollIntervalMs(): number;
+}
+
+/** Carriers and sales platforms: every partner a job handler may need. */
+export interface PartnerDirectory extends CarrierDirectory {
+  platform(id: string): PlatformConnector | undefined;
 }

@@ -1,8 +1,10 @@
 /**
- * Workers: lease due jobs in batches and run them with bounded concurrency. A handler decides
- * the job's fate; errors are classified here so every handler gets the same retry semantics:
- * retryable partner errors and unexpected errors are retried on the schedule (a partner's own
- * Retry-After wins when it is later), non-retryable partner errors go to the dead-letter queue.
+ * Workers: one pool per lane leases due jobs of that lane's kinds (from the job registry) in
+ * batches and runs them with bounded concurrency. A leased job whose payload misses its kind's
+ * schema is dead-lettered with the reason, never run. A handler decides the job's fate; errors
+ * are classified here so every handler gets the same retry semantics: retryable partner errors
+ * and unexpected errors are retried on the schedule (a partner's own Retry-After wins when it is
+ * later), non-retryable partner errors go to the dead-letter queue.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -10,20 +12,13 @@ import type { Logger } from 'pino';
 import { PartnerCallError } from '../connectors/errors.js';
 import { WaygateError } from '../domain/index.js';
 import type { Job, JobQueue } from '../store/queue.js';
+import { laneRunners, type JobDeps, type Lane } from './jobs/index.js';
+import type { JobRunner, PreparedJob } from './jobs/kind.js';
 import { backoffMs, DEFAULT_RETRY, type RetrySchedule } from './retry.js';
 import { DeferredError, ScheduledRetryError } from './policy/runtime.js';
 
-export interface JobHandler {
-  /** Does the work and completes the job (usually inside its own business transaction). */
-  run(job: Job): Promise<void>;
-  /** Called once a job is dead-lettered, to mark the business record (never to roll it back). */
-  onDead?(job: Job, error: string): Promise<void>;
-}
-
 export interface WorkerOptions {
   concurrency: number;
-  /** The job kinds this pool (lane) takes; every kind when empty. */
-  kinds: readonly string[];
   leaseMs: number;
   idlePollMs: number;
   retry: RetrySchedule;
@@ -31,7 +26,6 @@ export interface WorkerOptions {
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   concurrency: 32,
-  kinds: [],
   leaseMs: 30_000,
   idlePollMs: 100,
   retry: DEFAULT_RETRY,
@@ -39,8 +33,10 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 
 export class WorkerPool {
   readonly owner = `node-${randomUUID().slice(0, 8)}`;
+  readonly lane: Lane;
   readonly #queue: JobQueue;
-  readonly #handlers: Record<string, JobHandler>;
+  readonly #runners: ReadonlyMap<string, JobRunner>;
+  readonly #kinds: readonly string[];
   readonly #opts: WorkerOptions;
   readonly #log: Logger;
   readonly #wake = new EventEmitter();
@@ -49,14 +45,13 @@ export class WorkerPool {
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    queue: JobQueue,
-    handlers: Record<string, JobHandler>,
-    log: Logger,
-    opts: Partial<WorkerOptions> = {},
-  ) {
-    this.#queue = queue;
-    this.#handlers = handlers;
+  /** A pool running the registered kinds of `lane`. */
+  constructor(lane: Lane, deps: JobDeps, log: Logger, opts: Partial<WorkerOptions> = {}) {
+    this.lane = lane;
+    this.#queue = deps.queue;
+    const runners = laneRunners(lane, deps);
+    this.#runners = new Map(runners.map((r) => [r.kind, r]));
+    this.#kinds = runners.map((r) => r.kind);
     this.#log = log;
     this.#opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
   }
@@ -87,15 +82,10 @@ export class WorkerPool {
     while (this.#running) {
       const free = this.#opts.concurrency - this.#inFlight;
       let leased: Job[] = [];
-      if (free > 0) {
+      // A lane without kinds takes nothing (an empty kind list would mean every kind to the queue).
+      if (free > 0 && this.#kinds.length > 0) {
         try {
-          leased = await this.#queue.lease(
-            this.owner,
-            free,
-            this.#opts.leaseMs,
-            Date.now(),
-            this.#opts.kinds,
-          );
+          leased = await this.#queue.lease(this.owner, free, this.#opts.leaseMs, Date.now(), this.#kinds);
         } catch (err) {
           this.#log.error({ err: errorText(err) }, 'lease failed; will retry');
         }
@@ -125,19 +115,27 @@ export class WorkerPool {
   }
 
   async #execute(job: Job): Promise<void> {
-    const handler = this.#handlers[job.kind];
-    if (!handler) {
-      await this.#queue.deadLetter(job, `no handler for job kind ${job.kind}`);
+    const prepared = this.#runners.get(job.kind)?.prepare(job);
+    if (prepared === undefined || prepared instanceof WaygateError) {
+      // Leased by kind, so an unknown kind cannot come here; a damaged payload can, and never
+      // will match its schema: straight to the dead letters, with the reason.
+      const reason = prepared ? errorText(prepared) : `no handler for job kind ${job.kind}`;
+      this.#log.warn({ jobId: job.id, kind: job.kind, error: reason }, 'job dead-lettered without running');
+      await this.#queue
+        .deadLetter(job, reason)
+        .catch((e: unknown) =>
+          this.#log.error({ jobId: job.id, err: errorText(e) }, 'could not dead-letter job'),
+        );
       return;
     }
     try {
-      await handler.run(job);
+      await prepared.run();
     } catch (err) {
-      await this.#fail(job, handler, err);
+      await this.#fail(job, prepared, err);
     }
   }
 
-  async #fail(job: Job, handler: JobHandler, err: unknown): Promise<void> {
+  async #fail(job: Job, prepared: PreparedJob, err: unknown): Promise<void> {
     if (err instanceof DeferredError) {
       await this.#queue
         .defer(job, err.untilMs)
@@ -160,7 +158,7 @@ export class WorkerPool {
           'job dead-lettered',
         );
         await this.#queue.deadLetter(job, message);
-        await handler.onDead?.(job, message);
+        await prepared.onDead(message);
         return;
       }
       let runAt: number;

@@ -203,3 +203,24 @@ export async function historyForOrder(ex: Executor, orderId: string) {
     .execute();
   return rows.map((r) => ({ at: new Date(r.at).toISOString(), status: r.status, note: r.note }));
 }
+
+/** Replaces an order's recipient and lines (a dead-letter edit), with the total they give. */
+export async function updateOrderContents(
+  ex: Executor,
+  cipher: FieldCipher,
+  orderId: string,
+  next: { recipient: Address; items: readonly OrderItem[]; totalValue: string },
+  nowMs: number,
+): Promise<void> {
+  await ex
+    .updateTable('orders')
+    .set({
+      ...sealRecipient(cipher, next.recipient),
+      items: JSON.stringify(next.items),
+      total_value: next.totalValue,
+      destination_country: next.recipient.country,
+      updated_at: nowMs,
+    })
+    .where('id', '=', orderId)
+    .execute();
+}

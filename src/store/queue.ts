@@ -7,6 +7,9 @@
  * which every partner call is through its idempotency key. On PostgreSQL the lease query uses
  * `FOR UPDATE SKIP LOCKED` so several nodes never take the same job at once; on SQLite the
  * single writer serialises leases.
+ *
+ * The queue stores any JSON payload: what a kind's payload must look like is declared once in the
+ * pipeline's job registry, which checks it when a job is enqueued and again when it is leased.
  */
 import { sql, type ExpressionBuilder, type Transaction, type UpdateObject } from 'kysely';
 import type { Database, JobsTable } from './schema.js';
@@ -30,6 +33,8 @@ export interface Job {
   kind: string;
   partnerId: string | null;
   payload: unknown;
+  /** Set when the stored payload is not JSON at all (the row was damaged); `payload` is then null. */
+  payloadError?: string;
   attempts: number;
   maxAttempts: number;
   runAt: number;
@@ -47,7 +52,8 @@ export interface AttemptRecord {
   edited?: string[];
 }
 
-const DEFAULT_MAX_ATTEMPTS = 10;
+/** Attempts a job gets before the dead letters, unless its kind declares its own. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
 
 const insertJob = compiled((ex, row: JobsTable) => ex.insertInto('jobs').values(row));
 const insertJobOnce = compiled((ex, row: JobsTable) =>
@@ -84,17 +90,39 @@ const deleteLeased = compiled((ex, a: { id: string; owner: string }) =>
   ex.deleteFrom('jobs').where('id', '=', a.id).where('lease_owner', '=', a.owner),
 );
 
+/**
+ * A stored payload read back. A row damaged in the database must not make a whole lease batch
+ * throw: the job comes back with `payloadError`, and the worker dead-letters it with that reason.
+ */
+export function parsePayload(text: string): { payload: unknown; payloadError?: string } {
+  try {
+    return { payload: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { payload: null, payloadError: `the stored payload is not JSON (${(err as Error).message})` };
+  }
+}
+
+/** A job's attempt history read back; a damaged one reads as empty rather than failing the lease. */
+export function parseHistory(text: string): AttemptRecord[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v as AttemptRecord[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 function toJob(row: JobsTable): Job {
   return {
     id: row.id,
     kind: row.kind,
     partnerId: row.partner_id,
-    payload: JSON.parse(row.payload) as unknown,
+    ...parsePayload(row.payload),
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     runAt: row.run_at,
     leaseOwner: row.lease_owner ?? '',
-    history: JSON.parse(row.history) as AttemptRecord[],
+    history: parseHistory(row.history),
   };
 }
 

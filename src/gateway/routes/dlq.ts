@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Address, OrderItem, OrderStatusSchema, maskAddress, WaygateError } from '../../domain/index.js';
-import { discardDead, getDead, listDead, replayDead } from '../../store/dlq.js';
+import { discardDead, getDead, listDead, replayDead } from '../../pipeline/dead-letters.js';
+import { JOB_KINDS } from '../../pipeline/jobs/index.js';
 import type { GatewayDeps } from '../app.js';
 import { can } from '../../security/permissions.js';
 import { ErrorBody } from './views.js';
@@ -73,29 +74,24 @@ const DeadDetail = Type.Composite([
   }),
 ]);
 
+/** What each kind's edit may change, from the job registry (the edit itself is checked there). */
+const editRules = JOB_KINDS.map((k) =>
+  k.editFields
+    ? `${k.name}: ${Object.entries(k.editFields)
+        .map(([field, what]) => `\`${field}\` (${what})`)
+        .join(', ')}`
+    : `${k.name}: none (replayed as it is)`,
+).join('; ');
+
 const ReplayBody = Type.Object(
   {
     edit: Type.Optional(
       Type.Object(
+        {},
         {
-          recipient: Type.Optional(
-            Type.Object(
-              {},
-              {
-                additionalProperties: true,
-                description: 'JSON merge patch (RFC 7396) on the order recipient; null removes a field',
-              },
-            ),
-          ),
-          items: Type.Optional(
-            Type.Array(Type.Unknown(), {
-              minItems: 1,
-              maxItems: 500,
-              description: 'the complete new order lines (replaces them)',
-            }),
-          ),
+          additionalProperties: true,
+          description: `What to change before the replay, by job kind — ${editRules}. A field the kind does not allow is refused (400, naming it).`,
         },
-        { additionalProperties: false },
       ),
     ),
   },
@@ -196,8 +192,9 @@ export const dlqRoutes =
           summary: 'Replay a dead job, optionally after fixing its order',
           description:
             'The job is ready at once with a fresh attempt budget; a failed order goes back to accepted. ' +
-            'For shipment.create, `edit` fixes the order first (validated against the canonical schemas, ' +
-            'in the same transaction). The body may be empty.',
+            '`edit` is applied first, in the same transaction, by the edit rules of the job’s kind ' +
+            '(e.g. shipment.create fixes the order, validated against the canonical schemas). ' +
+            'The body may be empty.',
           tags,
           security,
           params: IdParams,

@@ -1,11 +1,7 @@
 /** Schema checks for file imports: the canonical schemas, with the gateway's Ajv settings. */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { OrderInput, TrackingEvent } from '../../domain/index.js';
-
-// Same options as the gateway's body validator: no type coercion, every error reported.
-const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, strict: false });
-addFormats.default(ajv, ['date-time', 'email', 'uri']);
+import { ajv } from '../validation.js';
 
 export const validateOrderInput: ValidateFunction<OrderInput> = ajv.compile<OrderInput>(OrderInput);
 export const validateTrackingEvent: ValidateFunction<TrackingEvent> =

@@ -1,44 +1,35 @@
 /**
- * Polled tracking: one recurring job per polled carrier takes the shipments whose next poll is
+ * `tracking.poll`: one recurring job per polled carrier takes the shipments whose next poll is
  * due, asks the carrier in batches, ingests the events and re-arms itself. A recurring job in the
  * queue (rather than a timer per node) means several hub nodes poll each carrier once, not N times.
  */
-import { isTerminalStatus, SHIPMENT_STATUSES } from '../domain/index.js';
-import type { CarrierDirectory } from './partners.js';
-import type { Store } from '../store/db.js';
-import { enqueue, type Job, type JobQueue } from '../store/queue.js';
-import { ingestTrackingEvents } from './tracking.js';
-import { DeferredError } from './policy/runtime.js';
-import type { JobHandler } from './worker.js';
+import { Type } from '@sinclair/typebox';
+import { isTerminalStatus, SHIPMENT_STATUSES } from '../../domain/index.js';
+import type { Store } from '../../store/db.js';
+import type { CarrierDirectory } from '../partners.js';
+import { DeferredError } from '../policy/runtime.js';
+import { ingestTrackingEvents } from '../tracking.js';
+import { defineJobKind } from './kind.js';
 
-export const TRACKING_POLL = 'tracking.poll';
-
-export interface PollingDeps {
-  store: Store;
-  queue: JobQueue;
-  partners: () => CarrierDirectory;
-}
+export const TrackingPollPayload = Type.Object(
+  { carrier: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'the polled carrier' }) },
+  { additionalProperties: false },
+);
 
 const ACTIVE = SHIPMENT_STATUSES.filter((s) => !isTerminalStatus(s));
 
-export async function ensurePollJobs(deps: PollingDeps): Promise<void> {
-  for (const runtime of deps.partners().carriers()) {
-    const id = runtime.id;
-    if (runtime.primary.manifest.tracking !== 'poll') continue;
-    await enqueue(deps.store.db, {
-      kind: TRACKING_POLL,
-      partnerId: id,
-      payload: { carrier: id },
-      dedupeKey: `${TRACKING_POLL}:${id}`,
-      maxAttempts: 1_000_000,
-    });
-  }
-}
-
-export function trackingPollHandler(deps: PollingDeps): JobHandler {
-  return {
-    async run(job: Job) {
-      const { carrier: carrierId } = job.payload as { carrier: string };
+export const trackingPoll = defineJobKind({
+  name: 'tracking.poll',
+  description: "asks a polled carrier for its due shipments' tracking, ingests it and re-arms itself",
+  lane: 'outbound',
+  payload: TrackingPollPayload,
+  partnerOf: (p) => p.carrier,
+  dedupeKey: (p) => `tracking.poll:${p.carrier}`,
+  // A recurring poll never dead-letters on its own: it is re-armed after every run.
+  maxAttempts: 1_000_000,
+  handler: (deps) => ({
+    async run(job) {
+      const carrierId = job.payload.carrier;
       const partners = deps.partners();
       const carrier = partners.carrier(carrierId);
       if (!carrier?.primary.fetchTracking) {
@@ -84,5 +75,18 @@ export function trackingPollHandler(deps: PollingDeps): JobHandler {
         waybills.length === batch * 4 ? Date.now() : Date.now() + Math.min(1000, partners.pollIntervalMs());
       await deps.queue.reschedule(job, next);
     },
-  };
+  }),
+  // Nothing to fix in a poll: a replay simply re-arms it.
+  deadLetter: { edit: null },
+});
+
+/** Arms one poll job per polled carrier (the dedupe key keeps it at one, however many nodes start). */
+export async function ensurePollJobs(deps: {
+  store: Store;
+  partners: () => CarrierDirectory;
+}): Promise<void> {
+  for (const runtime of deps.partners().carriers()) {
+    if (runtime.primary.manifest.tracking !== 'poll') continue;
+    await trackingPoll.enqueue(deps.store.db, { carrier: runtime.id });
+  }
 }

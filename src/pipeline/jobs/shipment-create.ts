@@ -1,35 +1,38 @@
 /**
- * The `shipment.create` job: route the order to a carrier, create the shipment there with an
- * idempotency key derived from the order id (so a retry after a crash is recognised by the
- * carrier as the same request), and store the waybill in the same transaction that completes
- * the job.
+ * `shipment.create`: route the order to a carrier, create the shipment there with an idempotency
+ * key derived from the order id (so a retry after a crash is recognised by the carrier as the
+ * same request), and store the waybill in the same transaction that completes the job. Queued by
+ * acceptOrder in the order's own transaction.
  */
-import { multiply, sum, orderStatusFromShipment } from '../domain/index.js';
-import type { ShipmentRequest } from '../connectors/types.js';
-import type { CarrierDirectory } from './partners.js';
-import type { Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
-import type { Job, JobQueue } from '../store/queue.js';
-import { getOrderRow, readOrder, setOrderStatus } from '../store/orders.js';
-import { insertShipment, shipmentIdForOrder } from '../store/shipments.js';
-import { routeCarrier } from './routing.js';
-import { applyTracking } from './tracking.js';
-import type { JobHandler } from './worker.js';
+import { Type } from '@sinclair/typebox';
+import { orderStatusFromShipment, orderTotal } from '../../domain/index.js';
+import type { ShipmentRequest } from '../../connectors/types.js';
+import { newId } from '../../store/ids.js';
+import { getOrderRow, readOrder, setOrderStatus } from '../../store/orders.js';
+import { insertShipment, shipmentIdForOrder } from '../../store/shipments.js';
+import { editOrder, OrderEdit } from '../order-edit.js';
+import { routeCarrier } from '../routing.js';
+import { applyTracking } from '../tracking.js';
+import { defineEdit, defineJobKind } from './kind.js';
 
-export interface ShipmentHandlerDeps {
-  store: Store;
-  queue: JobQueue;
-  partners: () => CarrierDirectory;
-}
+export const ShipmentCreatePayload = Type.Object(
+  { orderId: Type.String({ pattern: '^ord_[0-9a-z]{26}$', description: 'the order to ship' }) },
+  { additionalProperties: false },
+);
 
 export function shipmentIdempotencyKey(orderId: string): string {
   return `wg-ship-${orderId}`;
 }
 
-export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
-  return {
-    async run(job: Job) {
-      const { orderId } = job.payload as { orderId: string };
+export const shipmentCreate = defineJobKind({
+  name: 'shipment.create',
+  description: 'creates the shipment of an accepted order at the carrier its route chooses',
+  lane: 'outbound',
+  payload: ShipmentCreatePayload,
+  dedupeKey: (p) => `shipment.create:${p.orderId}`,
+  handler: (deps) => ({
+    async run(job) {
+      const { orderId } = job.payload;
       const row = await getOrderRow(deps.store.db, orderId);
       if (!row) {
         await deps.queue.complete(job);
@@ -51,7 +54,7 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         recipient: order.recipient,
         items: order.items,
         currency: order.currency,
-        declaredValue: sum(order.items.map((i) => multiply(i.unitPrice, i.quantity))),
+        declaredValue: orderTotal(order.items),
         totalWeightGrams: order.items.reduce((g, i) => g + i.weightGrams * i.quantity, 0),
       };
       // Through the partner's policy: window, suspension, 429 gate, rate limit, breaker, channel.
@@ -83,15 +86,19 @@ export function shipmentCreateHandler(deps: ShipmentHandlerDeps): JobHandler {
         await deps.queue.complete(job, trx);
       });
     },
-    async onDead(job: Job, error: string) {
-      const { orderId } = job.payload as { orderId: string };
+    async onDead(job, error) {
       await setOrderStatus(
         deps.store.db,
-        orderId,
+        job.payload.orderId,
         'failed',
         `shipment creation stopped: ${error.slice(0, 500)}`,
         Date.now(),
       );
     },
-  };
-}
+  }),
+  deadLetter: {
+    orderOf: (p) => p.orderId,
+    // The carrier refused the order's data: fix the order, then replay the same job.
+    edit: defineEdit(OrderEdit, (ctx, p: { orderId: string }, edit) => editOrder(ctx, p.orderId, edit)),
+  },
+});
