@@ -16,6 +16,7 @@ import { discardDead, getDead, listDead, replayDead } from '../src/pipeline/dead
 import { dlqAudit } from '../src/store/migrations/002_dlq_audit.js';
 import { getOrderRow, historyForOrder, readOrder, setOrderStatus } from '../src/store/orders.js';
 import { enqueue, JobQueue } from '../src/store/queue.js';
+import { shipmentCreate } from '../src/pipeline/jobs/index.js';
 import type { OrderInput } from '../src/domain/index.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { orderFixture } from './helpers/fixtures.js';
@@ -375,6 +376,37 @@ describe('dead-letter queue API', () => {
 
     const [audit] = await listAudit(store.db, { target: b.jobId, limit: 1 });
     expect(audit).toMatchObject({ actor: key.keyId, action: 'dlq.edit_replay', outcome: 'ok' });
+  });
+
+  it('refuses an edit the job kind does not allow with a 400 naming the field, from the job registry', async () => {
+    const poll = await deadPoll(store);
+    const notEditable = await call('POST', `/v1/dlq/${poll}/replay`, { edit: { items: [] } });
+    expect(notEditable.statusCode).toBe(400);
+    expect(notEditable.json().error).toMatchObject({
+      code: 'edit_not_supported',
+      details: [{ field: '/items', message: 'tracking.poll jobs cannot be edited' }],
+    });
+
+    const a = await deadShipment(store, 'SO-1');
+    const before = await jobRow(store, a.jobId);
+    const allowed = Object.keys(shipmentCreate.editFields ?? {});
+    const extra = await call('POST', `/v1/dlq/${a.jobId}/replay`, {
+      edit: { recipient: { postalCode: '94107' }, notes: 'x', externalId: 'SO-9' },
+    });
+    expect(extra.statusCode).toBe(400);
+    expect(extra.json().error).toMatchObject({
+      code: 'invalid_edit',
+      details: [
+        { field: '/notes', message: `cannot be edited (only ${allowed.join(' and ')})` },
+        { field: '/externalId', message: `cannot be edited (only ${allowed.join(' and ')})` },
+      ],
+    });
+    expect(await jobRow(store, a.jobId)).toEqual(before);
+    // The API documents each kind's edit fields as the registry declares them.
+    const spec = (await app.inject({ url: '/openapi.json' })).json();
+    const edit = JSON.stringify(spec.paths['/v1/dlq/{id}/replay'].post);
+    for (const field of allowed) expect(edit).toContain('`' + field + '`');
+    expect(edit).toContain('tracking.poll: none');
   });
 
   it('discards with a reason, and refuses a discard without one', async () => {
