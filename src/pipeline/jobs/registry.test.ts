@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { WaygateError } from '../../domain/index.js';
 import type { JobQueue } from '../../store/queue.js';
 import type { Store } from '../../store/db.js';
+import { renderJobsDoc } from './doc.js';
 import { JOB_KINDS, jobKind, kindsOfLane, LANES, shipmentCreate } from './index.js';
 import type { EditContext, JobDeps } from './kind.js';
 
@@ -150,6 +151,11 @@ describe('job registry', () => {
     }
     const ok = runner.prepare({ ...job, ...rest, payload: VALID['shipment.create'] });
     expect(ok).not.toBeInstanceOf(WaygateError);
+  });
+
+  it('keeps docs/jobs.md in step with the registry (npm run docs:jobs rewrites it)', () => {
+    const doc = readFileSync(join(root, 'docs/jobs.md'), 'utf8');
+    expect(doc, 'docs/jobs.md is stale: run npm run docs:jobs').toBe(renderJobsDoc());
   });
 
   it('queues jobs only through the registry: no other module uses the store queue’s raw enqueue', () => {
