@@ -15,7 +15,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import { claimNonce, findActiveKey, type ActiveKey } from '../store/api-keys.js';
 import { allowListOf } from '../security/api-key-policy.js';
 import type { Caller } from '../security/permissions.js';
-import type { Executor } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import { WaygateError } from '../domain/index.js';
 import { computeSignature, signatureMatches, SIGNATURE_WINDOW_S } from './signature.js';
 import { sendError } from './errors.js';

@@ -9,7 +9,7 @@ import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { FieldCipher } from '../security/field-cipher.js';
-import type { Executor } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
 import { shipmentCreate } from './jobs/shipment-create.js';
 

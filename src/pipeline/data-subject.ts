@@ -13,7 +13,7 @@ import type { Store } from '../store/db.js';
 import { recordAudit } from '../store/audit.js';
 import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
 import { appendHistory, readOrder, sealRecipient } from '../store/orders.js';
-import type { Executor } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import type { OrdersTable } from '../store/schema.js';
 import { shipmentsForOrder } from '../store/shipments.js';
 

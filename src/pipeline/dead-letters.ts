@@ -9,7 +9,8 @@ import type { OrderRecord } from '../store/orders.js';
 import { appendHistory, getOrderRow, readOrder, setOrderStatus } from '../store/orders.js';
 import type { KeyRing } from '../store/data-keys.js';
 import type { Store } from '../store/db.js';
-import type { AttemptRecord, Executor } from '../store/queue.js';
+import type { AttemptRecord } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import { scrubFreeText } from '../store/audit.js';
 import {
   audited,

@@ -5,7 +5,7 @@
  * backwards. Events for a waybill the hub has not stored yet are kept and applied when it is.
  */
 import { orderStatusFromShipment, resolveShipmentStatus, type TrackingEvent } from '../domain/index.js';
-import type { Executor } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import type { DialectName, Store } from '../store/db.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { RawInbound } from './accept-order.js';

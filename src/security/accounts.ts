@@ -20,7 +20,7 @@ import { WaygateError } from '../domain/index.js';
 import { recordAudit, type AuditOutcome } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
-import type { Executor } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import {
   claimPasswordReset,
   claimTotpStep,

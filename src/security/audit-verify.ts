@@ -27,7 +27,7 @@ import type { KeyObject } from 'node:crypto';
 import { auditHash, genesisHash } from '../store/audit-chain.js';
 import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
-import type { Executor } from '../store/queue.js';
+import type { Executor } from '../store/transaction.js';
 import type { LastSeen } from './audit-anchor.js';
 import {
   auditPublicKey,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../security/secret-box.js';
 import type { Permission } from '../security/permissions.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { ApiKeysTable } from './schema.js';
 import { compiled } from './compiled.js';
 

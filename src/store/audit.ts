@@ -11,11 +11,11 @@
  * transaction: the lock is held until it commits. Under REPEATABLE READ / SERIALIZABLE a
  * concurrent append aborts the transaction with a serialisation error; use READ COMMITTED.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { auditHash, type ChainedFields } from './audit-chain.js';
 import type { AuditTables } from './audit-schema.js';
 import type { Database } from './schema.js';
-import type { Executor } from './queue.js';
+import type { Executor, Tx } from './transaction.js';
 import type { Store } from './db.js';
 
 export type AuditOutcome = 'ok' | 'rejected' | 'failed';
@@ -138,10 +138,7 @@ function prepare(entry: AuditEntry, nowMs: number): PreparedEntry {
 const INSERT_CHUNK = 400;
 
 /** Appends prepared entries, in order, to the chain inside `trx`; returns their seqs. */
-async function appendPrepared(
-  trx: Transaction<Database>,
-  entries: readonly PreparedEntry[],
-): Promise<number[]> {
+async function appendPrepared(trx: Tx, entries: readonly PreparedEntry[]): Promise<number[]> {
   if (entries.length === 0) return [];
   const db = auditDb(trx);
   // Takes the head's row lock until COMMIT; RETURNING gives the new seq and the old hash.
@@ -178,7 +175,7 @@ async function appendPrepared(
  */
 export async function recordAudit(ex: Executor, entry: AuditEntry, nowMs = Date.now()): Promise<void> {
   const prepared = [prepare(entry, nowMs)];
-  if (ex.isTransaction) await appendPrepared(ex as Transaction<Database>, prepared);
+  if (ex.isTransaction) await appendPrepared(ex as Tx, prepared);
   else await ex.transaction().execute((trx) => appendPrepared(trx, prepared));
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from './schema.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { CertificatesTable, CertOwner, CertStatus, CertTables } from './certs-schema.js';
 
 export type CertRow = Omit<Selectable<CertificatesTable>, 'private_key_sealed'>;

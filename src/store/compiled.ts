@@ -8,7 +8,7 @@
  * The query is still written with Kysely's typed builder, so columns and tables stay checked.
  */
 import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 
 const MARK = '\u0000wg-arg:';
 

@@ -33,11 +33,12 @@ import { certs } from './migrations/006_certs.js';
 import { KeyRing } from './data-keys.js';
 import { localMasterKey, type MasterKeyProvider } from '../security/field-cipher.js';
 import { keyFileFor, loadMasterKey } from '../security/secret-box.js';
+import type { Db } from './transaction.js';
 import { GroupCommitter, type WriteFn } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
 
 export type { DialectName } from './dialect.js';
-export type Db = Kysely<Database>;
+export type { Db };
 
 export interface Store {
   db: Db;

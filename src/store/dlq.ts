@@ -10,7 +10,8 @@
 import { sql, type SqlBool } from 'kysely';
 import { WaygateError } from '../domain/index.js';
 import type { Store } from './db.js';
-import { parseHistory, parsePayload, type AttemptRecord, type Executor } from './queue.js';
+import { parseHistory, parsePayload, type AttemptRecord } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { JobsTable } from './schema.js';
 import { recordAudit } from './audit.js';
 

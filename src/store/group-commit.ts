@@ -11,8 +11,9 @@
  * separate connections (`lanes`); a batch that loses a deadlock or serialisation conflict is run
  * again as a whole, which is safe because each write only touches its transaction.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import type { Tx } from './transaction.js';
 
 /** Durability done outside the database's COMMIT (see wal-sync.ts). */
 export interface DeferredDurability {
@@ -27,7 +28,7 @@ export interface DeferredDurability {
   sync(): Promise<void>;
 }
 
-export type WriteFn<T> = (trx: Transaction<Database>) => Promise<T>;
+export type WriteFn<T> = (trx: Tx) => Promise<T>;
 
 interface Pending {
   fn: WriteFn<unknown>;

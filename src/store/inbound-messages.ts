@@ -2,7 +2,7 @@
 import type { FieldCipher } from '../security/field-cipher.js';
 import { compiled } from './compiled.js';
 import { newId } from './ids.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { InboundMessagesTable } from './schema.js';
 
 export const INBOUND_BODY_CONTEXT = 'inbound_messages.body';

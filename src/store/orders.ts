@@ -2,7 +2,7 @@
 import type { Address, OrderInput, OrderItem, OrderStatus } from '../domain/index.js';
 import type { FieldCipher } from '../security/field-cipher.js';
 import type { KeyRing } from './data-keys.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { OrdersTable } from './schema.js';
 import { compiled } from './compiled.js';
 

@@ -11,13 +11,12 @@
  * The queue stores any JSON payload: what a kind's payload must look like is declared once in the
  * pipeline's job registry, which checks it when a job is enqueued and again when it is leased.
  */
-import { sql, type ExpressionBuilder, type Transaction, type UpdateObject } from 'kysely';
+import { sql, type ExpressionBuilder, type UpdateObject } from 'kysely';
 import type { Database, JobsTable } from './schema.js';
-import type { Db, Store } from './db.js';
+import type { Store } from './db.js';
+import type { Executor } from './transaction.js';
 import { newId } from './ids.js';
 import { compiled } from './compiled.js';
-
-export type Executor = Db | Transaction<Database>;
 
 export interface NewJob {
   kind: string;

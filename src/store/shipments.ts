@@ -1,6 +1,6 @@
 /** Shipment rows as the API shows them. */
 import type { ShipmentStatus } from '../domain/index.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { ShipmentsTable } from './schema.js';
 import { compiled } from './compiled.js';
 

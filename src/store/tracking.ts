@@ -1,7 +1,7 @@
 /** Tracking events keyed by carrier + waybill, so events that arrive before the waybill is stored are kept. */
 import type { TrackingCode, TrackingEvent } from '../domain/index.js';
 import { newId } from './ids.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { TrackingEventsTable } from './schema.js';
 import { compiled } from './compiled.js';
 

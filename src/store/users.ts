@@ -4,7 +4,7 @@
  */
 import type { Kysely, Updateable } from 'kysely';
 import type { Database } from './schema.js';
-import type { Executor } from './queue.js';
+import type { Executor } from './transaction.js';
 import type { SessionsTable, UsersTable, UsersTables } from './users-schema.js';
 
 /** The executor typed with the account tables (types only; the same connection or transaction). */

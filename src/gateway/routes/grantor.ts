@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { WaygateError } from '../../domain/index.js';
 import { grantorOf, type Grantor } from '../../security/grants.js';
 import { findKeyLimits } from '../../store/api-keys.js';
-import type { Executor } from '../../store/queue.js';
+import type { Executor } from '../../store/transaction.js';
 
 /**
  * A key caller's limits are read from its stored key (they are not on the caller), inside the

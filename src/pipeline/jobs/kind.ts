@@ -10,7 +10,8 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
 import type { KeyRing } from '../../store/data-keys.js';
 import type { Store } from '../../store/db.js';
-import { enqueue, type Executor, type Job, type JobQueue } from '../../store/queue.js';
+import { enqueue, type Job, type JobQueue } from '../../store/queue.js';
+import type { Executor } from '../../store/transaction.js';
 import type { PartnerDirectory } from '../partners.js';
 import { checker, type FieldIssue } from '../validation.js';
 

@@ -21,7 +21,7 @@ import {
 import type { CertOwner, CertStatus, KeyAlg } from '../../store/certs-schema.js';
 import type { Store } from '../../store/db.js';
 import { newId } from '../../store/ids.js';
-import type { Executor } from '../../store/queue.js';
+import type { Executor } from '../../store/transaction.js';
 import type { SecretBox } from '../secret-box.js';
 import { createKeyAndCsr, parseCertificate, samePublicKey, type CreatableAlg } from './x509.js';
 
