@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { openStore } from '../dist/store/db.js';
+import { localFieldCipher } from '../dist/security/field-cipher.js';
 import { signedHeaders } from '../dist/gateway/signature.js';
 import { createApiKey } from './systems/waygate.mjs';
 import { canonicalOrder } from './lib/load.mjs';
@@ -137,7 +138,7 @@ try {
     ['--sandbox-url', sandboxUrl],
     /listening on (\S+)/,
   );
-  const store = await openStore(dbUrl, { migrate: false });
+  const store = await openStore(dbUrl, { migrate: false, cipher: localFieldCipher });
 
   // Warm up both paths (JIT, connection pools) before measuring.
   await maxRate(hubUrl, '/v1/orders', key, 200, 'warm');

@@ -33,6 +33,7 @@ import {
 } from '../src/security/audit-checkpoint.js';
 import { verifyAudit, type AuditVerification } from '../src/security/audit-verify.js';
 import { auditDb, readAuditHead, recordAudit } from '../src/store/audit.js';
+import { localFieldCipher } from '../src/security/field-cipher.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { rehashFrom } from './helpers/audit.js';
 import { createTestDbUrl } from './helpers/stores.js';
@@ -95,7 +96,7 @@ describe('audit checkpoints kept apart from the database', () => {
     const notary = auditNotaryFor(url, env);
     expect(auditPathsFor(env).dir).toBe(join(home, '.local', 'state', 'waygate', 'audit'));
     expect(dirname(notary.checkpointFile)).toBe(auditPathsFor(env).dir);
-    const store = await openStore(url);
+    const store = await openStore(url, { cipher: localFieldCipher });
     try {
       await record(store, 6);
       await writeCheckpoint(store, notary);
@@ -171,7 +172,7 @@ describe('audit verify remembers the checkpoints it saw', () => {
 
   beforeEach(async () => {
     ({ url, drop } = await createTestDbUrl('sqlite'));
-    store = await openStore(url);
+    store = await openStore(url, { cipher: localFieldCipher });
     dir = mkdtempSync(join(tmpdir(), 'waygate-anchor-'));
     notary = {
       checkpointFile: join(dir, 'audit-checkpoints.jsonl'),
@@ -289,7 +290,7 @@ describe('waygate audit verify (CLI) with the remembered checkpoints', () => {
     { timeout: 180_000 },
     async () => {
       // Checkpoints written as the hub writes them, into the audit directory.
-      const store = await openStore(url);
+      const store = await openStore(url, { cipher: localFieldCipher });
       const notary = auditNotaryFor(url, { WAYGATE_AUDIT_DIR: auditDir });
       for (let i = 0; i < 2; i++) {
         await record(store, 3);

@@ -20,6 +20,7 @@ import {
   recordAudit,
   type AuditEntry,
 } from '../src/store/audit.js';
+import { localFieldCipher } from '../src/security/field-cipher.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { initial } from '../src/store/migrations/001_initial.js';
 import { dlqAudit } from '../src/store/migrations/002_dlq_audit.js';
@@ -224,7 +225,8 @@ for (const dialect of DIALECTS) {
       async () => {
         // better-sqlite3 is synchronous: two handles in one process would block each other's
         // event loop, so SQLite shares one handle here (several processes are fine).
-        const second = dialect === 'postgres' ? await openStore(store.url) : store;
+        const second =
+          dialect === 'postgres' ? await openStore(store.url, { cipher: localFieldCipher }) : store;
         try {
           const writer = new AuditWriter(second);
           const calls: Promise<void>[] = [];
@@ -356,7 +358,7 @@ for (const dialect of DIALECTS) {
   describe(`audit chain migration on ${dialect}`, () => {
     it('chains the rows already in the log, in id order', async () => {
       const { url, drop } = await createTestDbUrl(dialect);
-      const store = await openStore(url, { migrate: false });
+      const store = await openStore(url, { migrate: false, cipher: localFieldCipher });
       try {
         await initial(dialect).up(store.db);
         await dlqAudit(dialect).up(store.db);
@@ -450,7 +452,7 @@ describe('waygate audit (CLI)', () => {
   it('verify exits 0 on an intact chain and 1 naming the edited entry', { timeout: 60_000 }, async () => {
     const { url, drop } = await createTestDbUrl('sqlite');
     try {
-      const store = await openStore(url);
+      const store = await openStore(url, { cipher: localFieldCipher });
       await record(store, 5);
       await store.close();
       expect((await cli(['audit', 'checkpoint', '--db', url])).code).toBe(0);
@@ -458,7 +460,7 @@ describe('waygate audit (CLI)', () => {
       expect(intact).toMatchObject({ code: 0 });
       expect(intact.stdout).toContain('audit chain intact: 5 entries, last checkpoint seq 5');
 
-      const tampered = await openStore(url);
+      const tampered = await openStore(url, { cipher: localFieldCipher });
       const row = await auditDb(tampered.db)
         .selectFrom('audit_log')
         .select('id')

@@ -104,7 +104,7 @@ describe.each(DIALECTS)('personal data at rest and data-subject rights (%s)', (d
     expect(written).toBeGreaterThan(0);
     expect(result.newKeyId).toBe('k2');
     expect(result.retired).toEqual(['k1']);
-    const usage = await keyUsage(store.db);
+    const usage = await keyUsage(store.db, store.keys);
     expect(usage.filter((u) => u.table === 'orders')).toEqual([
       { table: 'orders', column: 'recipient', keyId: 'k2', rows: 30 + written },
     ]);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { GroupCommitter, StoreSyncError, type DeferredDurability } from '../src/store/group-commit.js';
+import { localFieldCipher } from '../src/security/field-cipher.js';
 import { cachingStatements, openStore } from '../src/store/db.js';
 import { WalSync } from '../src/store/wal-sync.js';
 import type { Database } from '../src/store/schema.js';
@@ -177,7 +178,7 @@ describe('SQLite durability settings in the database URL', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const level = async (url: string) => {
-    const store = await openStore(url);
+    const store = await openStore(url, { cipher: localFieldCipher });
     const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
     const out = { reported: store.sqliteSynchronous, pragma: rows[0]?.synchronous };
     await store.close();
@@ -198,9 +199,9 @@ describe('SQLite durability settings in the database URL', () => {
 
   it('syncs the WAL where SQLite keeps it when the database file is a symlink', async () => {
     const real = join(dir, 'real.db');
-    await (await openStore(`sqlite:${real}`)).close();
+    await (await openStore(`sqlite:${real}`, { cipher: localFieldCipher })).close();
     symlinkSync(real, join(dir, 'link.db'));
-    const store = await openStore(`sqlite:${join(dir, 'link.db')}`);
+    const store = await openStore(`sqlite:${join(dir, 'link.db')}`, { cipher: localFieldCipher });
     await store.write((trx) =>
       trx.insertInto('nonces').values({ key_id: 'k', nonce: 'via-link', expires_at: 1 }).execute(),
     );
@@ -212,9 +213,9 @@ describe('SQLite durability settings in the database URL', () => {
   });
 
   it('refuses an unknown fsync mode instead of guessing', async () => {
-    await expect(openStore(`sqlite:${join(dir, 'd.db')}?fsync=sometimes`)).rejects.toThrow(
-      /fsync must be async or inline/,
-    );
+    await expect(
+      openStore(`sqlite:${join(dir, 'd.db')}?fsync=sometimes`, { cipher: localFieldCipher }),
+    ).rejects.toThrow(/fsync must be async or inline/);
   });
 });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WaygateError } from '../domain/index.js';
+import { localFieldCipher } from '../security/field-cipher.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import {
   discardDead,
@@ -127,7 +128,7 @@ function parseEdit(o: { edit?: string; editFile?: string }): unknown {
 
 /** Opens the store, runs `fn`, prints a WaygateError as the API would, and closes the store. */
 export async function withStore(o: CommonOptions, fn: (store: Store) => Promise<string | object>) {
-  const store = await openStore(o.db);
+  const store = await openStore(o.db, { cipher: localFieldCipher });
   try {
     const result = await fn(store);
     process.stdout.write(`${typeof result === 'string' && !o.json ? result : JSON.stringify(result)}\n`);

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { ORDER_STATUSES } from '../domain/index.js';
 import { loadHubConfig } from '../hub/config.js';
+import { localFieldCipher } from '../security/field-cipher.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import { importOrders } from '../pipeline/files/orders-import.js';
 import { importTracking } from '../pipeline/files/tracking-import.js';
@@ -23,7 +24,7 @@ function defaultActor(): string {
 }
 
 async function withStore<T>(url: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(url);
+  const store = await openStore(url, { cipher: localFieldCipher });
   try {
     return await fn(store);
   } finally {

@@ -33,7 +33,7 @@ export function registerKeyCommands(program: Command): void {
             outcome: 'ok',
           }),
         );
-        const usage = await keyUsage(store.db);
+        const usage = await keyUsage(store.db, store.keys);
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         if (o.json) return { ...result, seconds: Number(seconds), usage };
         if (!o.json) process.stderr.write('\n');
@@ -51,7 +51,7 @@ export function registerKeyCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((o: CommonOptions) =>
       withStore(o, async (store) => {
-        const usage = await keyUsage(store.db);
+        const usage = await keyUsage(store.db, store.keys);
         const active = store.keys.cipher.activeKeyId;
         if (o.json) return { active, usage };
         return [

@@ -9,6 +9,7 @@ import { createLogger } from '../hub/logger.js';
 import { loadHubConfig } from '../hub/config.js';
 import { fetchSandboxCredentials, SANDBOX_CONFIG_FILE, sandboxEnv } from '../hub/sandbox-config.js';
 import { makeSandboxCredentials } from '../sandbox/credentials.js';
+import { localFieldCipher } from '../security/field-cipher.js';
 import { DEFAULT_DB_URL, describeDbUrl, migrate, openStore } from '../store/db.js';
 import { formatSummary, runDemo } from './demo.js';
 import { registerDlqCommands } from './dlq.js';
@@ -173,7 +174,7 @@ export function buildCli(): Command {
     .description('create or upgrade the store schema')
     .addOption(dbOption())
     .action(async (o: { db: string }) => {
-      const store = await openStore(o.db, { migrate: false });
+      const store = await openStore(o.db, { migrate: false, cipher: localFieldCipher });
       try {
         const applied = await migrate(store);
         process.stdout.write(

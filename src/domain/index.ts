@@ -7,3 +7,4 @@ export * from './order-status.js';
 export * from './schemas.js';
 export * from './masking.js';
 export * from './order-rules.js';
+export * from './permissions.js';

@@ -17,6 +17,7 @@ import { purgeSessions } from '../store/users.js';
 import { auditNotaryFor } from '../security/audit-checkpoint.js';
 import { startAuditMaintenance } from '../security/audit-maintenance.js';
 import { CertificateKeyring, partnerSigning, startCertificateExpiryChecks } from '../security/certs/index.js';
+import { localFieldCipher } from '../security/field-cipher.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import { JobQueue } from '../store/queue.js';
 import { KEY_REFRESH_MS } from '../store/data-keys.js';
@@ -59,7 +60,7 @@ export { keyFileFor };
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const dbUrl = opts.dbUrl ?? DEFAULT_DB_URL;
   const log = opts.logger;
-  const store = await openStore(dbUrl);
+  const store = await openStore(dbUrl, { cipher: localFieldCipher });
   const box = secretBoxFromKey(loadMasterKey(keyFileFor(dbUrl)));
   // Signed audit checkpoints every minute and at close, retention prune daily [003-4.4] [000-15].
   const audit = startAuditMaintenance(store, auditNotaryFor(dbUrl), { logger: log });

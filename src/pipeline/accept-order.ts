@@ -8,7 +8,7 @@ import { orderLineIssues, orderTotal, WaygateError, type OrderInput } from '../d
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
-import type { FieldCipher } from '../security/field-cipher.js';
+import type { FieldSealer } from '../store/sealing.js';
 import type { Executor } from '../store/transaction.js';
 import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
 import { shipmentCreate } from './jobs/shipment-create.js';
@@ -82,7 +82,7 @@ export async function acceptOrder(
 
 async function acceptInTx(
   trx: Executor,
-  cipher: FieldCipher,
+  cipher: FieldSealer,
   input: OrderInput,
   ctx: AcceptContext,
   totalValue: string,

@@ -7,8 +7,15 @@
  *
  * Searching by phone or e-mail uses a keyed blind index (HMAC-SHA256 under a key derived from
  * the master key, independent of the data keys so a rotation does not change it).
+ *
+ * The store declares what it needs (`DataKeyCipher`, store/sealing.ts) and is handed this
+ * implementation from above (`openStore(url, { cipher: localFieldCipher })`).
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import type { BlindIndexKind, DataKeyCipher } from '../store/sealing.js';
+import { keyFileFor, loadMasterKey } from './secret-box.js';
+
+export type { BlindIndexKind } from '../store/sealing.js';
 
 /** Wraps and unwraps data keys; the local provider is below, a KMS client implements the same. */
 export interface MasterKeyProvider {
@@ -71,19 +78,26 @@ export function localMasterKey(masterKey: Buffer): MasterKeyProvider {
   };
 }
 
-export type BlindIndexKind = 'email' | 'phone';
-
 /** The forms a consignee types in different ways are normalised before indexing. */
 export function normaliseForIndex(kind: BlindIndexKind, value: string): string {
   if (kind === 'email') return value.trim().toLowerCase();
   return value.replace(/[^0-9]/g, '');
 }
 
-export class FieldCipher {
+/** The data-key cipher of the store at `dbUrl`, its keys wrapped by the local master key. */
+export function localFieldCipher(dbUrl: string): FieldCipher {
+  return new FieldCipher(localMasterKey(loadMasterKey(keyFileFor(dbUrl))));
+}
+
+export class FieldCipher implements DataKeyCipher {
   private readonly keys = new Map<string, Buffer>();
   private active: string | undefined;
 
   constructor(private readonly provider: MasterKeyProvider) {}
+
+  get providerId(): string {
+    return this.provider.id;
+  }
 
   /** Adds a data key (wrapped as stored) to the ring; `makeActive` seals new values with it. */
   addKey(keyId: string, wrapped: string, makeActive: boolean): void {
@@ -134,6 +148,10 @@ export class FieldCipher {
 
   static keyIdOf(value: string): string | undefined {
     return FieldCipher.isSealed(value) ? value.split('.')[1] : undefined;
+  }
+
+  keyIdOf(value: string): string | undefined {
+    return FieldCipher.keyIdOf(value);
   }
 
   /** Keyed blind index of an e-mail or phone: equal inputs match, the index reveals nothing else. */

@@ -4,37 +4,11 @@
  * `/v1` route declares the one permission it needs; nothing is allowed by default.
  */
 
-export const PERMISSIONS = [
-  'orders:read',
-  'orders:write',
-  'tracking:read',
-  'tracking:write',
-  'partners:read',
-  'partners:manage',
-  'dlq:read',
-  'dlq:manage',
-  'files:import',
-  'files:export',
-  /** See personal data unmasked (names, phones, e-mails, addresses, ID numbers). */
-  'pii:read',
-  'audit:read',
-  'audit:export',
-  'users:manage',
-  'apikeys:manage',
-  'keys:manage',
-  'certs:read',
-  'certs:manage',
-  'dsr:export',
-  'dsr:erase',
-  'reports:read',
-  'interfaces:approve',
-] as const;
+// The permission names themselves are vocabulary every layer shares (the store keeps API keys'
+// scopes); they live in domain/, the roles and who holds what here.
+import { PERMISSIONS, type Permission } from '../domain/permissions.js';
 
-export type Permission = (typeof PERMISSIONS)[number];
-
-export function isPermission(value: string): value is Permission {
-  return (PERMISSIONS as readonly string[]).includes(value);
-}
+export { PERMISSIONS, isPermission, type Permission } from '../domain/permissions.js';
 
 /** The roles of [000-5], plus `viewer` and the machine-only `partner`. */
 export const ROLES = [

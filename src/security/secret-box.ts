@@ -6,11 +6,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { SecretSealer } from '../store/sealing.js';
 
-export interface SecretBox {
-  seal(plain: string): string;
-  open(sealed: string): string;
-}
+/** What the store asks for to keep API key secrets sealed (store/sealing.ts). */
+export type SecretBox = SecretSealer;
 
 const VERSION = 'v1';
 

@@ -2,11 +2,12 @@
  * API keys for machine callers [000-15] [003-4.3]: scoped to permissions and optionally to one
  * partner, allow-listed by address, rate-limited, expiring, rotatable with an overlap (old and
  * new secret both valid for a while, so a partner can redeploy without downtime) and revocable.
- * The secret is returned once and kept sealed with the master key.
+ * The secret is returned once and kept sealed with the master key (by the `SecretSealer` the
+ * caller passes: security/secret-box.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { SecretBox } from '../security/secret-box.js';
-import type { Permission } from '../security/permissions.js';
+import type { Permission } from '../domain/permissions.js';
+import type { SecretSealer } from './sealing.js';
 import type { Executor } from './transaction.js';
 import type { ApiKeysTable } from './schema.js';
 import { compiled } from './compiled.js';
@@ -61,7 +62,7 @@ export interface ApiKeyInfo {
 
 export async function createApiKey(
   ex: Executor,
-  box: SecretBox,
+  box: SecretSealer,
   spec: ApiKeySpec,
   nowMs = Date.now(),
 ): Promise<CreatedKey> {
@@ -98,7 +99,7 @@ function newSecret(): string {
  */
 export async function rotateApiKey(
   ex: Executor,
-  box: SecretBox,
+  box: SecretSealer,
   keyId: string,
   overlapMs: number,
   nowMs = Date.now(),
@@ -146,7 +147,7 @@ function parseList(json: string): string[] {
  */
 export async function findActiveKey(
   ex: Executor,
-  box: SecretBox,
+  box: SecretSealer,
   keyId: string,
   nowMs = Date.now(),
 ): Promise<ActiveKey | undefined> {

@@ -6,8 +6,8 @@
  * once no value needs them.
  */
 import type { Kysely } from 'kysely';
-import { FieldCipher, FieldCipherError, type MasterKeyProvider } from '../security/field-cipher.js';
 import type { Database } from './schema.js';
+import type { DataKeyCipher } from './sealing.js';
 
 /** Columns that hold sealed personal data, with the context bound into each value. */
 export const SEALED_COLUMNS = [
@@ -21,15 +21,13 @@ export type SealedColumn = (typeof SEALED_COLUMNS)[number];
 export const KEY_REFRESH_MS = 2_000;
 
 export class KeyRing {
-  readonly cipher: FieldCipher;
   private maxSeq = 0;
 
+  /** `cipher` comes from above (security/field-cipher.ts); the ring only stores and loads its keys. */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly provider: MasterKeyProvider,
-  ) {
-    this.cipher = new FieldCipher(provider);
-  }
+    readonly cipher: DataKeyCipher,
+  ) {}
 
   /** Loads keys added since the last call; creates the first key on a brand-new database. */
   async refresh(): Promise<void> {
@@ -56,13 +54,9 @@ export class KeyRing {
 
   /** Opens a sealed value, loading the ring again once if the value names a key not yet seen. */
   async open(value: string, context: string): Promise<string> {
-    try {
-      return this.cipher.open(value, context);
-    } catch (err) {
-      if (!(err instanceof FieldCipherError) || err.code !== 'unknown_data_key') throw err;
-      await this.refresh();
-      return this.cipher.open(value, context);
-    }
+    const keyId = this.cipher.keyIdOf(value);
+    if (keyId !== undefined && !this.cipher.hasKey(keyId)) await this.refresh();
+    return this.cipher.open(value, context);
   }
 
   private async newKeys() {
@@ -80,7 +74,14 @@ export class KeyRing {
     // Two processes racing to create the same key: the unique seq keeps one, the other re-reads.
     await this.db
       .insertInto('data_keys')
-      .values({ id, seq, wrapped, provider: this.provider.id, created_at: Date.now(), retired_at: null })
+      .values({
+        id,
+        seq,
+        wrapped,
+        provider: this.cipher.providerId,
+        created_at: Date.now(),
+        retired_at: null,
+      })
       .onConflict((oc) => oc.doNothing())
       .execute();
     return id;
@@ -95,7 +96,7 @@ export interface KeyUsage {
 }
 
 /** How many values of each sealed column each key (or `plaintext`) holds. */
-export async function keyUsage(db: Kysely<Database>): Promise<KeyUsage[]> {
+export async function keyUsage(db: Kysely<Database>, ring: KeyRing): Promise<KeyUsage[]> {
   const out: KeyUsage[] = [];
   for (const col of SEALED_COLUMNS) {
     const counts = new Map<string, number>();
@@ -104,7 +105,7 @@ export async function keyUsage(db: Kysely<Database>): Promise<KeyUsage[]> {
       const rows = await rowsAfter(db, col, after, 2000);
       if (rows.length === 0) break;
       for (const r of rows) {
-        const keyId = FieldCipher.keyIdOf(r.value) ?? 'plaintext';
+        const keyId = ring.cipher.keyIdOf(r.value) ?? 'plaintext';
         counts.set(keyId, (counts.get(keyId) ?? 0) + 1);
       }
       after = rows[rows.length - 1]?.id ?? after;
@@ -164,7 +165,6 @@ export async function resealAll(
 ): Promise<number> {
   const batch = opts.batchSize ?? 500;
   const active = ring.cipher.activeKeyId;
-  const prefix = `wgf1.${active}.`;
   let total = 0;
   for (const col of SEALED_COLUMNS) {
     for (let pass = 1; ; pass++) {
@@ -174,11 +174,11 @@ export async function resealAll(
         const rows = await rowsAfter(db, col, after, batch);
         if (rows.length === 0) break;
         after = rows[rows.length - 1]?.id ?? after;
-        const stale = rows.filter((r) => !r.value.startsWith(prefix));
+        const stale = rows.filter((r) => ring.cipher.keyIdOf(r.value) !== active);
         for (const r of stale) {
-          const plain = FieldCipher.isSealed(r.value) ? await ring.open(r.value, col.context) : r.value;
-          const sealed = ring.cipher.seal(plain, col.context);
-          const set: Record<string, string | null> = { [col.column]: sealed };
+          const plaintext = ring.cipher.keyIdOf(r.value) === undefined;
+          const plain = plaintext ? r.value : await ring.open(r.value, col.context);
+          const set: Record<string, string | null> = { [col.column]: ring.cipher.seal(plain, col.context) };
           if (col.table === 'orders' && opts.reindex) {
             const idx = opts.reindex(plain);
             set.recipient_email_bidx = idx.email;
@@ -217,7 +217,7 @@ export async function rotateDataKeys(
   // A node that had not refreshed yet may have written under the old key during the first sweep.
   await sleep(grace);
   resealed += await resealAll(db, ring, opts);
-  const usage = await keyUsage(db);
+  const usage = await keyUsage(db, ring);
   const inUse = new Set(usage.map((u) => u.keyId));
   const old = await db
     .selectFrom('data_keys')

@@ -31,8 +31,7 @@ import { security } from './migrations/004_security.js';
 import { users } from './migrations/005_users.js';
 import { certs } from './migrations/006_certs.js';
 import { KeyRing } from './data-keys.js';
-import { localMasterKey, type MasterKeyProvider } from '../security/field-cipher.js';
-import { keyFileFor, loadMasterKey } from '../security/secret-box.js';
+import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
 import { GroupCommitter, type WriteFn } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
@@ -77,15 +76,19 @@ export function describeDbUrl(url: string): string {
 export interface OpenStoreOptions {
   /** Run pending migrations first (default true). */
   migrate?: boolean;
-  /** Wraps the data keys; default: the local master key from WAYGATE_MASTER_KEY or the key file. */
-  masterKey?: MasterKeyProvider;
+  /**
+   * Makes the cipher of the store's data-key ring. The store holds no key material: the caller
+   * passes security's (`localFieldCipher`: data keys wrapped by the local master key from
+   * WAYGATE_MASTER_KEY or the key file). Called once the database is open, so a bad URL
+   * creates no key file.
+   */
+  cipher: (url: string) => DataKeyCipher;
 }
 
-export async function openStore(url: string = DEFAULT_DB_URL, opts: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(url: string, opts: OpenStoreOptions): Promise<Store> {
   const base =
     url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
-  const provider = opts.masterKey ?? localMasterKey(loadMasterKey(keyFileFor(url)));
-  const store: Store = { ...base, keys: new KeyRing(base.db, provider) };
+  const store: Store = { ...base, keys: new KeyRing(base.db, opts.cipher(url)) };
   if (opts.migrate !== false) {
     await migrate(store);
     await store.keys.refresh();

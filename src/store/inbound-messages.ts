@@ -1,7 +1,7 @@
 /** Raw partner messages are kept sealed: they carry consignees' names, phones and addresses. */
-import type { FieldCipher } from '../security/field-cipher.js';
 import { compiled } from './compiled.js';
 import { newId } from './ids.js';
+import type { FieldSealer } from './sealing.js';
 import type { Executor } from './transaction.js';
 import type { InboundMessagesTable } from './schema.js';
 
@@ -28,7 +28,7 @@ const insertRow = compiled((ex, row: InboundMessagesTable) =>
  */
 export async function insertInboundMessage(
   ex: Executor,
-  cipher: FieldCipher,
+  cipher: FieldSealer,
   m: NewInboundMessage,
   nowMs: number,
 ): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 /** Order rows: insert, read with their logistics data, search with cursor pagination. */
 import type { Address, OrderInput, OrderItem, OrderStatus } from '../domain/index.js';
-import type { FieldCipher } from '../security/field-cipher.js';
 import type { KeyRing } from './data-keys.js';
+import type { FieldSealer } from './sealing.js';
 import type { Executor } from './transaction.js';
 import type { OrdersTable } from './schema.js';
 import { compiled } from './compiled.js';
@@ -9,7 +9,7 @@ import { compiled } from './compiled.js';
 export const RECIPIENT_CONTEXT = 'orders.recipient';
 
 /** The recipient as stored: sealed, with blind indexes to find it by e-mail or phone. */
-export function sealRecipient(cipher: FieldCipher, recipient: Address) {
+export function sealRecipient(cipher: FieldSealer, recipient: Address) {
   return {
     recipient: cipher.seal(JSON.stringify(recipient), RECIPIENT_CONTEXT),
     recipient_email_bidx: cipher.index('email', recipient.email),
@@ -18,7 +18,7 @@ export function sealRecipient(cipher: FieldCipher, recipient: Address) {
 }
 
 /** Blind indexes for a recipient JSON read back (used when re-sealing rows). */
-export function recipientIndexes(cipher: FieldCipher, recipientJson: string) {
+export function recipientIndexes(cipher: FieldSealer, recipientJson: string) {
   const r = JSON.parse(recipientJson) as Partial<Address>;
   return { email: cipher.index('email', r.email), phone: cipher.index('phone', r.phone) };
 }
@@ -57,7 +57,7 @@ const insertOrderRow = compiled((ex, row: OrdersTable) =>
  * Stores a new order with its first history line. False, and nothing written, when the source
  * already has an order with this external id (the caller then reads that one).
  */
-export async function insertOrder(ex: Executor, cipher: FieldCipher, row: NewOrderRow): Promise<boolean> {
+export async function insertOrder(ex: Executor, cipher: FieldSealer, row: NewOrderRow): Promise<boolean> {
   const { input } = row;
   const res = await insertOrderRow(ex, {
     id: row.id,
@@ -207,7 +207,7 @@ export async function historyForOrder(ex: Executor, orderId: string) {
 /** Replaces an order's recipient and lines (a dead-letter edit), with the total they give. */
 export async function updateOrderContents(
   ex: Executor,
-  cipher: FieldCipher,
+  cipher: FieldSealer,
   orderId: string,
   next: { recipient: Address; items: readonly OrderItem[]; totalValue: string },
   nowMs: number,

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openStore } from '../../dist/store/db.js';
+import { localFieldCipher } from '../../dist/security/field-cipher.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +95,7 @@ try {
     argsOf.push(await hubArgs());
     hubs.push(await start(argsOf[n], /listening on (\S+)/));
   }
-  const store = await openStore(dbUrl, { migrate: false });
+  const store = await openStore(dbUrl, { migrate: false, cipher: localFieldCipher });
   const started = Date.now();
   await getJson(`${sandbox.url}/__shop/push`, {
     method: 'POST',

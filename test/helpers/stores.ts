@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { localFieldCipher } from '../../src/security/field-cipher.js';
 import { openStore, type DialectName, type Store } from '../../src/store/db.js';
 
 const PG_URL = process.env.WAYGATE_TEST_PG_URL;
@@ -53,7 +54,7 @@ export async function createTestDbUrl(
 
 export async function freshStore(dialect: DialectName): Promise<TestStore> {
   const { url, drop } = await createTestDbUrl(dialect);
-  const store = await openStore(url);
+  const store = await openStore(url, { cipher: localFieldCipher });
   return {
     ...store,
     async destroy() {

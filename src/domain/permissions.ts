@@ -1,0 +1,37 @@
+/**
+ * The permission names [004-8]: `interface:action` pairs. People hold them through roles
+ * (security/permissions.ts), machines as API-key scopes (store/api-keys.ts); every `/v1` route
+ * declares the one it needs.
+ */
+
+export const PERMISSIONS = [
+  'orders:read',
+  'orders:write',
+  'tracking:read',
+  'tracking:write',
+  'partners:read',
+  'partners:manage',
+  'dlq:read',
+  'dlq:manage',
+  'files:import',
+  'files:export',
+  /** See personal data unmasked (names, phones, e-mails, addresses, ID numbers). */
+  'pii:read',
+  'audit:read',
+  'audit:export',
+  'users:manage',
+  'apikeys:manage',
+  'keys:manage',
+  'certs:read',
+  'certs:manage',
+  'dsr:export',
+  'dsr:erase',
+  'reports:read',
+  'interfaces:approve',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
