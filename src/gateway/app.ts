@@ -10,18 +10,13 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Logger } from 'pino';
 import { WaygateError } from '../domain/index.js';
-import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
-import type { Store } from '../store/db.js';
-import type { SecretBox } from '../security/secret-box.js';
-import { apiKeyAuth, authorize, type SessionResolver } from './auth.js';
+import { apiKeyAuth, authorize } from './auth.js';
 import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
 import { installCallAudit } from './call-audit.js';
 import { errorHandler, sendError } from './errors.js';
-import { DEFAULT_ADMISSION, createAdmission, type AdmissionLimits } from './admission.js';
+import { DEFAULT_ADMISSION, createAdmission } from './admission.js';
 import { installAuthThrottle } from './auth-throttle.js';
-import type { AuthFailureLimits } from '../security/auth-failures.js';
 import { orderRoutes } from './routes/orders.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { partnerRoutes } from './routes/partners.js';
@@ -33,48 +28,7 @@ import { userRoutes } from './routes/users.js';
 import { AccountService } from '../security/accounts.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { partnerHealthRoutes } from './routes/partner-health.js';
-import './types.js';
-
-export interface GatewayDeps {
-  store: Store;
-  box: SecretBox;
-  /** Connectors that verify partner pushes, looked up live (the set changes on policy reload). */
-  carriers: { get(id: string): CarrierConnector | undefined };
-  platforms: { get(id: string): PlatformConnector | undefined };
-  /** Channel health per carrier, for `GET /v1/partners`. */
-  partnerHealth?: () => unknown[];
-  /** Policy reloads applied and rejected, for `GET /v1/partners/config-events`. */
-  configEvents?: () => readonly unknown[];
-  /** Wakes the local workers after work was enqueued. */
-  notifyWork: () => void;
-  /** Ready means the store answers and the workers run. */
-  isReady: () => Promise<boolean>;
-  logger?: Logger | false;
-  bodyLimitBytes?: number;
-  /** People's accounts and sessions; one is made on the store when not given. */
-  accounts?: AccountService;
-  /** Resolves `Authorization: Bearer` session tokens; default: the accounts' sessions. */
-  sessions?: SessionResolver;
-  /** TLS key and certificate (PEM); without them the gateway speaks plain HTTP (loopback, tests). */
-  tls?: { key: string | Buffer; cert: string | Buffer };
-  /**
-   * Requests per minute: for a key without its own limit, for each partner's pushes, and for
-   * unauthenticated callers per address.
-   */
-  defaultRatePerMinute?: { key: number; partner: number; anonymous: number };
-  /** Trust X-Forwarded-For from these proxies (addresses/CIDRs) when checking allow-lists. */
-  trustProxy?: string[];
-  /** Sees every route as registered, with its auth mode and permission (the API inventory). */
-  onRoute?: (route: { method: string; url: string; auth?: string; permission?: string }) => void;
-  /** Admission limits (read per request, so a policy reload changes them live). */
-  admission?: () => AdmissionLimits;
-  /** Jobs waiting in the queue, for the backlog bound. */
-  backlog?: () => Promise<number>;
-  /** Failed-authentication limits and spike threshold (read per request; defaults fill the rest). */
-  authFailures?: () => Partial<AuthFailureLimits>;
-  /** Milliseconds since the epoch, for the failed-authentication windows; injectable for tests. */
-  now?: () => number;
-}
+import type { GatewayDeps } from './types.js';
 
 /** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
 const DEFAULT_RATES = { key: 600_000, partner: 600_000, anonymous: 6_000 };

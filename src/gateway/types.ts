@@ -1,8 +1,58 @@
+/**
+ * The gateway's types: what `buildGateway` is given (`GatewayDeps`, here rather than in app.ts
+ * so the routes need not import the module that imports them) and what it adds to Fastify's.
+ */
 import 'fastify';
+import type { Logger } from 'pino';
+import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
+import type { AccountService } from '../security/accounts.js';
+import type { AuthAttempt, AuthFailureLimits } from '../security/auth-failures.js';
 import type { Caller, Permission } from '../security/permissions.js';
-import type { NonceClaim } from './auth.js';
-import type { AdmissionView } from './admission.js';
-import type { AuthAttempt } from '../security/auth-failures.js';
+import type { SecretBox } from '../security/secret-box.js';
+import type { Store } from '../store/db.js';
+import type { AdmissionLimits, AdmissionView } from './admission.js';
+import type { NonceClaim, SessionResolver } from './auth.js';
+
+export interface GatewayDeps {
+  store: Store;
+  box: SecretBox;
+  /** Connectors that verify partner pushes, looked up live (the set changes on policy reload). */
+  carriers: { get(id: string): CarrierConnector | undefined };
+  platforms: { get(id: string): PlatformConnector | undefined };
+  /** Channel health per carrier, for `GET /v1/partners`. */
+  partnerHealth?: () => unknown[];
+  /** Policy reloads applied and rejected, for `GET /v1/partners/config-events`. */
+  configEvents?: () => readonly unknown[];
+  /** Wakes the local workers after work was enqueued. */
+  notifyWork: () => void;
+  /** Ready means the store answers and the workers run. */
+  isReady: () => Promise<boolean>;
+  logger?: Logger | false;
+  bodyLimitBytes?: number;
+  /** People's accounts and sessions; one is made on the store when not given. */
+  accounts?: AccountService;
+  /** Resolves `Authorization: Bearer` session tokens; default: the accounts' sessions. */
+  sessions?: SessionResolver;
+  /** TLS key and certificate (PEM); without them the gateway speaks plain HTTP (loopback, tests). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Requests per minute: for a key without its own limit, for each partner's pushes, and for
+   * unauthenticated callers per address.
+   */
+  defaultRatePerMinute?: { key: number; partner: number; anonymous: number };
+  /** Trust X-Forwarded-For from these proxies (addresses/CIDRs) when checking allow-lists. */
+  trustProxy?: string[];
+  /** Sees every route as registered, with its auth mode and permission (the API inventory). */
+  onRoute?: (route: { method: string; url: string; auth?: string; permission?: string }) => void;
+  /** Admission limits (read per request, so a policy reload changes them live). */
+  admission?: () => AdmissionLimits;
+  /** Jobs waiting in the queue, for the backlog bound. */
+  backlog?: () => Promise<number>;
+  /** Failed-authentication limits and spike threshold (read per request; defaults fill the rest). */
+  authFailures?: () => Partial<AuthFailureLimits>;
+  /** Milliseconds since the epoch, for the failed-authentication windows; injectable for tests. */
+  now?: () => number;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -5,7 +5,7 @@ import { signedHeaders } from '../../src/gateway/signature.js';
 import { secretBoxFromKey } from '../../src/security/secret-box.js';
 import { createApiKey, type ApiKeySpec, type CreatedKey } from '../../src/store/api-keys.js';
 import { PERMISSIONS } from '../../src/security/permissions.js';
-import type { GatewayDeps } from '../../src/gateway/app.js';
+import type { GatewayDeps } from '../../src/gateway/types.js';
 import type { CarrierConnector, PlatformConnector } from '../../src/connectors/types.js';
 import type { TestStore } from './stores.js';
 

@@ -7,7 +7,7 @@ import { auditRefusal } from '../../security/grant-audit.js';
 import { assertCanGrant } from '../../security/grants.js';
 import { createApiKey, findKeyGrant, listApiKeys, revokeApiKey, rotateApiKey } from '../../store/api-keys.js';
 import { recordAudit } from '../../store/audit.js';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import { requestGrantor } from './grantor.js';
 import { ErrorBody } from './views.js';
 

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Address, OrderItem, OrderStatusSchema, maskAddress, WaygateError } from '../../domain/index.js';
 import { discardDead, getDead, listDead, replayDead } from '../../pipeline/dead-letters.js';
 import { JOB_KINDS } from '../../pipeline/jobs/index.js';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import { can } from '../../security/permissions.js';
 import { ErrorBody } from './views.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import type { AdmissionView } from '../admission.js';
 
 /**

@@ -8,7 +8,7 @@ import { getOrderRow, historyForOrder, listOrders, orderFields, readOrder } from
 import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { OrdersTable } from '../../store/schema.js';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import type { Admission } from '../admission.js';
 import { nonceClaimFor } from '../auth.js';
 import { Accepted, ErrorBody, OrderDetail, OrderList } from './views.js';

@@ -1,7 +1,7 @@
 /** Channel health and policy reload history, for operators and the dashboard. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import { ErrorBody } from './views.js';
 
 const ChannelView = Type.Object({

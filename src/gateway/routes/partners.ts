@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
 import type { InboundRequest } from '../../connectors/types.js';
 import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound } from '../../pipeline/inbound.js';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import type { Admission } from '../admission.js';
 import { sendError } from '../errors.js';
 import { ErrorBody } from './views.js';

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { eraseSubject, exportSubject } from '../../pipeline/data-subject.js';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import { ErrorBody } from './views.js';
 
 const Subject = Type.Object(

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
 import { findShipmentByWaybill } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
-import type { GatewayDeps } from '../app.js';
+import type { GatewayDeps } from '../types.js';
 import { ownsSource, type Caller } from '../../security/permissions.js';
 import { ErrorBody, TrackingView } from './views.js';
 
