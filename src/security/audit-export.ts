@@ -13,7 +13,7 @@ import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { genesisHash } from '../store/audit-chain.js';
+import { CHAINED_FIELDS, chainedFields, genesisHash } from '../store/audit-chain.js';
 import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { readCheckpointFile } from './audit-checkpoint.js';
@@ -42,20 +42,9 @@ export interface ExportResult {
   files: string[];
 }
 
+/** The hashed fields in canonical order, `id` after `seq` and `at_iso` after `at`, then the hashes. */
 const COLUMNS = [
-  'seq',
-  'id',
-  'at',
-  'at_iso',
-  'actor',
-  'action',
-  'target',
-  'detail',
-  'outcome',
-  'interface',
-  'status',
-  'params',
-  'result',
+  ...CHAINED_FIELDS.flatMap((f) => (f === 'seq' ? [f, 'id'] : f === 'at' ? [f, 'at_iso'] : [f])),
   'prev_hash',
   'hash',
 ] as const;
@@ -89,23 +78,18 @@ export async function exportAudit(store: Store, opts: ExportOptions): Promise<Ex
     if (opts.format === 'csv') await put(out, stringify([[...COLUMNS]]));
     if (firstSeq !== undefined && lastSeq !== undefined) {
       for await (const page of auditPages(store.db, firstSeq - 1, lastSeq, opts.pageSize ?? 1000)) {
-        const rows = page.map((r) => ({
-          seq: Number(r.seq),
-          id: Number(r.id),
-          at: Number(r.at),
-          at_iso: new Date(Number(r.at)).toISOString(),
-          actor: r.actor,
-          action: r.action,
-          target: r.target,
-          detail: r.detail,
-          outcome: r.outcome,
-          interface: r.interface,
-          status: r.status === null ? null : Number(r.status),
-          params: r.params,
-          result: r.result,
-          prev_hash: r.prev_hash,
-          hash: r.hash,
-        }));
+        const rows = page.map((r) => {
+          const fields = chainedFields(r);
+          const row: Record<(typeof COLUMNS)[number], string | number | null> = {
+            ...fields,
+            id: Number(r.id),
+            at_iso: new Date(fields.at).toISOString(),
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+          };
+          // In column order, so a JSONL line's keys read like the CSV header.
+          return Object.fromEntries(COLUMNS.map((c) => [c, row[c]]));
+        });
         await put(
           out,
           opts.format === 'csv'
@@ -158,8 +142,7 @@ export async function exportAudit(store: Store, opts: ExportOptions): Promise<Ex
         lastSeq: entries > 0 ? lastSeq : null,
         from: opts.from?.toISOString() ?? null,
         to: opts.to?.toISOString() ?? null,
-        canonicalForm:
-          'hash = hex SHA-256 of JSON {seq,at,actor,action,target,detail,outcome,interface,status,params,result,prev_hash} in that key order, no whitespace; seq 1 links to genesisHash',
+        canonicalForm: `hash = hex SHA-256 of JSON {${[...CHAINED_FIELDS, 'prev_hash'].join(',')}} in that key order, no whitespace; seq 1 links to genesisHash`,
         files: files.map((f) => basename(f)),
         exportedAt: new Date().toISOString(),
       },

@@ -24,7 +24,7 @@
  * mid-write) prove nothing either way; they are counted in `malformedLines`, not failed on.
  */
 import type { KeyObject } from 'node:crypto';
-import { auditHash, genesisHash } from '../store/audit-chain.js';
+import { auditHash, chainedFields, genesisHash } from '../store/audit-chain.js';
 import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import type { Executor } from '../store/transaction.js';
@@ -266,20 +266,7 @@ export async function walkChain(
       }
       if (row.prev_hash !== lastHash)
         return fail('prev_hash_mismatch', `entry ${id} (seq ${seq}) does not link to seq ${lastSeq}`);
-      const fields = {
-        seq,
-        at: Number(row.at),
-        actor: row.actor,
-        action: row.action,
-        target: row.target,
-        detail: row.detail,
-        outcome: row.outcome,
-        interface: row.interface,
-        status: row.status === null ? null : Number(row.status),
-        params: row.params,
-        result: row.result,
-      };
-      if (auditHash(fields, lastHash) !== row.hash)
+      if (auditHash(chainedFields(row), lastHash) !== row.hash)
         return fail('hash_mismatch', `entry ${id} (seq ${seq}) was changed after it was written`);
       const cp = checkpointAt(seq, row.hash, id);
       if (cp) return { entries, lastSeq, lastHash, failure: cp };

@@ -21,24 +21,48 @@
 import { createHash } from 'node:crypto';
 import type { AuditLogTable } from './audit-schema.js';
 
-/** The columns a row's hash covers: all but its id and the two hash columns. */
-export type ChainedFields = Omit<AuditLogTable, 'id' | 'prev_hash' | 'hash'>;
+/**
+ * The columns a row's hash covers, in canonical order: all but its id and the two hash columns.
+ * The one list the appender, the verifier, the export and the migration derive theirs from.
+ */
+export const CHAINED_FIELDS = [
+  'seq',
+  'at',
+  'actor',
+  'action',
+  'target',
+  'detail',
+  'outcome',
+  'interface',
+  'status',
+  'params',
+  'result',
+] as const satisfies readonly (keyof AuditLogTable)[];
+
+export type ChainedField = (typeof CHAINED_FIELDS)[number];
+export type ChainedFields = Pick<AuditLogTable, ChainedField>;
+
+// A column added to audit_log is hashed (or named here as not hashed): the list cannot fall behind.
+type Unlisted = Exclude<keyof AuditLogTable, ChainedField | 'id' | 'prev_hash' | 'hash'>;
+const everyColumnListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyColumnListed;
+
+/** A row's chained fields as read back; drivers may hand integers over as strings. */
+export function chainedFields(row: ChainedFields): ChainedFields {
+  const fields = Object.fromEntries(CHAINED_FIELDS.map((f) => [f, row[f]])) as ChainedFields;
+  return {
+    ...fields,
+    seq: Number(row.seq),
+    at: Number(row.at),
+    status: row.status === null ? null : Number(row.status),
+  };
+}
 
 export function canonicalAuditText(row: ChainedFields, prevHash: string): string {
-  return JSON.stringify({
-    seq: row.seq,
-    at: row.at,
-    actor: row.actor,
-    action: row.action,
-    target: row.target,
-    detail: row.detail,
-    outcome: row.outcome,
-    interface: row.interface,
-    status: row.status,
-    params: row.params,
-    result: row.result,
-    prev_hash: prevHash,
-  });
+  const canonical: Record<string, unknown> = {};
+  for (const field of CHAINED_FIELDS) canonical[field] = row[field];
+  canonical.prev_hash = prevHash;
+  return JSON.stringify(canonical);
 }
 
 export function auditHash(row: ChainedFields, prevHash: string): string {

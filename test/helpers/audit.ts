@@ -1,4 +1,4 @@
-import { auditHash, genesisHash } from '../../src/store/audit-chain.js';
+import { auditHash, chainedFields, genesisHash } from '../../src/store/audit-chain.js';
 import { auditDb, readAuditHead } from '../../src/store/audit.js';
 import type { Store } from '../../src/store/db.js';
 
@@ -19,7 +19,7 @@ export async function rehashFrom(store: Store, fromSeq: number): Promise<void> {
     .orderBy('seq')
     .execute();
   for (const r of rows) {
-    const hash = auditHash({ ...r, seq: Number(r.seq), at: Number(r.at) }, prev);
+    const hash = auditHash(chainedFields(r), prev);
     await db.updateTable('audit_log').set({ prev_hash: prev, hash }).where('id', '=', r.id).execute();
     prev = hash;
   }

@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Migration } from 'kysely';
 import type { DialectName } from '../dialect.js';
-import { auditHash, genesisHash } from '../audit-chain.js';
+import { auditHash, CHAINED_FIELDS, chainedFields, genesisHash, type ChainedField } from '../audit-chain.js';
 import type { AuditTables } from '../audit-schema.js';
+
+/**
+ * The audit_log columns before this migration (frozen: the table as 002 left it). The rows already
+ * there are chained over these, every chained column added here being null. The chained list itself
+ * is not copied: these rows are verified with today's canonical form, so they are hashed with it.
+ */
+const EARLIER_COLUMNS = ['id', 'at', 'actor', 'action', 'target', 'detail', 'outcome'] as const;
+/** Every chained column null; a row's earlier columns and its new seq are laid over it. */
+const ADDED_HERE = Object.fromEntries(CHAINED_FIELDS.map((f) => [f, null])) as Record<ChainedField, null>;
 
 /**
  * Hash-chains the audit log [003-4.4]: seq / prev_hash / hash on every row, the interface-call
@@ -45,7 +54,7 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   for (let lastId = 0; ;) {
     const page = await tdb
       .selectFrom('audit_log')
-      .select(['id', 'at', 'actor', 'action', 'target', 'detail', 'outcome'])
+      .select(EARLIER_COLUMNS)
       .where('id', '>', lastId)
       .orderBy('id')
       .limit(500)
@@ -53,20 +62,7 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
     if (page.length === 0) break;
     for (const row of page) {
       seq += 1;
-      const fields = {
-        seq,
-        at: Number(row.at),
-        actor: row.actor,
-        action: row.action,
-        target: row.target,
-        detail: row.detail,
-        outcome: row.outcome,
-        interface: null,
-        status: null,
-        params: null,
-        result: null,
-      };
-      const hash = auditHash(fields, prevHash);
+      const hash = auditHash(chainedFields({ ...ADDED_HERE, ...row, seq }), prevHash);
       await tdb
         .updateTable('audit_log')
         .set({ seq, prev_hash: prevHash, hash })
