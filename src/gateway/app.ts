@@ -8,9 +8,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { WaygateError } from '../domain/index.js';
+import { createAjv } from '../domain/validation.js';
 import { apiKeyAuth, authorize } from './auth.js';
 import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
 import { installCallAudit } from './call-audit.js';
@@ -35,18 +34,6 @@ const DEFAULT_RATES = { key: 600_000, partner: 600_000, anonymous: 6_000 };
 
 const JSON_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 
-function buildAjv(coerce: boolean) {
-  const ajv = new Ajv({
-    allErrors: true,
-    coerceTypes: coerce,
-    removeAdditional: false,
-    useDefaults: true,
-    strict: false,
-  });
-  addFormats.default(ajv, ['date-time', 'email', 'uri']);
-  return ajv;
-}
-
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.tls
@@ -62,8 +49,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
 
   // Bodies are validated as sent (no type coercion); query strings arrive as text and are coerced.
-  const bodyAjv = buildAjv(false);
-  const queryAjv = buildAjv(true);
+  const bodyAjv = createAjv({ useDefaults: true });
+  const queryAjv = createAjv({ coerceTypes: true, useDefaults: true });
   app.setValidatorCompiler(({ schema, httpPart }) =>
     httpPart === 'body' ? bodyAjv.compile(schema) : queryAjv.compile(schema),
   );

@@ -1,6 +1,7 @@
 /** One place maps error kinds to HTTP statuses and writes `{"error":{"code","message","details"}}`. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, renderMessage, WaygateError, type ErrorCode } from '../domain/index.js';
+import { fieldPath, type LocatedIssue } from '../domain/validation.js';
 
 /** Answers with a catalogue code: the status comes from the catalogue, never from the caller. */
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string, details: unknown = null) {
@@ -12,18 +13,8 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message?: string
     .send({ error: { code, message: message ?? renderMessage(spec.message, details), details } });
 }
 
-interface ValidationIssue {
-  instancePath: string;
+interface ValidationIssue extends LocatedIssue {
   message?: string;
-  params?: Record<string, unknown>;
-}
-
-function fieldOf(issue: ValidationIssue): string {
-  const missing = issue.params?.missingProperty;
-  const extra = issue.params?.additionalProperty;
-  if (typeof missing === 'string') return `${issue.instancePath}/${missing}`;
-  if (typeof extra === 'string') return `${issue.instancePath}/${extra}`;
-  return issue.instancePath || '/';
 }
 
 export function errorHandler(
@@ -38,7 +29,7 @@ export function errorHandler(
   if (fe.validation) {
     const part = fe.validationContext ?? 'body';
     const details = fe.validation.map((v) => ({
-      field: fieldOf(v),
+      field: fieldPath(v) || '/',
       message: v.params?.additionalProperty ? `is not a known field` : (v.message ?? 'is invalid'),
       ...(Array.isArray(v.params?.allowedValues) && v.params.allowedValues.length <= 20
         ? { allowed: v.params.allowedValues }

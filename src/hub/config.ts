@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
+import { createAjv } from '../domain/validation.js';
 import { PartnerUrl, PolicySchema } from '../pipeline/policy/schema.js';
 import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
@@ -93,7 +93,7 @@ export const HubConfigSchema = Type.Object(
 );
 export type HubConfig = Static<typeof HubConfigSchema>;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = createAjv();
 const validate = ajv.compile<HubConfig>(HubConfigSchema);
 
 export class ConfigError extends Error {

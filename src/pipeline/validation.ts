@@ -4,12 +4,11 @@
  * defaults filled in, every error reported — so a value passes here exactly when it would pass
  * as a request body.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { createAjv, fieldPath } from '../domain/validation.js';
 
-export const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, strict: false });
-addFormats.default(ajv, ['date-time', 'email', 'uri']);
+export const ajv = createAjv();
 
 /** One offending value: its JSON pointer and what is wrong with it. */
 export interface FieldIssue {
@@ -36,15 +35,12 @@ export function checker<S extends TSchema>(schema: S): Checker<Static<S>> {
 export function fieldIssues(prefix: string, errors: readonly ErrorObject[] | null | undefined): FieldIssue[] {
   const seen = new Map<string, FieldIssue>();
   for (const e of errors ?? []) {
-    const missing = e.keyword === 'required' ? e.params.missingProperty : undefined;
-    const extra = e.keyword === 'additionalProperties' ? e.params.additionalProperty : undefined;
-    const name = typeof missing === 'string' ? missing : typeof extra === 'string' ? extra : undefined;
-    const field = `${prefix}${name === undefined ? e.instancePath : `${e.instancePath}/${name}`}` || '/';
+    const field = `${prefix}${fieldPath(e)}` || '/';
     if (seen.has(field)) continue;
     const message =
-      typeof missing === 'string'
+      e.keyword === 'required'
         ? 'is required'
-        : typeof extra === 'string'
+        : e.keyword === 'additionalProperties'
           ? 'is not a known field'
           : (e.message ?? 'is invalid');
     seen.set(field, { field, message });

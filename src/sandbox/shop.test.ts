@@ -1,15 +1,12 @@
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { OrderInput } from '../domain/index.js';
+import { createAjv } from '../domain/validation.js';
 import { shopOrderToCanonical } from '../connectors/platforms/sandbox-shop/mapper.js';
 import { makeSandboxCredentials } from './credentials.js';
 import { generateOrder, SHOP_MARKETS, type ShopOrder } from './shop-data.js';
 import { createShop } from './shop.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats.default(ajv, ['date-time', 'email', 'uri']);
-const validOrderInput = ajv.compile(OrderInput);
+const validOrderInput = createAjv().compile(OrderInput);
 
 const SAMPLE = 3000;
 const orders: ShopOrder[] = Array.from({ length: SAMPLE }, (_, i) =>

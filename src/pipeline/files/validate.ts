@@ -1,6 +1,7 @@
 /** Schema checks for file imports: the canonical schemas, with the gateway's Ajv settings. */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { OrderInput, TrackingEvent } from '../../domain/index.js';
+import { fieldPath } from '../../domain/validation.js';
 import { ajv } from '../validation.js';
 
 export const validateOrderInput: ValidateFunction<OrderInput> = ajv.compile<OrderInput>(OrderInput);
@@ -17,11 +18,9 @@ export interface FieldError {
 export function fieldErrors(errors: readonly ErrorObject[] | null | undefined): FieldError[] {
   const seen = new Map<string, FieldError>();
   for (const e of errors ?? []) {
-    const missing =
-      e.keyword === 'required' ? (e.params as { missingProperty?: string }).missingProperty : undefined;
-    const pointer = missing ? `${e.instancePath}/${missing}` : e.instancePath;
+    const pointer = fieldPath(e);
     if (seen.has(pointer)) continue;
-    let message = missing ? 'is required' : (e.message ?? 'is invalid');
+    let message = e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid');
     if (e.keyword === 'enum') message = 'is not a known code';
     seen.set(pointer, { pointer, message });
   }

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { TrackingEvent } from '../../../domain/index.js';
+import { createAjv } from '../../../domain/validation.js';
 import type { ShipmentRequest } from '../../types.js';
 import { BETA_ACTIONS, trackingCodeFor, reasonFor } from './codes.js';
 import {
@@ -56,9 +55,7 @@ describe('carrier-beta mapper, beta -> canonical', () => {
   it('produces events that satisfy the canonical TrackingEvent schema', () => {
     const res = parseTraceResponse(fixture('trace-response.xml'));
     if (!res.ok) throw new Error('expected events');
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    addFormats.default(ajv, ['date-time']);
-    const validate = ajv.compile(TrackingEvent);
+    const validate = createAjv().compile(TrackingEvent);
     for (const e of res.value) {
       validate(e);
       expect(validate.errors ?? []).toEqual([]);
