@@ -81,6 +81,7 @@ export const ERROR_CATALOGUE = {
   order_not_found: { status: 404, message: 'no such order' },
   shipment_not_found: { status: 404, message: 'no such shipment' },
   duplicate_sku: { status: 400, message: 'a SKU appears twice in the order' },
+  order_total_too_large: { status: 400, message: "the order's total exceeds the largest amount, {max}" },
   idempotency_key_reused: { status: 409, message: 'the Idempotency-Key was used for a different request' },
   source_not_allowed: { status: 403, message: "the order's source is not the key's partner" },
   order_not_editable: { status: 409, message: 'the order can no longer be edited' },
