@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createHttpClient } from '../dist/connectors/http.js';
+import { LOOPBACK_ALLOWED } from '../dist/domain/network-policy.js';
 import { createConnector } from '../dist/connectors/carriers/carrier-alpha/index.js';
 
 const { values } = parseArgs({
@@ -16,7 +17,7 @@ const sandboxUrl = values['sandbox-url'];
 const credentials = await (await fetch(`${sandboxUrl}/__credentials`)).json();
 const alpha = createConnector(
   { partnerId: 'carrier-alpha', baseUrl: sandboxUrl, credentials: credentials['carrier-alpha'] },
-  createHttpClient(),
+  createHttpClient({ network: LOOPBACK_ALLOWED }),
 );
 let seq = 0;
 const server = createServer((req, res) => {

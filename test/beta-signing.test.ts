@@ -12,6 +12,7 @@ import { createConnector } from '../src/connectors/carriers/carrier-beta/index.j
 import type { BetaSigning } from '../src/connectors/carriers/carrier-beta/client.js';
 import { PartnerCallError } from '../src/connectors/errors.js';
 import { createHttpClient, type HttpClient } from '../src/connectors/http.js';
+import { LOOPBACK_ALLOWED } from '../src/domain/network-policy.js';
 import type { CarrierConnector, ShipmentRequest } from '../src/connectors/types.js';
 import { startSandbox, type SandboxHandle } from '../src/sandbox/server.js';
 import { parseHubConfig } from '../src/hub/config.js';
@@ -69,7 +70,7 @@ describe.each(DIALECTS)('carrier-beta XML-DSig through the sandbox (%s)', (diale
   beforeEach(async () => {
     store = await freshStore(dialect);
     sandbox = await startSandbox({ port: 0, stepMs: 20 });
-    http = createHttpClient();
+    http = createHttpClient({ network: LOOPBACK_ALLOWED });
     ca = await createTestCa();
     const box = secretBoxFromKey(randomBytes(32));
     certs = new CertificateService({ store, box });

@@ -255,10 +255,11 @@ describe('gateway: orders API', () => {
 describe('gateway: partner callbacks', () => {
   it('rejects a tracking push with a bad partner signature and stores nothing', async () => {
     const { createHttpClient } = await import('../src/connectors/http.js');
+    const { LOOPBACK_ALLOWED } = await import('../src/domain/network-policy.js');
     const alpha = await import('../src/connectors/carriers/carrier-alpha/index.js');
     const { signAlphaPayload } = await import('../src/connectors/carriers/carrier-alpha/client.js');
     const store = await freshStore('sqlite');
-    const http = createHttpClient();
+    const http = createHttpClient({ network: LOOPBACK_ALLOWED });
     const connector = alpha.createConnector(
       {
         partnerId: 'carrier-alpha',

@@ -10,7 +10,13 @@ export type PartnerErrorCode =
   | 'partner_rate_limited'
   | 'partner_rejected'
   | 'partner_auth_failed'
-  | 'partner_bad_response';
+  | 'partner_bad_response'
+  /** The partner's address is refused by the network policy (SSRF); a config change is needed. */
+  | 'partner_address_refused'
+  /** The answer passed the partner's response size limit and was not read further. */
+  | 'partner_response_too_large'
+  /** The answer carried a value outside the canonical bounds (src/domain/partner-values.ts). */
+  | 'partner_value_refused';
 
 export interface PartnerErrorInit {
   partnerId: string;

@@ -20,7 +20,7 @@ describe('partner config file', () => {
   it('names file, line and field when a placeholder has no value', () => {
     const file = fileURLToPath(new URL('../../config/sandbox.yaml', import.meta.url));
     expect(() => loadHubConfig(file, {})).toThrow(
-      /sandbox\.yaml:7: partners\.sandbox-shop\.baseUrl environment variable SANDBOX_URL is not set/,
+      /sandbox\.yaml:10: partners\.sandbox-shop\.baseUrl environment variable SANDBOX_URL is not set/,
     );
   });
 

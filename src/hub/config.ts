@@ -7,9 +7,35 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { createAjv } from '../domain/validation.js';
+import { checkPartnerUrl, isCidr, type NetworkPolicy } from '../domain/network-policy.js';
 import { PartnerUrl, PolicySchema } from '../pipeline/policy/schema.js';
 import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
+
+const MaxResponseBytes = Type.Integer({
+  minimum: 1024,
+  maximum: 256 * 1024 * 1024,
+  description: 'bytes; an answer past this is aborted while it streams',
+});
+const Cidr = Type.String({ minLength: 2, maxLength: 64, description: 'CIDR range, e.g. 10.20.0.0/16' });
+
+/**
+ * Which addresses partner calls may reach (SSRF defence): global unicast only, unless this says
+ * otherwise. Checked when the file is loaded and again by the HTTP client at connect time.
+ */
+const NetworkConfig = Type.Object(
+  {
+    /** Loopback partners (the sandbox on this machine); off in production. */
+    allowLoopback: Type.Optional(Type.Boolean()),
+    /** Ranges allowed although not global unicast, e.g. a partner behind a VPN. */
+    allow: Type.Optional(Type.Array(Cidr, { maxItems: 256 })),
+    /** Ranges refused on top of the built-in ones; they win over `allow`. */
+    deny: Type.Optional(Type.Array(Cidr, { maxItems: 256 })),
+    /** Default largest answer body per partner (4 MiB when unset). */
+    maxResponseBytes: Type.Optional(MaxResponseBytes),
+  },
+  { additionalProperties: false },
+);
 
 const PartnerConfig = Type.Object(
   {
@@ -20,6 +46,8 @@ const PartnerConfig = Type.Object(
     baseUrl: Type.Optional(PartnerUrl),
     credentials: Type.Record(Type.String(), Type.String()),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+    /** Largest answer body accepted from this partner (default network.maxResponseBytes). */
+    maxResponseBytes: Type.Optional(MaxResponseBytes),
     /**
      * Register for the partner's pushes (tracking webhooks, order webhooks) at start; `false`
      * means the hub only calls the partner and is never called back (default true).
@@ -40,6 +68,7 @@ export const HubConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    network: Type.Optional(NetworkConfig),
     partners: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }), PartnerConfig),
     routing: Type.Object(
       {
@@ -148,9 +177,63 @@ export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEn
     const line = range ? text.slice(0, range[0]).split('\n').length : '?';
     throw new ConfigError(`${file}:${line}: ${field} ${first?.message ?? 'is invalid'}`);
   }
+  checkNetwork(raw, file, doc, text);
   checkPartners(raw, file, text);
   checkReferences(raw, file);
   return raw;
+}
+
+type YamlDoc = ReturnType<typeof parseDocument>;
+
+/** The line of the node at `path`, else of the first mention of its last segment. */
+function lineAt(doc: YamlDoc, text: string, path: readonly (string | number)[]): number | string {
+  const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
+  if (node?.range) return text.slice(0, node.range[0]).split('\n').length;
+  return lineOf(text, String(path.at(-1)));
+}
+
+/** The network policy a config sets (defaults: no loopback, no extra ranges). */
+export function networkPolicyOf(config: HubConfig): NetworkPolicy {
+  return {
+    allowLoopback: config.network?.allowLoopback ?? false,
+    allow: config.network?.allow ?? [],
+    deny: config.network?.deny ?? [],
+  };
+}
+
+/**
+ * Every partner URL parsed as the HTTP client will parse it and judged by the address it names,
+ * in whatever spelling (see domain/network-policy.ts); every range must be a valid CIDR.
+ */
+function checkNetwork(config: HubConfig, file: string, doc: YamlDoc, text: string): void {
+  for (const key of ['allow', 'deny'] as const) {
+    for (const [i, cidr] of (config.network?.[key] ?? []).entries()) {
+      if (!isCidr(cidr)) {
+        const path = ['network', key, i];
+        throw new ConfigError(
+          `${file}:${lineAt(doc, text, path)}: network.${key}.${i} ${cidr} is not a CIDR range`,
+        );
+      }
+    }
+  }
+  const policy = networkPolicyOf(config);
+  for (const [id, p] of Object.entries(config.partners)) {
+    const urls: Array<[Array<string | number>, string | undefined]> = [
+      [['partners', id, 'baseUrl'], p.baseUrl],
+      [['partners', id, 'channels', 'primary', 'url'], p.channels?.primary?.url],
+      ...(p.channels?.standby ?? []).map((s, i): [Array<string | number>, string] => [
+        ['partners', id, 'channels', 'standby', i, 'url'],
+        s.url,
+      ]),
+    ];
+    for (const [path, url] of urls) {
+      if (url === undefined) continue;
+      const verdict = checkPartnerUrl(url, policy);
+      if (!verdict.ok) {
+        throw new ConfigError(`${file}:${lineAt(doc, text, path)}: ${path.join('.')} ${verdict.reason}`);
+      }
+    }
+  }
 }
 
 function checkPartners(config: HubConfig, file: string, text: string): void {

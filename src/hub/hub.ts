@@ -21,7 +21,7 @@ import { localFieldCipher } from '../security/field-cipher.js';
 import { DEFAULT_DB_URL, openStore, type Store } from '../store/db.js';
 import { JobQueue } from '../store/queue.js';
 import { KEY_REFRESH_MS } from '../store/data-keys.js';
-import type { HubConfig } from './config.js';
+import { networkPolicyOf, type HubConfig } from './config.js';
 import { watchConfig, type ConfigEvent, type ConfigWatcher } from './config-watcher.js';
 import { buildPartnerSet, type PartnerSet, type SigningResolver } from './partners.js';
 import { startProbes } from '../monitor/probes.js';
@@ -64,7 +64,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const box = secretBoxFromKey(loadMasterKey(keyFileFor(dbUrl)));
   // Signed audit checkpoints every minute and at close, retention prune daily [003-4.4] [000-15].
   const audit = startAuditMaintenance(store, auditNotaryFor(dbUrl), { logger: log });
-  const http = createHttpClient();
+  // Every partner call: addresses judged at connect time, answers bounded, both from the live config.
+  const http = createHttpClient({
+    network: () => networkPolicyOf(partners.config),
+    maxResponseBytes: (id) =>
+      partners.config.partners[id]?.maxResponseBytes ?? partners.config.network?.maxResponseBytes,
+  });
   // Partner certificates and the hub's signing keys, refreshed so a renewal or revocation applies live.
   const certRing = new CertificateKeyring({ store, box });
   const certRefresh = await certRing.start(log);

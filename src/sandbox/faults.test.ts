@@ -8,6 +8,7 @@ import { createConnector as createBetaConnector } from '../connectors/carriers/c
 import { createConnector as createAlphaConnector } from '../connectors/carriers/carrier-alpha/index.js';
 import { PartnerCallError } from '../connectors/errors.js';
 import { createHttpClient } from '../connectors/http.js';
+import { LOOPBACK_ALLOWED } from '../domain/network-policy.js';
 import type { ShipmentRequest } from '../connectors/types.js';
 import { parseFaultSpec, FaultSpecError } from './faults.js';
 import { startSandbox, type SandboxHandle } from './server.js';
@@ -165,7 +166,7 @@ describe('standby channel', () => {
 
   it('serves the alpha connector unchanged at base URL ${sandbox}/standby', async () => {
     const rig = await start();
-    const http = createHttpClient();
+    const http = createHttpClient({ network: LOOPBACK_ALLOWED });
     cleanups.push(() => http.close());
     const connector = createAlphaConnector(
       {
@@ -182,7 +183,7 @@ describe('standby channel', () => {
 
   it('serves carrier-beta at /standby/beta/router/rest, sharing request_id records with primary', async () => {
     const rig = await start();
-    const http = createHttpClient();
+    const http = createHttpClient({ network: LOOPBACK_ALLOWED });
     cleanups.push(() => http.close());
     const connector = (baseUrl: string) =>
       createBetaConnector(

@@ -11,12 +11,14 @@ export const Duration = Type.Union([
 ]);
 
 /**
- * Partner URLs are http(s) and never cloud metadata or link-local addresses: a tampered config
- * must not turn the hub into a proxy for instance credentials (OWASP API7, SSRF).
+ * Partner URLs are http(s). Which hosts they may name is decided on the parsed URL, by address
+ * and not by text, when the config is loaded (hub/config.ts, domain/network-policy.ts) and again
+ * at connect time by the HTTP client: a pattern cannot see that `0x7f.1` is 127.0.0.1.
  */
 export const PartnerUrl = Type.String({
-  pattern: '^https?://(?!169\\.254\\.|\\[?fe80:|metadata\\.google\\.internal|100\\.100\\.100\\.200)',
-  description: 'http(s) URL; link-local and cloud metadata addresses are refused',
+  pattern: '^[hH][tT][tT][pP][sS]?://',
+  maxLength: 2048,
+  description: 'http(s) URL; internal addresses are refused unless network.allow/allowLoopback permit them',
 });
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$', description: 'HH:MM' });

@@ -12,6 +12,7 @@ import { makeSandboxCredentials } from '../../../sandbox/credentials.js';
 import type { SandboxContext, SandboxPartner } from '../../../sandbox/types.js';
 import { PartnerCallError } from '../../errors.js';
 import { createHttpClient, type HttpClient } from '../../http.js';
+import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import type { CarrierConnector, ShipmentRequest } from '../../types.js';
 import { createConnector } from './index.js';
 
@@ -40,7 +41,7 @@ async function startRig(stepMs = 20, opts: CarrierAlphaOptions = {}): Promise<Ri
   const alpha = createCarrierAlpha(ctx, opts);
   alpha.register(app);
   baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  const http = createHttpClient();
+  const http = createHttpClient({ network: LOOPBACK_ALLOWED });
   cleanups.push(async () => {
     await alpha.close();
     await app.close();
@@ -194,7 +195,7 @@ describe('carrier-alpha connector against the sandbox', () => {
   });
 
   it('an unreachable alpha is a retryable PartnerCallError', async () => {
-    const http = createHttpClient();
+    const http = createHttpClient({ network: LOOPBACK_ALLOWED });
     cleanups.push(() => http.close());
     const c = createConnector(
       { partnerId: 'carrier-alpha', baseUrl: 'http://127.0.0.1:9', credentials: {} },

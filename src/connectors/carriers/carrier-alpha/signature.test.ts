@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../http.js';
+import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import type { InboundRequest } from '../../types.js';
 import { parseSignatureHeader, signAlphaPayload, verifyAlphaSignature } from './client.js';
 import { createConnector } from './index.js';
@@ -30,7 +31,7 @@ describe('carrier-alpha push signature', () => {
   });
 
   it('accepts through the connector’s verifyCallback with the endpoint’s webhook secret', async () => {
-    const http = createHttpClient();
+    const http = createHttpClient({ network: LOOPBACK_ALLOWED });
     const connector = createConnector(
       {
         partnerId: 'carrier-alpha',

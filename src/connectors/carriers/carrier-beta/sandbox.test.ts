@@ -8,6 +8,7 @@ import { s10CheckDigit } from '../../../sandbox/carrier-beta.js';
 import { startSandbox } from '../../../sandbox/server.js';
 import { PartnerCallError } from '../../errors.js';
 import { createHttpClient } from '../../http.js';
+import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import type { CarrierConnector, ShipmentRequest } from '../../types.js';
 import { createConnector } from './index.js';
 
@@ -24,7 +25,7 @@ async function start(
   stepMs = 20,
 ): Promise<{ beta: { stats(): Record<string, unknown> }; connector: CarrierConnector }> {
   const sandbox = await startSandbox({ port: 0, stepMs });
-  const http = createHttpClient();
+  const http = createHttpClient({ network: LOOPBACK_ALLOWED });
   cleanups.push(async () => {
     await http.close();
     await sandbox.close();

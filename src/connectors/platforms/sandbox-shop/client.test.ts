@@ -13,6 +13,7 @@ import { makeSandboxCredentials, type SandboxCredentials } from '../../../sandbo
 import { startSandbox } from '../../../sandbox/server.js';
 import { PartnerCallError } from '../../errors.js';
 import { createHttpClient, type HttpClient } from '../../http.js';
+import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import type { OrderWebhook } from '../../types.js';
 import { createShopAdminClient } from './client.js';
 import { createConnector, type SandboxShopConnector } from './index.js';
@@ -29,7 +30,7 @@ let http: HttpClient;
 const cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(() => {
-  http = createHttpClient({ defaultTimeoutMs: 5_000 });
+  http = createHttpClient({ defaultTimeoutMs: 5_000, network: LOOPBACK_ALLOWED });
 });
 afterAll(async () => {
   await http.close();
