@@ -11,6 +11,7 @@ import { startHub } from '../hub/hub.js';
 import { createLogger } from '../hub/logger.js';
 import { sandboxHubConfig } from '../hub/sandbox-config.js';
 import type { Store } from '../store/db.js';
+import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
 
 export interface DemoOptions {
   orders: number;
@@ -49,37 +50,18 @@ async function runStats(store: Store, source: string, externalIds: readonly stri
   const latencies: number[] = [];
   for (let i = 0; i < externalIds.length; i += 500) {
     const chunk = externalIds.slice(i, i + 500);
-    const rows = await store.db
-      .selectFrom('orders')
-      .leftJoin('shipments', 'shipments.order_id', 'orders.id')
-      .select([
-        'orders.status',
-        'orders.created_at',
-        'shipments.created_at as shipped_at',
-        'shipments.waybill_no',
-        'shipments.carrier',
-      ])
-      .where('orders.source', '=', source)
-      .where('orders.external_id', 'in', chunk)
-      .execute();
+    const rows = await orderOutcomes(store.db, source, chunk);
     stored += rows.length;
     for (const r of rows) {
       if (r.status === 'delivered') delivered++;
       if (r.status === 'failed') failed++;
-      if (r.waybill_no) {
+      if (r.waybillNo) {
         waybills++;
-        if (r.shipped_at !== null) latencies.push(r.shipped_at - r.created_at);
+        if (r.shippedAt !== null) latencies.push(r.shippedAt - r.createdAt);
       }
     }
-    const wbs = rows.map((r) => r.waybill_no).filter((w): w is string => w !== null);
-    if (wbs.length > 0) {
-      const c = await store.db
-        .selectFrom('tracking_events')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('waybill_no', 'in', wbs)
-        .executeTakeFirst();
-      events += Number(c?.n ?? 0);
-    }
+    const wbs = rows.map((r) => r.waybillNo).filter((w): w is string => w !== null);
+    events += await countTrackingEvents(store.db, wbs);
   }
   return { stored, delivered, failed, waybills, events, latencies: latencies.sort((a, b) => a - b) };
 }

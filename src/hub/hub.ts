@@ -122,20 +122,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     configEvents: () => watcher?.events() ?? [],
     admission: () => admissionLimitsOf(partners.config),
     authFailures: () => authFailureLimitsOf(partners.config),
-    backlog: async () => {
-      const row = await store.db
-        .selectFrom('jobs')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('status', 'in', ['ready', 'leased'])
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
-    },
+    backlog: () => queue.backlog(),
     notifyWork: () => {
       inboundPool.notify();
       pool.notify();
     },
     isReady: async () => {
-      await store.db.selectFrom('jobs').select('id').limit(1).execute();
+      await queue.probe();
       return workersRunning || opts.workers === false;
     },
     logger: log,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { orderLineIssues, orderTotal, WaygateError, type OrderInput } from '../domain/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
+import { findIdempotencyKey, recordIdempotencyKey } from '../store/idempotency.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { FieldSealer } from '../store/sealing.js';
 import type { Executor } from '../store/transaction.js';
@@ -99,23 +100,18 @@ async function acceptInTx(
     }
   }
   if (ctx.idempotencyKey) {
-    const prior = await trx
-      .selectFrom('idempotency_keys')
-      .select(['order_id', 'request_hash'])
-      .where('caller', '=', ctx.caller)
-      .where('key', '=', ctx.idempotencyKey)
-      .executeTakeFirst();
+    const prior = await findIdempotencyKey(trx, ctx.caller, ctx.idempotencyKey);
     if (prior) {
-      if (prior.request_hash !== hash) {
+      if (prior.requestHash !== hash) {
         throw new WaygateError(
           'idempotency_key_reused',
           'this Idempotency-Key was used with a different request body',
           {
-            orderId: prior.order_id,
+            orderId: prior.orderId,
           },
         );
       }
-      return { id: prior.order_id, created: false };
+      return { id: prior.orderId, created: false };
     }
   }
   // Insert first and look only on a clash: a new order (nearly every call) costs no read.
@@ -129,16 +125,13 @@ async function acceptInTx(
     id = existing;
   }
   if (ctx.idempotencyKey) {
-    await trx
-      .insertInto('idempotency_keys')
-      .values({
-        caller: ctx.caller,
-        key: ctx.idempotencyKey,
-        request_hash: hash,
-        order_id: id,
-        created_at: nowMs,
-      })
-      .execute();
+    await recordIdempotencyKey(trx, {
+      caller: ctx.caller,
+      key: ctx.idempotencyKey,
+      requestHash: hash,
+      orderId: id,
+      nowMs,
+    });
   }
   return { id, created };
 }

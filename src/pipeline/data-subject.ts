@@ -11,8 +11,8 @@ import { isFinalOrderStatus, type Address, type OrderStatus, WaygateError } from
 import { normaliseForIndex } from '../security/field-cipher.js';
 import type { Store } from '../store/db.js';
 import { recordAudit } from '../store/audit.js';
-import { INBOUND_BODY_CONTEXT } from '../store/inbound-messages.js';
-import { appendHistory, readOrder, sealRecipient } from '../store/orders.js';
+import { INBOUND_BODY_CONTEXT, inboundMessagesPage, replaceInboundBody } from '../store/inbound-messages.js';
+import { appendHistory, ordersByRecipientIndex, readOrder, replaceRecipient } from '../store/orders.js';
 import type { Executor } from '../store/transaction.js';
 import type { OrdersTable } from '../store/schema.js';
 import { shipmentsForOrder } from '../store/shipments.js';
@@ -58,17 +58,7 @@ async function subjectOrders(store: Store, q: SubjectQuery): Promise<OrdersTable
   const { cipher } = store.keys;
   const email = q.email ? cipher.index('email', q.email) : null;
   const phone = q.phone ? cipher.index('phone', q.phone) : null;
-  return store.db
-    .selectFrom('orders')
-    .selectAll()
-    .where((eb) =>
-      eb.or([
-        ...(email ? [eb('recipient_email_bidx', '=', email)] : []),
-        ...(phone ? [eb('recipient_phone_bidx', '=', phone)] : []),
-      ]),
-    )
-    .orderBy('id', 'asc')
-    .execute();
+  return ordersByRecipientIndex(store.db, { email, phone });
 }
 
 /** Whether a raw partner message mentions the subject (e-mail as written, phone by its digits). */
@@ -93,20 +83,13 @@ async function subjectMessages(store: Store, sources: string[], q: SubjectQuery)
   const found: { id: string; partnerId: string; kind: string; receivedAt: number; body: string }[] = [];
   let after = '';
   for (;;) {
-    const page = await store.db
-      .selectFrom('inbound_messages')
-      .select(['id', 'partner_id', 'kind', 'received_at', 'body'])
-      .where('partner_id', 'in', sources)
-      .where('id', '>', after)
-      .orderBy('id', 'asc')
-      .limit(500)
-      .execute();
+    const page = await inboundMessagesPage(store.db, sources, after, 500);
     if (page.length === 0) return found;
     after = page[page.length - 1]?.id ?? after;
     for (const m of page) {
-      const body = await store.keys.open(m.body, INBOUND_BODY_CONTEXT);
+      const body = await store.keys.open(m.sealedBody, INBOUND_BODY_CONTEXT);
       if (mentions(body, q)) {
-        found.push({ id: m.id, partnerId: m.partner_id, kind: m.kind, receivedAt: m.received_at, body });
+        found.push({ id: m.id, partnerId: m.partnerId, kind: m.kind, receivedAt: m.receivedAt, body });
       }
     }
   }
@@ -192,11 +175,7 @@ export async function eraseSubject(store: Store, q: SubjectQuery, actor: string)
     for (const row of rows) await eraseOrder(store, trx, row, nowMs);
     for (const m of messages) {
       const tombstone = JSON.stringify({ erased: true, at: new Date(nowMs).toISOString() });
-      await trx
-        .updateTable('inbound_messages')
-        .set({ body: store.keys.cipher.seal(tombstone, INBOUND_BODY_CONTEXT) })
-        .where('id', '=', m.id)
-        .execute();
+      await replaceInboundBody(trx, store.keys.cipher, m.id, tombstone);
     }
     await recordAudit(trx, {
       actor,
@@ -211,13 +190,6 @@ export async function eraseSubject(store: Store, q: SubjectQuery, actor: string)
 
 async function eraseOrder(store: Store, trx: Executor, row: OrdersTable, nowMs: number): Promise<void> {
   const order = await readOrder(store.keys, row);
-  await trx
-    .updateTable('orders')
-    .set({
-      ...sealRecipient(store.keys.cipher, erasedAddress(order.recipient)),
-      updated_at: nowMs,
-    })
-    .where('id', '=', row.id)
-    .execute();
+  await replaceRecipient(trx, store.keys.cipher, row.id, erasedAddress(order.recipient), nowMs);
   await appendHistory(trx, row.id, row.status, 'personal data erased on request', nowMs);
 }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { InboundRequest } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
-import { insertInboundMessage } from '../store/inbound-messages.js';
+import { findInboundMessageId, insertInboundMessage } from '../store/inbound-messages.js';
 import { inboundOrder } from './jobs/inbound-order.js';
 import { inboundTracking } from './jobs/inbound-tracking.js';
 
@@ -47,14 +47,8 @@ export async function queueInbound(
       nowMs,
     );
     if (!stored) {
-      const prior = await trx
-        .selectFrom('inbound_messages')
-        .select('id')
-        .where('partner_id', '=', partnerId)
-        .where('kind', '=', kind)
-        .where('dedupe_key', '=', dedupeKey)
-        .executeTakeFirst();
-      return { messageId: prior?.id ?? '', duplicate: true };
+      const prior = await findInboundMessageId(trx, partnerId, kind, dedupeKey);
+      return { messageId: prior ?? '', duplicate: true };
     }
     const messageId = stored;
     await INBOUND[kind].enqueue(trx, { messageId, partnerId, headers: keptHeaders(req.headers) }, nowMs);

@@ -11,7 +11,7 @@ import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { RawInbound } from './accept-order.js';
 import { eventsForWaybill, insertEvents } from '../store/tracking.js';
 import { setOrderStatus } from '../store/orders.js';
-import { compiled } from '../store/compiled.js';
+import { shipmentByWaybill, shipmentForUpdate, updateShipment } from '../store/shipments.js';
 
 export interface IngestResult {
   received: number;
@@ -46,24 +46,6 @@ export async function ingestTrackingEvents(
     return { received: events.length, inserted, shipmentsUpdated };
   });
 }
-
-const shipmentQuery = (ex: Executor, a: { carrier: string; waybillNo: string }) =>
-  ex
-    .selectFrom('shipments')
-    .select(['id', 'order_id', 'status', 'estimated_delivery'])
-    .where('carrier', '=', a.carrier)
-    .where('waybill_no', '=', a.waybillNo);
-const shipmentByWaybill = compiled(shipmentQuery);
-const shipmentForUpdate = compiled((ex: Executor, a: { carrier: string; waybillNo: string }) =>
-  shipmentQuery(ex, a).forUpdate(),
-);
-const updateShipment = compiled(
-  (ex, a: { id: string; status: string; lastEventAt: number | null; eta: string | null; nowMs: number }) =>
-    ex
-      .updateTable('shipments')
-      .set({ status: a.status, last_event_at: a.lastEventAt, estimated_delivery: a.eta, updated_at: a.nowMs })
-      .where('id', '=', a.id),
-);
 
 /** Recomputes one shipment (and its order) from every stored event of its waybill. */
 export async function applyTracking(

@@ -14,7 +14,8 @@ import { once } from 'node:events';
 import { basename } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { CHAINED_FIELDS, chainedFields, genesisHash } from '../store/audit-chain.js';
-import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
+import { auditPages, readAuditHead } from '../store/audit.js';
+import { auditSeqRangeBetween } from '../store/audit-queries.js';
 import type { Store } from '../store/db.js';
 import { readCheckpointFile } from './audit-checkpoint.js';
 import { openPrivateFile } from './private-file.js';
@@ -59,16 +60,8 @@ async function close(stream: WriteStream): Promise<void> {
 }
 
 export async function exportAudit(store: Store, opts: ExportOptions): Promise<ExportResult> {
-  const db = auditDb(store.db);
   const { chainId } = await readAuditHead(store.db);
-  let first = db.selectFrom('audit_log').select('seq').where('seq', 'is not', null);
-  if (opts.from) first = first.where('at', '>=', opts.from.getTime());
-  let last = db.selectFrom('audit_log').select('seq').where('seq', 'is not', null);
-  if (opts.to) last = last.where('at', '<=', opts.to.getTime());
-  const lo = await first.orderBy('seq').limit(1).executeTakeFirst();
-  const hi = await last.orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  const firstSeq = lo ? Number(lo.seq) : undefined;
-  const lastSeq = hi && firstSeq !== undefined && Number(hi.seq) >= firstSeq ? Number(hi.seq) : undefined;
+  const { firstSeq, lastSeq } = await auditSeqRangeBetween(store.db, opts.from, opts.to);
 
   // Actors, targets and masked details of people's actions: owner-only, like other exports.
   const file = await openPrivateFile(opts.out);

@@ -7,7 +7,8 @@
  * half-way still verifies, and the next prune finishes the job.
  */
 import { WaygateError } from '../domain/errors.js';
-import { auditDb, readAuditHead } from '../store/audit.js';
+import { readAuditHead } from '../store/audit.js';
+import { auditHashAt, auditSeqBounds, deleteAuditThrough, firstSeqSince } from '../store/audit-queries.js';
 import type { Store } from '../store/db.js';
 import { appendCheckpointLine, signCheckpoint, type AuditNotary } from './audit-checkpoint.js';
 import { chainStart, loadCheckpoints, walkChain } from './audit-verify.js';
@@ -41,23 +42,12 @@ export async function pruneAudit(store: Store, opts: PruneOptions): Promise<Prun
     );
   }
   const cutoff = (opts.nowMs ?? Date.now()) - days * DAY_MS;
-  const db = auditDb(store.db);
-  const bounds = await db
-    .selectFrom('audit_log')
-    .select((eb) => [eb.fn.min('seq').as('lo'), eb.fn.max('seq').as('hi')])
-    .executeTakeFirst();
-  if (!bounds || bounds.lo === null || bounds.hi === null) return { pruned: 0 };
-  const lo = Number(bounds.lo);
+  const bounds = await auditSeqBounds(store.db);
+  if (!bounds) return { pruned: 0 };
+  const lo = bounds.lo;
   // The first entry young enough to keep; everything before it goes (only from the start).
-  const kept = await db
-    .selectFrom('audit_log')
-    .select('seq')
-    .where('at', '>=', cutoff)
-    .where('seq', '>=', lo)
-    .orderBy('seq')
-    .limit(1)
-    .executeTakeFirst();
-  const last = kept ? Number(kept.seq) - 1 : Number(bounds.hi);
+  const kept = await firstSeqSince(store.db, cutoff, lo);
+  const last = kept !== undefined ? kept - 1 : bounds.hi;
   if (last < lo) return { pruned: 0 };
 
   const { chainId } = await readAuditHead(store.db);
@@ -72,10 +62,10 @@ export async function pruneAudit(store: Store, opts: PruneOptions): Promise<Prun
     const walk = await walkChain(store.db, start, last, index);
     if (walk.failure) throw new WaygateError('audit_chain_broken', walk.failure.message, walk.failure);
   }
-  const row = await db.selectFrom('audit_log').select('hash').where('seq', '=', last).executeTakeFirst();
-  if (!row)
+  const hash = await auditHashAt(store.db, last);
+  if (hash === undefined)
     throw new WaygateError('audit_chain_broken', `the entry at seq ${last} is missing`, { seq: last });
-  const anchor = { seq: last, hash: row.hash };
+  const anchor = { seq: last, hash };
   await appendCheckpointLine(
     opts.notary.checkpointFile,
     signCheckpoint(opts.notary.key, { kind: 'anchor', chainId, ...anchor }),
@@ -85,10 +75,7 @@ export async function pruneAudit(store: Store, opts: PruneOptions): Promise<Prun
   let pruned = 0;
   for (let from = lo; from <= last; from += batch) {
     const to = Math.min(from + batch - 1, last);
-    pruned += await store.write(async (trx) => {
-      const r = await auditDb(trx).deleteFrom('audit_log').where('seq', '<=', to).executeTakeFirst();
-      return Number(r.numDeletedRows);
-    });
+    pruned += await store.write((trx) => deleteAuditThrough(trx, to));
   }
   return { pruned, anchor };
 }

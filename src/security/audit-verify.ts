@@ -25,7 +25,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { auditHash, chainedFields, genesisHash } from '../store/audit-chain.js';
-import { auditDb, auditPages, readAuditHead } from '../store/audit.js';
+import { auditPages, readAuditHead } from '../store/audit.js';
+import { auditHeadAndMaxSeq, firstChainedEntry, someUnchainedEntryId } from '../store/audit-queries.js';
 import type { Store } from '../store/db.js';
 import type { Executor } from '../store/transaction.js';
 import type { LastSeen } from './audit-anchor.js';
@@ -183,14 +184,8 @@ export async function chainStart(
   index: CheckpointIndex,
   headSeq: number,
 ): Promise<ChainStart | AuditFailure> {
-  const first = await auditDb(ex)
-    .selectFrom('audit_log')
-    .select(['id', 'seq'])
-    .where('seq', 'is not', null)
-    .orderBy('seq')
-    .limit(1)
-    .executeTakeFirst();
-  const firstSeq = first ? Number(first.seq) : headSeq + 1;
+  const first = await firstChainedEntry(ex);
+  const firstSeq = first ? first.seq : headSeq + 1;
   if (firstSeq === 1) return { seq: 0, hash: genesisHash(chainId), skipped: 0 };
   const before = index.anchors.get(firstSeq - 1);
   if (before !== undefined) return { seq: firstSeq - 1, hash: before, skipped: 0 };
@@ -202,7 +197,7 @@ export async function chainStart(
   return {
     reason: 'anchor_missing',
     seq: firstSeq,
-    ...(first ? { id: Number(first.id) } : {}),
+    ...(first ? { id: first.id } : {}),
     message: `the chain starts at seq ${firstSeq} but no signed prune anchor covers seq ${firstSeq - 1}: entries were deleted from the start`,
   };
 }
@@ -338,30 +333,12 @@ async function verifyChain(
   result: AuditVerification,
   pageSize?: number,
 ): Promise<AuditVerification> {
-  const db = auditDb(ex);
-  // One statement, so the head and the highest seq are seen at the same moment.
-  const head = await db
-    .selectFrom('audit_head')
-    .select((eb) => [
-      'seq',
-      'hash',
-      eb
-        .selectFrom('audit_log')
-        .select((e) => e.fn.max('seq').as('m'))
-        .as('max_seq'),
-    ])
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow();
-  const headSeq = Number(head.seq);
-  const unchained = await db
-    .selectFrom('audit_log')
-    .select('id')
-    .where('seq', 'is', null)
-    .limit(1)
-    .executeTakeFirst();
-  if (unchained) {
-    const id = Number(unchained.id);
-    return { ...result, firstFailure: { reason: 'unchained_row', id, message: `entry ${id} has no seq` } };
+  const head = await auditHeadAndMaxSeq(ex);
+  const headSeq = head.seq;
+  const unchained = await someUnchainedEntryId(ex);
+  if (unchained !== undefined) {
+    const message = `entry ${unchained} has no seq`;
+    return { ...result, firstFailure: { reason: 'unchained_row', id: unchained, message } };
   }
   const start = await chainStart(ex, chainId, index, headSeq);
   if ('reason' in start) return { ...result, firstFailure: start };
@@ -378,7 +355,7 @@ async function verifyChain(
     const message = `the chain ends at seq ${w.lastSeq} but its head says ${headSeq}: entries were deleted from the end`;
     return { ...done, firstFailure: { reason: 'truncated', seq: w.lastSeq + 1, message } };
   }
-  if (w.lastHash !== head.hash || (head.max_seq !== null && Number(head.max_seq) > headSeq)) {
+  if (w.lastHash !== head.hash || (head.maxSeq !== null && head.maxSeq > headSeq)) {
     const message = `the chain head (seq ${headSeq}) does not match the entries`;
     return { ...done, firstFailure: { reason: 'head_mismatch', seq: headSeq, message } };
   }

@@ -134,6 +134,12 @@ const orderById = compiled((ex, a: { id: string }) =>
   ex.selectFrom('orders').selectAll().where('id', '=', a.id),
 );
 
+/** The order's source (its platform partner), or undefined when there is no such order. */
+export async function orderSource(ex: Executor, id: string): Promise<string | undefined> {
+  const row = await ex.selectFrom('orders').select('source').where('id', '=', id).executeTakeFirst();
+  return row?.source;
+}
+
 export async function getOrderRow(ex: Executor, id: string): Promise<OrdersTable | undefined> {
   return (await orderById(ex, { id })).rows[0];
 }
@@ -222,5 +228,40 @@ export async function updateOrderContents(
       updated_at: nowMs,
     })
     .where('id', '=', orderId)
+    .execute();
+}
+
+/** Orders whose recipient e-mail or phone has these blind indexes (a data subject's orders). */
+export async function ordersByRecipientIndex(
+  ex: Executor,
+  idx: { email: string | null; phone: string | null },
+): Promise<OrdersTable[]> {
+  const { email, phone } = idx;
+  if (!email && !phone) return [];
+  return ex
+    .selectFrom('orders')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(email ? [eb('recipient_email_bidx', '=', email)] : []),
+        ...(phone ? [eb('recipient_phone_bidx', '=', phone)] : []),
+      ]),
+    )
+    .orderBy('id', 'asc')
+    .execute();
+}
+
+/** Replaces an order's sealed recipient columns (erasure). */
+export async function replaceRecipient(
+  ex: Executor,
+  cipher: FieldSealer,
+  id: string,
+  recipient: Address,
+  nowMs: number,
+): Promise<void> {
+  await ex
+    .updateTable('orders')
+    .set({ ...sealRecipient(cipher, recipient), updated_at: nowMs })
+    .where('id', '=', id)
     .execute();
 }

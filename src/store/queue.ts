@@ -283,4 +283,19 @@ export class JobQueue {
       .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
+
+  /** Jobs waiting or in progress: the backlog admission control weighs. */
+  async backlog(): Promise<number> {
+    const row = await this.#store.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['ready', 'leased'])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Throws unless the jobs table answers a read: the readiness probe's view of the store. */
+  async probe(): Promise<void> {
+    await this.#store.db.selectFrom('jobs').select('id').limit(1).execute();
+  }
 }

@@ -68,3 +68,60 @@ const idForOrder = compiled((ex, a: { orderId: string }) =>
 export async function shipmentIdForOrder(ex: Executor, orderId: string): Promise<string | undefined> {
   return (await idForOrder(ex, { orderId })).rows[0]?.id;
 }
+
+const shipmentQuery = (ex: Executor, a: { carrier: string; waybillNo: string }) =>
+  ex
+    .selectFrom('shipments')
+    .select(['id', 'order_id', 'status', 'estimated_delivery'])
+    .where('carrier', '=', a.carrier)
+    .where('waybill_no', '=', a.waybillNo);
+/** The shipment of one carrier's waybill (tracking's read). */
+export const shipmentByWaybill = compiled(shipmentQuery);
+/** The same row, locked until the transaction ends (PostgreSQL; SQLite has one writer anyway). */
+export const shipmentForUpdate = compiled((ex: Executor, a: { carrier: string; waybillNo: string }) =>
+  shipmentQuery(ex, a).forUpdate(),
+);
+/** A shipment's status, last event and ETA as recomputed from its events. */
+export const updateShipment = compiled(
+  (ex, a: { id: string; status: string; lastEventAt: number | null; eta: string | null; nowMs: number }) =>
+    ex
+      .updateTable('shipments')
+      .set({ status: a.status, last_event_at: a.lastEventAt, estimated_delivery: a.eta, updated_at: a.nowMs })
+      .where('id', '=', a.id),
+);
+
+/** Waybills of `carrier` in one of `statuses` whose next poll is due, the longest-waiting first. */
+export async function waybillsDueForPoll(
+  ex: Executor,
+  carrier: string,
+  statuses: readonly string[],
+  nowMs: number,
+  limit: number,
+): Promise<string[]> {
+  const due = await ex
+    .selectFrom('shipments')
+    .select(['waybill_no'])
+    .where('carrier', '=', carrier)
+    .where('next_poll_at', '<=', nowMs)
+    .where('status', 'in', [...statuses])
+    .orderBy('next_poll_at')
+    .limit(limit)
+    .execute();
+  return due.map((d) => d.waybill_no);
+}
+
+/** Sets when these waybills of `carrier` are next polled. */
+export async function setNextPoll(
+  ex: Executor,
+  carrier: string,
+  waybills: readonly string[],
+  atMs: number,
+): Promise<void> {
+  if (waybills.length === 0) return;
+  await ex
+    .updateTable('shipments')
+    .set({ next_poll_at: atMs })
+    .where('carrier', '=', carrier)
+    .where('waybill_no', 'in', [...waybills])
+    .execute();
+}

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
+import { orderSource } from '../../store/orders.js';
 import { findShipmentByWaybill } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { GatewayDeps } from '../types.js';
@@ -51,10 +52,6 @@ export const trackingRoutes =
 /** A partner-bound caller sees the tracking of its own orders only (OWASP API1). */
 async function callerOwnsOrder(deps: GatewayDeps, caller: Caller | undefined, orderId: string) {
   if (!caller?.partnerId) return caller !== undefined;
-  const row = await deps.store.db
-    .selectFrom('orders')
-    .select('source')
-    .where('id', '=', orderId)
-    .executeTakeFirst();
-  return row !== undefined && ownsSource(caller, row.source);
+  const source = await orderSource(deps.store.db, orderId);
+  return source !== undefined && ownsSource(caller, source);
 }

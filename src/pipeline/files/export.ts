@@ -10,6 +10,7 @@
 import { orderTotal, type Address, type OrderItem, WaygateError } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
 import { RECIPIENT_CONTEXT } from '../../store/orders.js';
+import { manifestPage, orderReportPage } from '../../store/order-pages.js';
 import { maskEmail, maskName, maskPhone } from '../../domain/masking.js';
 export { maskEmail, maskName, maskPhone };
 import { routeCarrier, type RoutingConfig } from '../routing.js';
@@ -128,32 +129,8 @@ export async function exportOrders(
   const rows = await writeAll(writer, async (w) => {
     let after = '';
     for (;;) {
-      let q = store.db
-        .selectFrom('orders as o')
-        .leftJoin('shipments as s', 's.order_id', 'o.id')
-        .select([
-          'o.id',
-          'o.source',
-          'o.external_id',
-          'o.status',
-          'o.created_at',
-          'o.currency',
-          'o.total_value',
-          'o.recipient',
-          'o.items',
-          's.carrier',
-          's.waybill_no',
-          's.status as shipment_status',
-          's.last_event_at',
-          's.estimated_delivery',
-        ])
-        .where('o.id', '>', after);
-      if (opts.status) q = q.where('o.status', '=', opts.status);
-      if (opts.source) q = q.where('o.source', '=', opts.source);
-      if (opts.carrier) q = q.where('s.carrier', '=', opts.carrier);
-      if (from !== undefined) q = q.where('o.created_at', '>=', from);
-      if (to !== undefined) q = q.where('o.created_at', '<', to);
-      const page = await q.orderBy('o.id', 'asc').limit(PAGE).execute();
+      const filter = { status: opts.status, source: opts.source, carrier: opts.carrier, from, to };
+      const page = await orderReportPage(store.db, filter, after, PAGE);
       for (const r of page) {
         const recipient = JSON.parse(await store.keys.open(r.recipient, RECIPIENT_CONTEXT)) as Address;
         const items = JSON.parse(r.items) as OrderItem[];
@@ -221,27 +198,17 @@ export async function exportShipmentsForCarrier(
   const rows = await writeAll(writer, async (w) => {
     let after = '';
     for (;;) {
-      let q = store.db
-        .selectFrom('orders as o')
-        .leftJoin('shipments as s', 's.order_id', 'o.id')
-        .select([
-          'o.id',
-          'o.external_id',
-          'o.currency',
-          'o.recipient',
-          'o.items',
-          'o.destination_country',
-          's.waybill_no',
-        ])
-        .where('o.id', '>', after)
-        .where('o.status', '!=', 'cancelled');
       const routing = opts.routing;
-      q = q.where((eb) => {
-        const shipped = eb.and([eb('s.carrier', '=', carrier), eb('s.status', 'in', NOT_HANDED_OVER)]);
-        if (!routing) return shipped;
-        return eb.or([shipped, eb.and([eb('s.id', 'is', null), eb('o.status', 'in', AWAITING_WAYBILL)])]);
-      });
-      const page = await q.orderBy('o.id', 'asc').limit(PAGE).execute();
+      const page = await manifestPage(
+        store.db,
+        {
+          carrier,
+          notHandedOver: NOT_HANDED_OVER,
+          ...(routing ? { awaitingWaybill: AWAITING_WAYBILL } : {}),
+        },
+        after,
+        PAGE,
+      );
       for (const r of page) {
         if (r.waybill_no === null && routing && routeCarrier(routing, r.destination_country) !== carrier)
           continue;

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { InboundRequest } from '../../connectors/types.js';
 import type { Store } from '../../store/db.js';
-import { INBOUND_BODY_CONTEXT } from '../../store/inbound-messages.js';
+import { getInboundMessage, INBOUND_BODY_CONTEXT } from '../../store/inbound-messages.js';
 
 export const InboundPayload = Type.Object(
   {
@@ -24,15 +24,11 @@ export type InboundPayload = Static<typeof InboundPayload>;
 
 /** The push as its connector's parser takes it: the stored body, unsealed. */
 export async function loadRequest(store: Store, p: InboundPayload): Promise<InboundRequest> {
-  const msg = await store.db
-    .selectFrom('inbound_messages')
-    .select(['body', 'received_at'])
-    .where('id', '=', p.messageId)
-    .executeTakeFirst();
+  const msg = await getInboundMessage(store.db, p.messageId);
   if (!msg) throw new Error(`inbound message ${p.messageId} is missing`);
   return {
     headers: p.headers,
-    rawBody: await store.keys.open(msg.body, INBOUND_BODY_CONTEXT),
-    nowMs: msg.received_at,
+    rawBody: await store.keys.open(msg.sealedBody, INBOUND_BODY_CONTEXT),
+    nowMs: msg.receivedAt,
   };
 }

@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { isTerminalStatus, SHIPMENT_STATUSES } from '../../domain/index.js';
 import type { Store } from '../../store/db.js';
+import { setNextPoll, waybillsDueForPoll } from '../../store/shipments.js';
 import type { CarrierDirectory } from '../partners.js';
 import { DeferredError } from '../policy/runtime.js';
 import { ingestTrackingEvents } from '../tracking.js';
@@ -38,16 +39,7 @@ export const trackingPoll = defineJobKind({
       }
       const batch = carrier.primary.manifest.trackingBatchSize ?? 50;
       const nowMs = Date.now();
-      const due = await deps.store.db
-        .selectFrom('shipments')
-        .select(['waybill_no'])
-        .where('carrier', '=', carrierId)
-        .where('next_poll_at', '<=', nowMs)
-        .where('status', 'in', ACTIVE)
-        .orderBy('next_poll_at')
-        .limit(batch * 4)
-        .execute();
-      const waybills = due.map((d) => d.waybill_no);
+      const waybills = await waybillsDueForPoll(deps.store.db, carrierId, ACTIVE, nowMs, batch * 4);
       try {
         for (let i = 0; i < waybills.length; i += batch) {
           const chunk = waybills.slice(i, i + batch);
@@ -56,12 +48,7 @@ export const trackingPoll = defineJobKind({
             job.attempts,
           );
           await ingestTrackingEvents(deps.store, events);
-          await deps.store.db
-            .updateTable('shipments')
-            .set({ next_poll_at: Date.now() + partners.pollIntervalMs() })
-            .where('carrier', '=', carrierId)
-            .where('waybill_no', 'in', chunk)
-            .execute();
+          await setNextPoll(deps.store.db, carrierId, chunk, Date.now() + partners.pollIntervalMs());
         }
       } catch (err) {
         // A recurring poll never dead-letters: it comes back when the partner lets it, or at the
