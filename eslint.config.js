@@ -58,6 +58,29 @@ const zones = [
   { target: './src', from: './src/**/*.test.ts', message: 'src/ does not import test files.' },
 ];
 
+/**
+ * Queries are written in store/ only: a layer above calls a named store function, so every
+ * statement the hub runs is found (and indexed, and run on both dialects) in one folder.
+ */
+const QUERY_BUILDERS = [
+  'selectFrom',
+  'insertInto',
+  'updateTable',
+  'deleteFrom',
+  'replaceInto',
+  'mergeInto',
+  'with',
+];
+const SQL_OUTSIDE_STORE = 'Queries live in store/: add a named function there and call it.';
+const noSqlOutsideStore = [
+  {
+    selector: `CallExpression[callee.type='MemberExpression'][callee.property.name=/^(${QUERY_BUILDERS.join('|')})$/][arguments.0.type='Literal']`,
+    message: SQL_OUTSIDE_STORE,
+  },
+  { selector: "TaggedTemplateExpression[tag.name='sql']", message: SQL_OUTSIDE_STORE },
+  { selector: "ImportDeclaration[source.value='kysely'][importKind!='type']", message: SQL_OUTSIDE_STORE },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/peers/**', 'bench/results/**', 'data/**'] },
   js.configs.recommended,
@@ -100,5 +123,10 @@ export default tseslint.config(
       // Type-only imports are erased at run time and are not counted.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/store/**'],
+    rules: { 'no-restricted-syntax': ['error', ...noSqlOutsideStore] },
   },
 );

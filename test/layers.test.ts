@@ -136,3 +136,39 @@ describe('layer rules', { timeout: 120_000 }, () => {
     expect(run.stdout).toContain('domain/ imports nothing of ours');
   });
 });
+
+describe('queries live in store/', { timeout: 120_000 }, () => {
+  const sqlProblems = async (file: string, text: string) => {
+    const [result] = await eslint.lintText(text, { filePath: join(root, file) });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax' || m.fatal);
+  };
+  const QUERY_TEXTS = {
+    'a select': "export const q = (db: Db) => db.selectFrom('orders').selectAll().execute();\n",
+    'an insert': "export const q = (db: Db) => db.insertInto('jobs').values({}).execute();\n",
+    'an update': "export const q = (db: Db) => db.updateTable('shipments').set({}).execute();\n",
+    'a delete': "export const q = (db: Db) => db.deleteFrom('audit_log').execute();\n",
+    'raw sql': "import { sql } from 'kysely';\nexport const q = sql`select 1`;\n",
+  };
+  const header = "import type { Executor as Db } from '../store/transaction.js';\n";
+  const above = LAYERS.filter((l) => l !== 'store' && l !== 'domain');
+
+  it.each(above.flatMap((layer) => Object.keys(QUERY_TEXTS).map((kind) => [kind, layer])))(
+    'reports %s written in %s/',
+    async (kind, layer) => {
+      const text = QUERY_TEXTS[kind as keyof typeof QUERY_TEXTS];
+      const problems = await sqlProblems(`src/${layer}/__planted.ts`, header + text);
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems[0]?.message).toContain('Queries live in store/');
+    },
+  );
+
+  it.each(Object.keys(QUERY_TEXTS))('allows %s in store/', async (kind) => {
+    const text = QUERY_TEXTS[kind as keyof typeof QUERY_TEXTS];
+    expect(await sqlProblems('src/store/__planted.ts', header.replace('../store/', './') + text)).toEqual([]);
+  });
+
+  it('allows a type-only import of kysely above the store', async () => {
+    const text = "import type { Kysely } from 'kysely';\nexport type K = Kysely<object>;\n";
+    expect(await sqlProblems('src/pipeline/__planted.ts', text)).toEqual([]);
+  });
+});
