@@ -189,6 +189,36 @@ describe.each(DIALECTS)('accounts (%s)', (dialect) => {
     expect(changed.map((c) => c.outcome).sort()).toEqual(['ok', 'rejected', 'rejected', 'rejected']);
   });
 
+  it('a locked account cannot guess its current password through a signed-in session either', async () => {
+    const session = await login('kim.lee', PASSWORD);
+    // Five wrong guesses through the session lock the account, as five failed logins would.
+    for (let i = 0; i < 4; i++)
+      await expectCode(
+        accounts.changePassword(session.token, `Wrong#Guess-${i}abc`, NEW_PASSWORD),
+        'invalid_credentials',
+      );
+    await expectCode(
+      accounts.changePassword(session.token, 'Wrong#Guess-4abc', NEW_PASSWORD),
+      'account_locked',
+    );
+    const lockedUntil = (await accounts.getUser('kim.lee'))?.lockedUntil;
+    expect(lockedUntil).toBe(new Date(clock + 15 * MIN).toISOString());
+
+    // While locked, even the right current password changes nothing and the lock does not grow.
+    clock += MIN;
+    await expectCode(accounts.changePassword(session.token, PASSWORD, NEW_PASSWORD), 'account_locked');
+    await expectCode(
+      accounts.changePassword(session.token, 'Wrong#Guess-5abc', NEW_PASSWORD),
+      'account_locked',
+    );
+    expect((await accounts.getUser('kim.lee'))?.lockedUntil).toBe(lockedUntil);
+    expect((await findUserByUsername(store.db, 'kim.lee'))?.failed_count).toBe(0);
+
+    clock += 15 * MIN;
+    await accounts.changePassword(session.token, PASSWORD, NEW_PASSWORD);
+    expect((await login('kim.lee', NEW_PASSWORD)).status).toBe('ok');
+  });
+
   it('forces a change of an expired password: the session can do nothing else [004-9]', async () => {
     clock += 91 * DAY;
     const r = await login('kim.lee', PASSWORD);

@@ -576,6 +576,13 @@ export class AccountService {
     const base = { actor: info.userId, action: 'user.password_changed', target: info.userId };
     const user = await findUserById(this.#store.db, info.userId);
     if (!user) throw sessionInvalid();
+    const now = this.#now();
+    if (user.locked_until !== null && user.locked_until > now) {
+      // A lock stops guessing through a stolen session as it stops guessing at login: the
+      // current password is not even checked, and the attempt does not extend the lock.
+      await this.#auditAlone(base, { reason: 'locked' }, 'rejected');
+      throw new AccountLockedError(Math.ceil((user.locked_until - now) / 1000));
+    }
     if (!(await verifyPassword(user.password_hash, currentPassword))) {
       // The caller is signed in as this account, so it may learn that its account is now locked.
       const lockedUntil = await this.#countFailure(user, base, 'wrong_password');
@@ -589,13 +596,18 @@ export class AccountService {
         reasons.push('same_as_current');
       if (reasons.length > 0) throw passwordRejected(reasons, policy, '/newPassword');
       const passwordHash = await hashPassword(newPassword);
-      const now = this.#now();
+      const changedAt = this.#now();
       await this.#store.write(async (trx) => {
-        await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: now }, now);
-        const revokedSessions = await revokeUserSessions(trx, user.id, now, sha256(token));
+        await updateUser(
+          trx,
+          user.id,
+          { password_hash: passwordHash, password_changed_at: changedAt },
+          changedAt,
+        );
+        const revokedSessions = await revokeUserSessions(trx, user.id, changedAt, sha256(token));
         await a.ok(trx, { revokedSessions });
       });
-      return { passwordExpiresAt: passwordExpiresAt(policy, now) };
+      return { passwordExpiresAt: passwordExpiresAt(policy, changedAt) };
     });
   }
 
