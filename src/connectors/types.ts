@@ -14,6 +14,12 @@ export interface ManifestBase {
   defaultTier: Tier;
   /** Names of the credential fields the connector needs (values come from config, never code). */
   credentials: readonly string[];
+  /**
+   * The header naming a push's topic, when the partner sends one outside its signature. The hub
+   * de-duplicates pushes on the signed bytes plus this topic, and an operator may correct it on
+   * a dead-lettered push before replaying it.
+   */
+  topicHeader?: string;
 }
 
 export interface CarrierManifest extends ManifestBase {
@@ -38,8 +44,19 @@ export interface PartnerEndpoint {
 /** An inbound HTTP request as a connector needs it to verify and parse a partner push. */
 export interface InboundRequest {
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body as text (the bytes decoded as strict UTF-8, a leading byte-order mark dropped). */
   rawBody: string;
+  /** The exact bytes received, when known (the gateway); signatures are verified over these. */
+  rawBytes?: Buffer;
   nowMs: number;
+}
+
+/**
+ * The bytes a partner signed: those received, never a re-encoding of the decoded text (two
+ * different byte strings can decode to the same text).
+ */
+export function bodyBytes(req: InboundRequest): Buffer {
+  return req.rawBytes ?? Buffer.from(req.rawBody, 'utf8');
 }
 
 export interface ShipmentRequest {

@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   validation_failed: { status: 400, message: 'the request is invalid; details[] names each field' },
   invalid_request: { status: 400, message: 'the request is malformed' },
   invalid_json: { status: 400, message: 'the body is not valid JSON' },
+  invalid_encoding: { status: 400, message: 'the body is not valid UTF-8' },
   body_too_complex: { status: 400, message: 'the body is nested too deeply or holds too many values' },
   invalid_cursor: { status: 400, message: 'the cursor is not one this API issued' },
   invalid_date: { status: 400, message: 'the date is not a valid ISO 8601 date' },

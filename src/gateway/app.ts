@@ -32,6 +32,9 @@ import type { GatewayDeps } from './types.js';
 /** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
 const DEFAULT_RATES = { key: 600_000, partner: 600_000, anonymous: 6_000 };
 
+/** Throws on any byte sequence that is not UTF-8 (and keeps a leading BOM, dropped explicitly). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 const JSON_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
@@ -55,13 +58,25 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     httpPart === 'body' ? bodyAjv.compile(schema) : queryAjv.compile(schema),
   );
 
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string;
-    req.rawBody = text;
-    if (text.length === 0) return done(null, undefined);
+  // The body is kept as the bytes received: every signature (API keys, partner pushes) is checked
+  // over them. Lenient decoding would map different byte strings (an invalid sequence, U+FFFD
+  // itself) to one text, so a signature over the text would vouch for bytes nobody signed:
+  // the text is decoded strictly, and a body that is not UTF-8 is refused before anything else.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(bytes);
+    } catch {
+      return done(new WaygateError('invalid_encoding', 'the body is not valid UTF-8'), undefined);
+    }
+    req.rawBytes = bytes;
+    // A leading byte-order mark stays in rawBytes (it was signed) and is dropped from the text.
+    req.rawBody = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    if (req.rawBody.length === 0) return done(null, undefined);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(req.rawBody);
     } catch (err) {
       return done(
         new WaygateError('invalid_json', `the body is not valid JSON: ${(err as Error).message}`),

@@ -110,7 +110,7 @@ export function apiKeyAuth(deps: AuthDeps): Authenticator {
       return sendError(reply, 'auth_bad_nonce', 'X-Waygate-Nonce must be 8 to 128 characters');
     }
     const key = keyId.length <= 64 ? await keyFor(keyId) : undefined;
-    const signed = { timestamp, nonce, method: req.method, pathWithQuery: req.url, body: req.rawBody ?? '' };
+    const signed = { timestamp, nonce, method: req.method, pathWithQuery: req.url, body: req.rawBytes ?? '' };
     const given = signature.toLowerCase();
     // During a rotation's overlap either secret signs; both are checked in constant time.
     const valid = key?.secrets.some((secret) =>

@@ -13,7 +13,8 @@ export interface SignInput {
   nonce: string;
   method: string;
   pathWithQuery: string;
-  body: string;
+  /** The exact body bytes (a string is taken as its UTF-8 bytes). */
+  body: string | Buffer;
 }
 
 export function bodyHash(body: string | Buffer): string {

@@ -57,6 +57,8 @@ export interface GatewayDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     /** The exact request body as received: signatures are computed over these bytes. */
+    rawBytes?: Buffer;
+    /** The same body as text: strict UTF-8, a leading byte-order mark dropped. */
     rawBody?: string;
     /** Who is calling, resolved by the auth hook before validation. */
     caller?: Caller;

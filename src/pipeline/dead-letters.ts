@@ -167,9 +167,11 @@ export async function replayDead(
     const orderId = orderIdOf(job);
     const lastError = parseJobError(job.lastError);
     let edited: string[] = [];
+    let payload: { next: unknown } | undefined;
     if (edit !== undefined) {
       if (!kind) throw editNotSupported(job.kind, edit);
-      edited = await kind.applyEdit({ trx, keys: store.keys, nowMs }, job.payload, edit);
+      const ctx = { trx, keys: store.keys, nowMs, replacePayload: (next: unknown) => (payload = { next }) };
+      edited = await kind.applyEdit(ctx, job.payload, edit);
     }
     const marker: AttemptRecord = {
       at: nowMs,
@@ -179,7 +181,7 @@ export async function replayDead(
       by: actor,
       ...(edit !== undefined ? { edited } : {}),
     };
-    await requeueDeadJob(trx, job, marker, nowMs);
+    await requeueDeadJob(trx, job, marker, nowMs, payload?.next);
 
     let orderStatus: OrderStatus | null = null;
     let orderTransition: string | undefined;

@@ -6,7 +6,7 @@
  * read waits in the dead-letter queue, not lost.
  */
 import { createHash } from 'node:crypto';
-import type { InboundRequest } from '../connectors/types.js';
+import { bodyBytes, headerValue, type InboundRequest, type ManifestBase } from '../connectors/types.js';
 import type { Store } from '../store/db.js';
 import { findInboundMessageId, insertInboundMessage } from '../store/inbound-messages.js';
 import { inboundOrder } from './jobs/inbound-order.js';
@@ -14,6 +14,7 @@ import { inboundTracking } from './jobs/inbound-tracking.js';
 
 export const INBOUND_ORDER = inboundOrder.name;
 export const INBOUND_TRACKING = inboundTracking.name;
+export type InboundKind = typeof INBOUND_ORDER | typeof INBOUND_TRACKING;
 
 const INBOUND = { [INBOUND_ORDER]: inboundOrder, [INBOUND_TRACKING]: inboundTracking };
 
@@ -28,17 +29,34 @@ function keptHeaders(headers: InboundRequest['headers']): Record<string, string>
 }
 
 /**
- * Stores a verified push and queues its transformation. A byte-identical re-delivery is
- * recognised by its hash and queued nothing; returns the stored message's id.
+ * What makes two pushes the same: the bytes the partner signed plus the topic it sent beside
+ * them. The topic is not signed but decides how the push is handled, so a body delivered first
+ * under a wrong topic (dead-lettered) must not make the same body under the right topic a
+ * "duplicate" — each (bytes, topic) pair is stored and handled once.
+ */
+export function inboundDedupeKey(req: InboundRequest, topicHeader: string | undefined): string {
+  const hash = createHash('sha256').update(bodyBytes(req)).digest('hex');
+  if (!topicHeader) return hash;
+  const topic = headerValue(req, topicHeader) ?? '';
+  return `${hash}:${createHash('sha256').update(topic, 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Stores a verified push and queues its transformation. A re-delivery of the same bytes under
+ * the same topic is recognised and queues nothing; returns the stored message's id.
  */
 export async function queueInbound(
   store: Store,
-  kind: typeof INBOUND_ORDER | typeof INBOUND_TRACKING,
-  partnerId: string,
+  kind: InboundKind,
+  /** The pushing partner's manifest (or its id alone, for a partner that sends no topic). */
+  pusher: string | Pick<ManifestBase, 'id' | 'topicHeader'>,
   req: InboundRequest,
   nowMs = Date.now(),
 ): Promise<{ messageId: string; duplicate: boolean }> {
-  const dedupeKey = createHash('sha256').update(req.rawBody).digest('hex');
+  const partner = typeof pusher === 'string' ? { id: pusher } : pusher;
+  const partnerId = partner.id;
+  const topicHeader = 'topicHeader' in partner ? partner.topicHeader : undefined;
+  const dedupeKey = inboundDedupeKey(req, topicHeader);
   return store.write(async (trx) => {
     const stored = await insertInboundMessage(
       trx,
@@ -51,7 +69,16 @@ export async function queueInbound(
       return { messageId: prior ?? '', duplicate: true };
     }
     const messageId = stored;
-    await INBOUND[kind].enqueue(trx, { messageId, partnerId, headers: keptHeaders(req.headers) }, nowMs);
+    await INBOUND[kind].enqueue(
+      trx,
+      {
+        messageId,
+        partnerId,
+        headers: keptHeaders(req.headers),
+        ...(topicHeader ? { topicHeader: topicHeader.toLowerCase() } : {}),
+      },
+      nowMs,
+    );
     return { messageId, duplicate: false };
   });
 }

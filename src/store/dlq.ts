@@ -132,10 +132,13 @@ export async function requeueDeadJob(
   job: DeadJobRecord,
   marker: AttemptRecord,
   nowMs: number,
+  /** A new payload, when the replay's edit changed what the job itself carries. */
+  payload?: unknown,
 ): Promise<void> {
   const res = await trx
     .updateTable('jobs')
     .set({
+      ...(payload !== undefined ? { payload: JSON.stringify(payload) } : {}),
       status: 'ready',
       run_at: nowMs,
       attempts: 0,

@@ -1,13 +1,14 @@
 /**
- * Partner pushes: order webhooks from platforms and tracking callbacks from carriers. Each is
- * verified in the partner's own scheme by its connector before anything is stored; a push that
- * fails verification is answered 401 and leaves no trace in the business tables.
+ * Partner pushes: order webhooks from platforms and tracking callbacks from carriers, served by
+ * one handler parameterised by the partner's kind. Each push is verified in the partner's own
+ * scheme by its connector, over the exact bytes received, before anything is stored; a push
+ * that fails verification is answered 401 and leaves no trace in the business tables.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
-import type { InboundRequest } from '../../connectors/types.js';
-import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound } from '../../pipeline/inbound.js';
+import type { InboundRequest, ManifestBase } from '../../connectors/types.js';
+import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound, type InboundKind } from '../../pipeline/inbound.js';
 import type { GatewayDeps } from '../types.js';
 import type { Admission } from '../admission.js';
 import { sendError } from '../errors.js';
@@ -15,90 +16,114 @@ import { ErrorBody } from './views.js';
 
 const Params = Type.Object({ partnerId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }) });
 
+/** A partner able to push, as the handler needs it: who it is and how it signs. */
+interface Pusher {
+  manifest: ManifestBase;
+  verify(req: InboundRequest): boolean;
+}
+
+/** What differs between the kinds of push; the handler below is the same for all. */
+interface PushRoute {
+  url: string;
+  summary: string;
+  /** The job that turns the stored push into canonical records. */
+  job: InboundKind;
+  /** `webhook` or `callback`, for messages. */
+  noun: string;
+  find(deps: GatewayDeps, partnerId: string): Pusher | undefined;
+  /** Why no partner answered to the id (the 404 message). */
+  notFound(partnerId: string): string;
+  /**
+   * Whether the push takes an admission slot. Order webhooks create work (an order, a shipment
+   * to buy) and are refused at capacity like API orders; a carrier's tracking callbacks only
+   * update what exists and must not be refused while the hub is busy buying waybills.
+   */
+  admitted: boolean;
+}
+
+const ROUTES: readonly PushRoute[] = [
+  {
+    url: '/webhooks/:partnerId/orders',
+    summary:
+      'Order webhook from a sales platform: verified in the platform’s own signature scheme, stored and queued; 202 before transformation',
+    job: INBOUND_ORDER,
+    noun: 'webhook',
+    find(deps, id) {
+      const platform = deps.platforms.get(id);
+      return platform && { manifest: platform.manifest, verify: (r) => platform.verifyWebhook(r) };
+    },
+    notFound: (id) => `no platform partner ${id}`,
+    admitted: true,
+  },
+  {
+    url: '/callbacks/:partnerId/tracking',
+    summary:
+      'Tracking push from a carrier: verified in the carrier’s own signature scheme, stored and queued; 202 before transformation',
+    job: INBOUND_TRACKING,
+    noun: 'callback',
+    find(deps, id) {
+      const carrier = deps.carriers.get(id);
+      if (!carrier?.verifyCallback || !carrier.parseCallback) return undefined;
+      const verify = carrier.verifyCallback.bind(carrier);
+      return { manifest: carrier.manifest, verify };
+    },
+    notFound: (id) => `no carrier ${id} pushing tracking`,
+    admitted: false,
+  },
+];
+
 function inbound(req: FastifyRequest): InboundRequest {
-  return { headers: req.headers, rawBody: req.rawBody ?? '', nowMs: Date.now() };
+  return {
+    headers: req.headers,
+    rawBody: req.rawBody ?? '',
+    rawBytes: req.rawBytes ?? Buffer.alloc(0),
+    nowMs: Date.now(),
+  };
 }
 
 export const partnerRoutes =
   (deps: GatewayDeps, admission: Admission): FastifyPluginAsync =>
   async (app) => {
-    // Partners sign the raw body; accept whatever JSON they send and let the connector judge it.
-    app.post<{ Params: Static<typeof Params> }>(
-      '/webhooks/:partnerId/orders',
-      {
-        config: { auth: 'partner' },
-        schema: {
-          summary:
-            'Order webhook from a sales platform: verified in the platform’s own signature scheme, stored and queued; 202 before transformation',
-          tags: ['partners'],
-          params: Params,
-          response: {
-            202: Type.Object({ id: Type.String(), status: Type.String() }),
-            400: ErrorBody,
-            401: ErrorBody,
-            404: ErrorBody,
-            503: ErrorBody,
+    for (const route of ROUTES) {
+      // Partners sign the raw body; accept whatever JSON they send and let the connector judge it.
+      app.post<{ Params: Static<typeof Params> }>(
+        route.url,
+        {
+          config: { auth: 'partner' },
+          schema: {
+            summary: route.summary,
+            tags: ['partners'],
+            params: Params,
+            response: {
+              202: Type.Object({ id: Type.String(), status: Type.String() }),
+              400: ErrorBody,
+              401: ErrorBody,
+              404: ErrorBody,
+              ...(route.admitted ? { 503: ErrorBody } : {}),
+            },
           },
         },
-      },
-      async (req, reply) => {
-        const platform = deps.platforms.get(req.params.partnerId);
-        if (!platform)
-          throw new WaygateError('partner_not_found', `no platform partner ${req.params.partnerId}`);
-        const request = inbound(req);
-        if (!platform.verifyWebhook(request)) {
-          return sendError(
-            reply,
-            'partner_signature_invalid',
-            `the ${platform.manifest.id} webhook signature does not verify`,
-          );
-        }
-        // Admitted only once the partner is known: forged pushes never hold a slot.
-        return admission.run(reply, async () => {
-          const queued = await queueInbound(deps.store, INBOUND_ORDER, platform.manifest.id, request);
-          if (!queued.duplicate) deps.notifyWork();
-          return reply
-            .code(202)
-            .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
-        });
-      },
-    );
-
-    app.post<{ Params: Static<typeof Params> }>(
-      '/callbacks/:partnerId/tracking',
-      {
-        config: { auth: 'partner' },
-        schema: {
-          summary:
-            'Tracking push from a carrier: verified in the carrier’s own signature scheme, stored and queued; 202 before transformation',
-          tags: ['partners'],
-          params: Params,
-          response: {
-            202: Type.Object({ id: Type.String(), status: Type.String() }),
-            400: ErrorBody,
-            401: ErrorBody,
-            404: ErrorBody,
-          },
+        async (req, reply) => {
+          const partner = route.find(deps, req.params.partnerId);
+          if (!partner) throw new WaygateError('partner_not_found', route.notFound(req.params.partnerId));
+          const request = inbound(req);
+          if (!partner.verify(request)) {
+            return sendError(
+              reply,
+              'partner_signature_invalid',
+              `the ${partner.manifest.id} ${route.noun} signature does not verify`,
+            );
+          }
+          const store = async () => {
+            const queued = await queueInbound(deps.store, route.job, partner.manifest, request);
+            if (!queued.duplicate) deps.notifyWork();
+            return reply
+              .code(202)
+              .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
+          };
+          // Admitted only once the partner is known: forged pushes never hold a slot.
+          return route.admitted ? admission.run(reply, store) : store();
         },
-      },
-      async (req, reply) => {
-        const carrier = deps.carriers.get(req.params.partnerId);
-        if (!carrier?.verifyCallback || !carrier.parseCallback) {
-          throw new WaygateError('partner_not_found', `no carrier ${req.params.partnerId} pushing tracking`);
-        }
-        const request = inbound(req);
-        if (!carrier.verifyCallback(request)) {
-          return sendError(
-            reply,
-            'partner_signature_invalid',
-            `the ${carrier.manifest.id} callback signature does not verify`,
-          );
-        }
-        const queued = await queueInbound(deps.store, INBOUND_TRACKING, carrier.manifest.id, request);
-        if (!queued.duplicate) deps.notifyWork();
-        return reply
-          .code(202)
-          .send({ id: queued.messageId, status: queued.duplicate ? 'duplicate' : 'queued' });
-      },
-    );
+      );
+    }
   };

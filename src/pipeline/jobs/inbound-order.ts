@@ -1,6 +1,6 @@
 /** `inbound.order`: turns a stored order push from a sales platform into an accepted order. */
 import { acceptOrder } from '../accept-order.js';
-import { InboundPayload, loadRequest } from './inbound-message.js';
+import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
 
 export const inboundOrder = defineJobKind({
@@ -20,6 +20,7 @@ export const inboundOrder = defineJobKind({
       await deps.queue.complete(job);
     },
   }),
-  // The push is stored as the partner sent it; a replay parses it again (e.g. after a connector fix).
-  deadLetter: { edit: null },
+  // The push is stored as the partner sent it; a replay parses it again (e.g. after a connector
+  // fix), under the topic an operator corrected when the partner's unsigned topic was wrong.
+  deadLetter: { edit: inboundEdit },
 });

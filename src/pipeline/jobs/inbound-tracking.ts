@@ -1,6 +1,6 @@
 /** `inbound.tracking`: turns a stored tracking push from a carrier into tracking events. */
 import { ingestTrackingEvents } from '../tracking.js';
-import { InboundPayload, loadRequest } from './inbound-message.js';
+import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
 
 export const inboundTracking = defineJobKind({
@@ -20,6 +20,7 @@ export const inboundTracking = defineJobKind({
       await deps.queue.complete(job);
     },
   }),
-  // The push is stored as the carrier sent it; a replay parses it again (e.g. after a connector fix).
-  deadLetter: { edit: null },
+  // The push is stored as the carrier sent it; a replay parses it again (e.g. after a connector
+  // fix), under a corrected topic for a carrier that sends one.
+  deadLetter: { edit: inboundEdit },
 });

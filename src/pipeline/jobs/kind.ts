@@ -44,6 +44,12 @@ export interface EditContext {
   trx: Executor;
   keys: KeyRing;
   nowMs: number;
+  /**
+   * Replaces the job's own payload for the replay (an edit of what the job carries, e.g. the
+   * topic of a stored push, rather than of the business record it works on). The new payload
+   * must match the kind's schema; it is written with the replay, in the same transaction.
+   */
+  replacePayload(next: unknown): void;
 }
 
 /** What `dlq replay --edit` may change for a kind, and how the edit is checked and applied. */
@@ -144,7 +150,14 @@ export function defineJobKind<const N extends string, S extends TSchema>(
     async applyEdit(ctx: EditContext, value: unknown, edit: unknown) {
       if (!rules.edit) throw editNotSupported(decl.name, edit);
       if (!payload.is(value)) throw payloadMismatch(decl.name, payload.issues(value));
-      return rules.edit.apply(ctx, value, edit);
+      const checked: EditContext = {
+        ...ctx,
+        replacePayload(next) {
+          if (!payload.is(next)) throw payloadMismatch(decl.name, payload.issues(next));
+          ctx.replacePayload(next);
+        },
+      };
+      return rules.edit.apply(checked, value, edit);
     },
     async enqueue(ex: Executor, value: Static<S>, nowMs = Date.now()) {
       const issues = payload.issues(value);

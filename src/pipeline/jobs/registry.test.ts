@@ -32,6 +32,9 @@ const ctx: EditContext = {
   trx: unreachable as EditContext['trx'],
   keys: unreachable as EditContext['keys'],
   nowMs: 0,
+  replacePayload: () => {
+    throw new Error('a refused edit replaced the payload');
+  },
 };
 
 async function refusal(p: Promise<unknown>): Promise<WaygateError> {

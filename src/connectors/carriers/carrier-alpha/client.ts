@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { errorForStatus, PartnerCallError } from '../../errors.js';
 import { retryAfterMs, type HttpClient, type HttpResponse } from '../../http.js';
 import {
+  bodyBytes,
   headerValue,
   type CarrierConnector,
   type InboundRequest,
@@ -53,8 +54,9 @@ export function parseSignatureHeader(header: string | undefined): AlphaSignature
   return { timestamp, signatures };
 }
 
-export function signAlphaPayload(secret: string, timestamp: number, rawBody: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
+/** HMAC over `timestamp.` and the exact body bytes (a string is taken as its UTF-8 bytes). */
+export function signAlphaPayload(secret: string, timestamp: number, rawBody: string | Buffer): string {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
 }
 
 /** Checks an `Alpha-Signature` header against the raw body, in constant time per candidate. */
@@ -62,7 +64,7 @@ export function verifyAlphaSignature(secret: string, req: InboundRequest): boole
   const parsed = parseSignatureHeader(headerValue(req, SIGNATURE_HEADER));
   if (!parsed || secret.length === 0) return false;
   if (Math.abs(req.nowMs / 1000 - parsed.timestamp) > SIGNATURE_TOLERANCE_SECONDS) return false;
-  const expected = Buffer.from(signAlphaPayload(secret, parsed.timestamp, req.rawBody), 'hex');
+  const expected = Buffer.from(signAlphaPayload(secret, parsed.timestamp, bodyBytes(req)), 'hex');
   let ok = false;
   for (const candidate of parsed.signatures) {
     const got = Buffer.from(candidate, 'hex');

@@ -5,6 +5,7 @@
 import { type OrderInput, WaygateError } from '../../../domain/index.js';
 import type { HttpClient } from '../../http.js';
 import {
+  bodyBytes,
   headerValue,
   type InboundRequest,
   type OrderWebhook,
@@ -20,7 +21,7 @@ import { verifyShopSignature } from './signature.js';
 export { manifest } from './manifest.js';
 
 export const HEADER_HMAC = 'x-shop-hmac-sha256';
-export const HEADER_TOPIC = 'x-shop-topic';
+export const HEADER_TOPIC = manifest.topicHeader as string;
 export const HEADER_WEBHOOK_ID = 'x-shop-webhook-id';
 
 export interface SandboxShopConnector extends PlatformConnector {
@@ -42,7 +43,7 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Sa
     },
 
     verifyWebhook(req: InboundRequest): boolean {
-      return verifyShopSignature(secret, req.rawBody, headerValue(req, HEADER_HMAC));
+      return verifyShopSignature(secret, bodyBytes(req), headerValue(req, HEADER_HMAC));
     },
 
     parseOrderWebhook(req: InboundRequest): OrderWebhook {

@@ -8,4 +8,5 @@ export const manifest: PlatformManifest = {
   auth: 'hmac-sha256-base64 webhook + access token',
   defaultTier: 'A',
   credentials: ['webhookSecret', 'adminToken'],
+  topicHeader: 'x-shop-topic',
 };
