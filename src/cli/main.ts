@@ -21,6 +21,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerUserCommands } from './users.js';
 import { registerCertCommands } from './certs.js';
 import { registerBenchCommand } from './bench.js';
+import { registerPartnerCommands } from './partners.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -209,6 +210,7 @@ export function buildCli(): Command {
   registerUserCommands(program);
   registerCertCommands(program);
   registerBenchCommand(program);
+  registerPartnerCommands(program);
   return program;
 }
 

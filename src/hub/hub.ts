@@ -8,7 +8,9 @@ import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
 import { admissionLimitsOf, authFailureLimitsOf } from './gateway-limits.js';
-import { ensurePollJobs, type JobDeps } from '../pipeline/jobs/index.js';
+import { ensurePollJobs, kindsOfLane, type JobDeps } from '../pipeline/jobs/index.js';
+import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
+import type { PartnerEvents } from '../pipeline/policy/runtime.js';
 import { WorkerPool } from '../pipeline/worker.js';
 import { keyFileFor, loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
@@ -52,8 +54,13 @@ export interface Hub {
   pool: WorkerPool;
   partners(): PartnerSet;
   configEvents(): readonly ConfigEvent[];
+  /** Releases a parked partner (as `waygate partners release`), here and, via the store, on every node. */
+  releasePartner(partnerId: string, actor: string, reason: string): Promise<ReleaseResult>;
   close(): Promise<void>;
 }
+
+/** How often a node reads parks and releases written by other nodes and by the CLI. */
+const PARK_SYNC_MS = 2000;
 
 export { keyFileFor };
 
@@ -74,7 +81,39 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const certRing = new CertificateKeyring({ store, box });
   const certRefresh = await certRing.start(log);
   const signingFor: SigningResolver = (id, spec) => partnerSigning(certRing, id, spec);
-  let partners = buildPartnerSet(opts.config, http, undefined, signingFor);
+  // A partner asking for more quiet than its policy allows is capped, alerted on and audited;
+  // a long park is stored so a restart keeps it and an operator can release it [004-2.2].
+  const partnerEvents: PartnerEvents = {
+    waitCapped(e) {
+      log.error(
+        {
+          alert: 'partner_wait_capped',
+          partner: e.partnerId,
+          channel: e.channel,
+          askedMs: e.askedMs,
+          waitMs: e.waitMs,
+        },
+        'partner asked to wait longer than its policy allows; wait capped',
+      );
+      recordAudit(store.db, {
+        actor: 'system:partner-policy',
+        action: 'partner.wait_capped',
+        target: `partner:${e.partnerId}`,
+        detail: { channel: e.channel, askedMs: e.askedMs, waitMs: e.waitMs },
+        outcome: 'rejected',
+      }).catch((err: Error) => log.error({ err: err.message }, 'could not audit a capped partner wait'));
+    },
+    parked(e) {
+      log.warn({ partner: e.partnerId, state: e.state, reason: e.reason }, 'partner parked');
+      savePark(store.db, e).catch((err: Error) =>
+        log.error({ err: err.message }, 'could not store a partner park'),
+      );
+    },
+  };
+  let partners = buildPartnerSet(opts.config, http, undefined, signingFor, partnerEvents);
+  // Parks stored before a restart (or by another node) apply before any job runs.
+  const releasesSeen = new Map<string, number>();
+  await syncParks(store.db, partners.carriers(), releasesSeen);
   const current = () => partners;
   const queue = new JobQueue(store);
   // Every job kind, its handler and its lane are declared in pipeline/jobs/ (the job registry).
@@ -94,7 +133,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       (config) => {
         // Built completely before the swap: in-flight work finishes on the old set, new work
         // takes the new one; channel health carries over.
-        const next = buildPartnerSet(config, http, partners, signingFor);
+        const next = buildPartnerSet(config, http, partners, signingFor, partnerEvents);
         partners = next;
         probes.stop();
         probes = startProbes(next, log);
@@ -162,6 +201,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   keyRefresh.unref();
   // Certificates ending within 30 days: a warning and a `cert.expiring` audit entry, once a day [003-7.2].
   const certExpiry = startCertificateExpiryChecks({ store, log });
+  const parkSync = setInterval(() => {
+    syncParks(store.db, partners.carriers(), releasesSeen)
+      .then((released) => {
+        if (released.length > 0) {
+          log.info({ partners: released }, 'parked partners released');
+          pool.notify();
+        }
+      })
+      .catch((err: Error) => log.warn({ err: err.message }, 'partner park sync failed'));
+  }, PARK_SYNC_MS);
+  parkSync.unref();
+  const outboundKinds = kindsOfLane('outbound').map((k) => k.name);
 
   log.info(
     {
@@ -180,7 +231,20 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     pool,
     partners: current,
     configEvents: () => watcher?.events() ?? [],
+    async releasePartner(partnerId, actor, reason) {
+      const result = await releasePark(store, partnerId, {
+        actor,
+        reason,
+        kinds: outboundKinds,
+        interface: 'hub',
+      });
+      const runtime = partners.carrier(partnerId);
+      runtime?.release();
+      pool.notify();
+      return result;
+    },
     async close() {
+      clearInterval(parkSync);
       clearInterval(purge);
       clearInterval(keyRefresh);
       certExpiry.stop();

@@ -8,7 +8,13 @@ import type { HttpClient } from '../connectors/http.js';
 import { CARRIER_CONNECTORS, PLATFORM_CONNECTORS } from '../connectors/registry.js';
 import type { CarrierConnector, PartnerEndpoint, PlatformConnector } from '../connectors/types.js';
 import { resolvePolicy } from '../pipeline/policy/policy.js';
-import { ChannelHealth, PartnerRuntime, PartnerShared, type Channel } from '../pipeline/policy/runtime.js';
+import {
+  ChannelHealth,
+  PartnerRuntime,
+  PartnerShared,
+  type Channel,
+  type PartnerEvents,
+} from '../pipeline/policy/runtime.js';
 import type { CarrierDirectory } from '../pipeline/partners.js';
 import type { RoutingConfig } from '../pipeline/routing.js';
 import { ConfigError, type HubConfig } from './config.js';
@@ -36,6 +42,7 @@ export function buildPartnerSet(
   http: HttpClient,
   previous?: PartnerSet,
   signingFor?: SigningResolver,
+  events?: PartnerEvents,
 ): PartnerSet {
   const carriers = new Map<string, PartnerRuntime<CarrierConnector>>();
   const platforms = new Map<string, PlatformConnector>();
@@ -71,7 +78,13 @@ export function buildPartnerSet(
     });
     carriers.set(
       id,
-      new PartnerRuntime(id, { ...policy, timeoutMs }, channels, before?.shared ?? new PartnerShared()),
+      new PartnerRuntime(
+        id,
+        { ...policy, timeoutMs },
+        channels,
+        before?.shared ?? new PartnerShared(),
+        events,
+      ),
     );
   }
   const routing: RoutingConfig = config.routing;

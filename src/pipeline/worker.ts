@@ -16,6 +16,7 @@ import { laneRunners, type JobDeps, type Lane } from './jobs/index.js';
 import type { JobRunner, PreparedJob } from './jobs/kind.js';
 import { backoffMs, DEFAULT_RETRY, type RetrySchedule } from './retry.js';
 import { DeferredError, ScheduledRetryError } from './policy/runtime.js';
+import { MAX_PARTNER_WAIT_MS } from './policy/policy.js';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -166,8 +167,9 @@ export class WorkerPool {
         runAt = err.runAtMs;
       } else {
         let delay = backoffMs(job.attempts, { ...this.#opts.retry, maxAttempts });
+        // A partner's Retry-After is honoured only up to the [004-2.2] suspension (issue 16).
         if (cause instanceof PartnerCallError && cause.retryAfterMs !== undefined)
-          delay = Math.max(delay, cause.retryAfterMs);
+          delay = Math.max(delay, Math.min(cause.retryAfterMs, MAX_PARTNER_WAIT_MS));
         runAt = Date.now() + delay;
       }
       await this.#queue.retryLater(job, runAt, message);

@@ -12,12 +12,23 @@ export interface PartnerPolicy {
   retry: { backoffMs: number[]; maxAttempts: number; jitter: number };
   rateLimit?: { rps: number; burst: number };
   callWindows: CallWindowSpec[];
-  on429: { defaultWaitMs: number; suspendAfter: number; suspendForMs: number };
+  /**
+   * `maxWaitMs` caps any wait a partner asks for (Retry-After, X-RateLimit-Reset): never above
+   * `suspendForMs`, the suspension of [004-2.2], so one answer cannot park a partner for longer
+   * than the policy itself would.
+   */
+  on429: { defaultWaitMs: number; suspendAfter: number; suspendForMs: number; maxWaitMs: number };
   circuitBreaker: { failureThreshold: number; failoverAfterMs: number; openForMs: number };
   probeIntervalMs: number;
   concurrency: number;
   alerts: { successRateBelow: number; p99AboveMs: number; alertWithinMs: number };
 }
+
+/**
+ * The longest any partner-supplied wait is honoured where no partner policy applies: the 2 h
+ * suspension of [004-2.2].
+ */
+export const MAX_PARTNER_WAIT_MS = 2 * 3_600_000;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -34,7 +45,7 @@ export const TIER_DEFAULTS: Record<Tier, PartnerPolicy> = {
     timeoutMs: 10_000,
     retry: { backoffMs: [1000, 2000, 4000, 8000], maxAttempts: 6, jitter: 0.2 },
     callWindows: [],
-    on429: { defaultWaitMs: 1000, suspendAfter: 10, suspendForMs: 2 * 3_600_000 },
+    on429: { defaultWaitMs: 1000, suspendAfter: 10, suspendForMs: 2 * 3_600_000, maxWaitMs: 2 * 3_600_000 },
     circuitBreaker: { failureThreshold: 5, failoverAfterMs: 5 * 60_000, openForMs: 30_000 },
     probeIntervalMs: 30_000,
     concurrency: 32,
@@ -45,7 +56,7 @@ export const TIER_DEFAULTS: Record<Tier, PartnerPolicy> = {
     timeoutMs: 15_000,
     retry: { backoffMs: [1000, 2000, 4000, 8000], maxAttempts: 6, jitter: 0.2 },
     callWindows: [],
-    on429: { defaultWaitMs: 2000, suspendAfter: 10, suspendForMs: 2 * 3_600_000 },
+    on429: { defaultWaitMs: 2000, suspendAfter: 10, suspendForMs: 2 * 3_600_000, maxWaitMs: 2 * 3_600_000 },
     circuitBreaker: { failureThreshold: 5, failoverAfterMs: 5 * 60_000, openForMs: 60_000 },
     probeIntervalMs: 5 * 60_000,
     concurrency: 16,
@@ -56,7 +67,7 @@ export const TIER_DEFAULTS: Record<Tier, PartnerPolicy> = {
     timeoutMs: 30_000,
     retry: { backoffMs: [5000, 30_000, 120_000, 600_000], maxAttempts: 8, jitter: 0.2 },
     callWindows: [],
-    on429: { defaultWaitMs: 5000, suspendAfter: 5, suspendForMs: 2 * 3_600_000 },
+    on429: { defaultWaitMs: 5000, suspendAfter: 5, suspendForMs: 2 * 3_600_000, maxWaitMs: 2 * 3_600_000 },
     circuitBreaker: { failureThreshold: 3, failoverAfterMs: 15 * 60_000, openForMs: 5 * 60_000 },
     probeIntervalMs: 3_600_000,
     concurrency: 4,
@@ -71,7 +82,12 @@ export interface PolicyInput {
   retry?: { backoff?: Array<string | number>; maxAttempts?: number; jitter?: number };
   rateLimit?: { rps: number; burst?: number };
   callWindows?: CallWindowSpec[];
-  on429?: { defaultWait?: string | number; suspendAfter?: number; suspendFor?: string | number };
+  on429?: {
+    defaultWait?: string | number;
+    suspendAfter?: number;
+    suspendFor?: string | number;
+    maxWait?: string | number;
+  };
   circuitBreaker?: { failureThreshold?: number; failoverAfter?: string | number; openFor?: string | number };
   probe?: { interval: string | number };
   concurrency?: number;
@@ -98,11 +114,7 @@ export function resolvePolicy(input: PolicyInput, fallbackTier: Tier): PartnerPo
         }
       : {}),
     callWindows: input.callWindows ?? d.callWindows,
-    on429: {
-      defaultWaitMs: dur(input.on429?.defaultWait, d.on429.defaultWaitMs),
-      suspendAfter: input.on429?.suspendAfter ?? d.on429.suspendAfter,
-      suspendForMs: dur(input.on429?.suspendFor, d.on429.suspendForMs),
-    },
+    on429: on429Of(input, d),
     circuitBreaker: {
       failureThreshold: input.circuitBreaker?.failureThreshold ?? d.circuitBreaker.failureThreshold,
       failoverAfterMs: dur(input.circuitBreaker?.failoverAfter, d.circuitBreaker.failoverAfterMs),
@@ -116,6 +128,35 @@ export function resolvePolicy(input: PolicyInput, fallbackTier: Tier): PartnerPo
       alertWithinMs: dur(input.alerts?.alertWithin, d.alerts.alertWithinMs),
     },
   };
+}
+
+function on429Of(input: PolicyInput, d: PartnerPolicy): PartnerPolicy['on429'] {
+  const dur = (v: string | number | undefined, def: number) => (v === undefined ? def : parseDuration(v));
+  const suspendForMs = dur(input.on429?.suspendFor, d.on429.suspendForMs);
+  // The suspension is the ceiling: a cap above it (or none given) falls back to it.
+  const maxWaitMs = Math.min(dur(input.on429?.maxWait, suspendForMs), suspendForMs);
+  return {
+    defaultWaitMs: Math.min(dur(input.on429?.defaultWait, d.on429.defaultWaitMs), maxWaitMs),
+    suspendAfter: input.on429?.suspendAfter ?? d.on429.suspendAfter,
+    suspendForMs,
+    maxWaitMs,
+  };
+}
+
+/**
+ * The wait a partner's 429 imposes: what it asked (Retry-After / X-RateLimit-Reset, any form),
+ * or the policy's default when it named none, never more than `on429.maxWaitMs`. `capped` says
+ * the partner asked for more than the policy allows (raised as an alert by the caller).
+ */
+export function partnerWaitMs(
+  policy: PartnerPolicy,
+  askedMs: number | undefined,
+): { waitMs: number; capped: boolean } {
+  const cap = policy.on429.maxWaitMs;
+  if (askedMs === undefined || Number.isNaN(askedMs))
+    return { waitMs: Math.min(policy.on429.defaultWaitMs, cap), capped: false };
+  const asked = Math.max(0, askedMs);
+  return asked > cap ? { waitMs: cap, capped: true } : { waitMs: asked, capped: false };
 }
 
 /** Delay before attempt `attempt + 1`, from the schedule (last step repeats), with jitter. */

@@ -7,7 +7,26 @@
  */
 import { PartnerCallError } from '../../connectors/errors.js';
 import { nextOpening, windowOpen } from './call-window.js';
-import { retryDelayMs, type PartnerPolicy } from './policy.js';
+import { partnerWaitMs, retryDelayMs, type PartnerPolicy } from './policy.js';
+
+/** A park shorter than this is not worth persisting: a restart outlasts it anyway. */
+export const PERSIST_PARK_AFTER_MS = 60_000;
+
+/** Where a partner's gates stand: what is persisted so a park survives a restart. */
+export interface ParkState {
+  /** The partner is suspended until then (0: not suspended). */
+  suspendedUntil: number;
+  /** Per channel name: no call before then (a 429's wait). */
+  channels: Record<string, number>;
+}
+
+/** What a partner's runtime tells the hub (alerts, audit, persistence). */
+export interface PartnerEvents {
+  /** The partner asked to wait longer than its policy allows; the wait was capped. */
+  waitCapped(e: { partnerId: string; channel: string; askedMs: number; waitMs: number; atMs: number }): void;
+  /** The partner's gates moved to a park worth keeping across a restart. */
+  parked(e: { partnerId: string; state: ParkState; reason: string; atMs: number }): void;
+}
 
 /** The job could not run now for a reason that is not its fault; run it again at `untilMs`. */
 export class DeferredError extends Error {
@@ -85,13 +104,88 @@ export class PartnerRuntime<C> {
   readonly channels: readonly Channel<C>[];
   /** Suspension, rate-limit tokens and in-flight count, carried over on policy reload. */
   readonly shared: PartnerShared;
+  readonly #events: PartnerEvents | undefined;
 
-  constructor(id: string, policy: PartnerPolicy, channels: readonly Channel<C>[], shared: PartnerShared) {
+  constructor(
+    id: string,
+    policy: PartnerPolicy,
+    channels: readonly Channel<C>[],
+    shared: PartnerShared,
+    events?: PartnerEvents,
+  ) {
     if (channels.length === 0) throw new Error(`partner ${id} has no channel`);
     this.id = id;
     this.policy = policy;
     this.channels = channels;
     this.shared = shared;
+    this.#events = events;
+  }
+
+  /**
+   * Gates a channel after a 429 for the wait the partner asked, capped by policy; a request
+   * above the cap is reported (alert + audit by the hub). Returns the wait applied.
+   */
+  #rateLimited(ch: Channel<C>, err: PartnerCallError, now: number): number {
+    const { waitMs, capped } = partnerWaitMs(this.policy, err.retryAfterMs);
+    if (capped) {
+      this.shared.lastWaitCapped = { channel: ch.name, askedMs: err.retryAfterMs ?? 0, waitMs, atMs: now };
+      this.#events?.waitCapped({
+        partnerId: this.id,
+        channel: ch.name,
+        askedMs: err.retryAfterMs ?? 0,
+        waitMs,
+        atMs: now,
+      });
+    }
+    ch.health.resetAt = Math.max(ch.health.resetAt, now + waitMs);
+    return waitMs;
+  }
+
+  /** Reports the gates as a park when one of them is long enough to outlive a restart. */
+  #maybePersist(now: number, reason: string): void {
+    const state = this.parkState();
+    const longest = Math.max(state.suspendedUntil, ...Object.values(state.channels));
+    if (longest - now < PERSIST_PARK_AFTER_MS) return;
+    this.shared.parkedAt = now;
+    this.#events?.parked({ partnerId: this.id, state, reason, atMs: now });
+  }
+
+  /** The partner's gates as persisted (suspension and each channel's 429 reset time). */
+  parkState(): ParkState {
+    return {
+      suspendedUntil: this.shared.suspendedUntil,
+      channels: Object.fromEntries(this.channels.map((c) => [c.name, c.health.resetAt])),
+    };
+  }
+
+  /**
+   * Applies a park read back from the store (a restart, another node). Every time is capped
+   * again by the policy in force, so a park written under a longer policy cannot outlast it.
+   */
+  applyPark(state: ParkState, parkedAtMs: number, nowMs = Date.now()): void {
+    const o = this.policy.on429;
+    if (state.suspendedUntil > nowMs) {
+      this.shared.suspendedUntil = Math.max(
+        this.shared.suspendedUntil,
+        Math.min(state.suspendedUntil, nowMs + o.suspendForMs),
+      );
+    }
+    for (const ch of this.channels) {
+      const until = state.channels[ch.name] ?? 0;
+      if (until > nowMs)
+        ch.health.resetAt = Math.max(ch.health.resetAt, Math.min(until, nowMs + o.maxWaitMs));
+    }
+    this.shared.parkedAt = Math.max(this.shared.parkedAt, parkedAtMs);
+  }
+
+  /** An operator's release: suspension and every 429 gate cleared; true when any was set. */
+  release(nowMs = Date.now()): boolean {
+    const parked = this.shared.suspendedUntil > nowMs || this.channels.some((c) => c.health.resetAt > nowMs);
+    this.shared.suspendedUntil = 0;
+    this.shared.consecutive429 = 0;
+    this.shared.parkedAt = 0;
+    for (const ch of this.channels) ch.health.resetAt = 0;
+    return parked;
   }
 
   get primary(): C {
@@ -162,12 +256,15 @@ export class PartnerRuntime<C> {
       if (!(err instanceof PartnerCallError) || !err.retryable) throw err;
       const now = Date.now();
       if (err.code === 'partner_rate_limited') {
-        h.resetAt = now + (err.retryAfterMs ?? p.on429.defaultWaitMs);
+        this.#rateLimited(ch, err, now);
         shared.consecutive429++;
+        let reason = `${this.id} answered 429 on ${ch.name}`;
         if (shared.consecutive429 >= p.on429.suspendAfter) {
           shared.suspendedUntil = now + p.on429.suspendForMs;
           shared.consecutive429 = 0;
+          reason = `${this.id} suspended after ${p.on429.suspendAfter} 429s in a row`;
         }
+        this.#maybePersist(now, reason);
         const next = this.pick(now);
         throw new DeferredError(
           'channel' in next ? now : Math.max(next.untilMs, shared.suspendedUntil),
@@ -232,7 +329,9 @@ export class PartnerRuntime<C> {
       return result;
     } catch (err) {
       if (err instanceof PartnerCallError && err.code === 'partner_rate_limited') {
-        ch.health.resetAt = Date.now() + (err.retryAfterMs ?? this.policy.on429.defaultWaitMs);
+        const now = Date.now();
+        this.#rateLimited(ch, err, now);
+        this.#maybePersist(now, `${this.id} answered a probe with 429 on ${ch.name}`);
         return undefined;
       }
       const result = { at: nowMs, ok: false, latencyMs: Date.now() - nowMs, error: (err as Error).message };
@@ -287,6 +386,10 @@ export class PartnerRuntime<C> {
 export class PartnerShared {
   suspendedUntil = 0;
   consecutive429 = 0;
+  /** When the gates last became a persisted park (a release made after it clears them). */
+  parkedAt = 0;
+  /** The last wait a partner asked for beyond the policy's cap. */
+  lastWaitCapped: { channel: string; askedMs: number; waitMs: number; atMs: number } | undefined;
   inFlight = 0;
   readonly #waiters: Array<() => void> = [];
 

@@ -79,6 +79,11 @@ export const PolicySchema = {
         /** This many 429s in a row suspend the partner for `suspendFor`. */
         suspendAfter: Type.Optional(Type.Integer({ minimum: 1 })),
         suspendFor: Type.Optional(Duration),
+        /**
+         * The longest wait a partner's Retry-After / X-RateLimit-Reset may impose (default and
+         * ceiling: suspendFor). Asking for more is capped and alerted on.
+         */
+        maxWait: Type.Optional(Duration),
       },
       { additionalProperties: false },
     ),
