@@ -3,20 +3,22 @@
  * whole partner suspended [004-2.2] — for at most what its policy allows (policy.ts
  * `partnerWaitMs`). A park long enough to matter is written to the store, so a restart does not
  * forget it (and start hammering a partner that asked for quiet), and an operator can release
- * it: `waygate partners release ID` or `POST /v1/partners/{id}/release`. A release is recorded
+ * it with `waygate partners release ID` (or Hub.releasePartner in process). A release is recorded
  * as its own row, so every hub node (and the one that wrote the park) clears the park it holds
  * in memory on its next sync, and the jobs the park deferred are due again at once.
  */
-import type { Kysely } from 'kysely';
 import { recordAudit } from '../../store/audit.js';
 import type { Store } from '../../store/db.js';
-import type { Database } from '../../store/schema.js';
+import {
+  deleteSetting,
+  PARK_PREFIX as PARK,
+  putSetting,
+  releaseDeferredJobs,
+  RELEASE_PREFIX as RELEASE,
+  settingsWithPrefix,
+} from '../../store/partner-parks.js';
 import type { Executor } from '../../store/transaction.js';
-import type { UsersTables } from '../../store/users-schema.js';
 import type { ParkState, PartnerRuntime } from './runtime.js';
-
-const PARK = 'partner_park:';
-const RELEASE = 'partner_release:';
 
 export interface StoredPark {
   partnerId: string;
@@ -32,12 +34,6 @@ export interface StoredRelease {
   actor: string;
 }
 
-/** The settings table (key → JSON) holds parks and releases: no schema change needed. */
-function settings(ex: Executor): Kysely<Database & UsersTables> {
-  const db: Kysely<Database> = ex;
-  return db.withTables<UsersTables>();
-}
-
 const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 function parseState(value: unknown): ParkState {
@@ -49,24 +45,14 @@ function parseState(value: unknown): ParkState {
   return { suspendedUntil: finite(v.suspendedUntil), channels };
 }
 
-/** Writes (or extends) a partner's park; a later time for a gate never shortens it. */
+/** Writes a partner's park: the runtime's current gates (which only grow until a release). */
 export async function savePark(ex: Executor, park: StoredPark): Promise<void> {
   const value = JSON.stringify({ state: park.state, reason: park.reason.slice(0, 300), atMs: park.atMs });
-  await settings(ex)
-    .insertInto('settings')
-    .values({ key: `${PARK}${park.partnerId}`, value, updated_at: park.atMs })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: park.atMs }))
-    .execute();
+  await putSetting(ex, `${PARK}${park.partnerId}`, value, park.atMs);
 }
 
 async function rows(ex: Executor, prefix: string): Promise<Array<{ id: string; value: unknown }>> {
-  const found = await settings(ex)
-    .selectFrom('settings')
-    .select(['key', 'value'])
-    // A range, not LIKE: `_` in the prefix would be a wildcard. Partner ids are [a-z0-9-] (< '~').
-    .where('key', '>=', prefix)
-    .where('key', '<', `${prefix}~`)
-    .execute();
+  const found = await settingsWithPrefix(ex, prefix);
   return found.map((r) => {
     let value: unknown;
     try {
@@ -119,35 +105,15 @@ export async function releasePark(
 ): Promise<ReleaseResult> {
   const nowMs = opts.nowMs ?? Date.now();
   return store.write(async (trx) => {
-    const removed = await settings(trx)
-      .deleteFrom('settings')
-      .where('key', '=', `${PARK}${partnerId}`)
-      .executeTakeFirst();
-    const value = JSON.stringify({ atMs: nowMs, actor: opts.actor });
-    await settings(trx)
-      .insertInto('settings')
-      .values({ key: `${RELEASE}${partnerId}`, value, updated_at: nowMs })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: nowMs }))
-      .execute();
-    const moved = await trx
-      .updateTable('jobs')
-      .set({ run_at: nowMs, updated_at: nowMs })
-      .where('status', '=', 'ready')
-      .where('run_at', '>', nowMs)
-      .where((eb) =>
-        eb.or([
-          eb('partner_id', '=', partnerId),
-          ...(opts.kinds.length > 0
-            ? [eb.and([eb('partner_id', 'is', null), eb('kind', 'in', opts.kinds)])]
-            : []),
-        ]),
-      )
-      .executeTakeFirst();
-    const result: ReleaseResult = {
-      partnerId,
-      wasParked: Number(removed.numDeletedRows ?? 0n) > 0,
-      jobsReleased: Number(moved.numUpdatedRows ?? 0n),
-    };
+    const wasParked = await deleteSetting(trx, `${PARK}${partnerId}`);
+    await putSetting(
+      trx,
+      `${RELEASE}${partnerId}`,
+      JSON.stringify({ atMs: nowMs, actor: opts.actor }),
+      nowMs,
+    );
+    const jobsReleased = await releaseDeferredJobs(trx, partnerId, opts.kinds, nowMs);
+    const result: ReleaseResult = { partnerId, wasParked, jobsReleased };
     await recordAudit(
       trx,
       {
