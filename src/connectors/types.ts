@@ -1,18 +1,83 @@
 /**
- * The small interfaces a connector implements, one per partner kind. Everything crossing these
- * interfaces is canonical; partner field names stay inside each connector's folder.
+ * The connector contract: one small interface per partner kind, a manifest declaring what a
+ * connector can do (capability flags) and what it needs (settings schema), and the result union
+ * a partner's business answer comes back in. Everything crossing these interfaces is canonical;
+ * partner field names stay inside each connector's folder. docs/connectors.md walks through it.
  */
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { Address, OrderInput, OrderItem, TrackingEvent } from '../domain/index.js';
+import type { HttpClient } from './http.js';
+import type { PartnerSigning } from '../security/certs/partner-signing.js';
 
 export type Tier = 'A' | 'B' | 'C';
 
-export interface ManifestBase {
+export const PARTNER_KINDS = ['carrier', 'platform', 'customs', 'warehouse', 'finance'] as const;
+export type PartnerKind = (typeof PARTNER_KINDS)[number];
+
+/**
+ * What a connector of each kind may be able to do. A manifest lists the ones it does; the
+ * methods each flag stands for (CAPABILITY_METHODS) are then present on the connector, and the
+ * optional methods of the flags it does not list are absent (checked for every registered connector).
+ */
+export const CAPABILITIES = {
+  carrier: ['shipment.create', 'tracking.push', 'tracking.poll', 'probe'],
+  platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch'],
+  customs: ['declaration.submit', 'declaration.status'],
+  warehouse: ['outbound.create', 'stock.query'],
+  finance: ['payment.declare', 'payment.status'],
+} as const satisfies Record<PartnerKind, readonly string[]>;
+
+export type CapabilityOf<K extends PartnerKind> = (typeof CAPABILITIES)[K][number];
+
+/** The connector methods each capability flag stands for. */
+export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<CapabilityOf<K>, readonly string[]> } =
+  {
+    carrier: {
+      'shipment.create': ['createShipment'],
+      'tracking.push': ['registerTrackingWebhook', 'verifyCallback', 'parseCallback'],
+      'tracking.poll': ['fetchTracking'],
+      probe: ['probe'],
+    },
+    platform: {
+      'orders.webhook': ['verifyWebhook', 'parseOrderWebhook'],
+      'orders.subscribe': ['subscribeOrderWebhook'],
+      'orders.fetch': ['fetchOrder'],
+    },
+    customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
+    warehouse: { 'outbound.create': ['createOutbound'], 'stock.query': ['queryStock'] },
+    finance: { 'payment.declare': ['declarePayment'], 'payment.status': ['paymentStatus'] },
+  };
+
+/**
+ * What a connector needs from config, as JSON Schema (TypeBox): `credentials` (secrets, each a
+ * non-empty string, filled from the environment) and `options` (partner settings that are not
+ * secret). The hub checks a partner's config against it when the config is loaded and on every
+ * hot reload (src/hub/connector-settings.ts), so a missing credential stops the start with its
+ * file, line and field instead of failing on the first call.
+ */
+export interface SettingsSchema<C extends TSchema = TSchema, O extends TSchema = TSchema> {
+  credentials: C;
+  options: O;
+}
+
+export interface Settings<S extends SettingsSchema> {
+  credentials: Static<S['credentials']>;
+  options: Static<S['options']>;
+}
+
+export interface ManifestBase<
+  K extends PartnerKind = PartnerKind,
+  S extends SettingsSchema = SettingsSchema,
+> {
   id: string;
+  kind: K;
   name: string;
   dialect: 'rest-json' | 'xml-http' | 'soap' | 'edi-x12' | 'edifact' | 'ceb-xml';
   auth: string;
   defaultTier: Tier;
-  /** Names of the credential fields the connector needs (values come from config, never code). */
+  capabilities: readonly CapabilityOf<K>[];
+  settings: S;
+  /** Names of the credentials the settings schema requires (derived from it by defineManifest). */
   credentials: readonly string[];
   /**
    * The header naming a push's topic, when the partner sends one outside its signature. The hub
@@ -22,23 +87,48 @@ export interface ManifestBase {
   topicHeader?: string;
 }
 
-export interface CarrierManifest extends ManifestBase {
-  kind: 'carrier';
-  tracking: 'push' | 'poll';
+export interface CarrierManifest<S extends SettingsSchema = SettingsSchema> extends ManifestBase<
+  'carrier',
+  S
+> {
+  /** How tracking reaches the hub, derived from the capability flags. */
+  tracking: 'push' | 'poll' | 'none';
   /** Largest batch the carrier's tracking query accepts (poll carriers). */
   trackingBatchSize?: number;
 }
 
-export interface PlatformManifest extends ManifestBase {
-  kind: 'platform';
-}
+export type PlatformManifest<S extends SettingsSchema = SettingsSchema> = ManifestBase<'platform', S>;
+export type CustomsManifest<S extends SettingsSchema = SettingsSchema> = ManifestBase<'customs', S>;
+export type WarehouseManifest<S extends SettingsSchema = SettingsSchema> = ManifestBase<'warehouse', S>;
+export type FinanceManifest<S extends SettingsSchema = SettingsSchema> = ManifestBase<'finance', S>;
 
-/** Where and how to reach one partner: base URL and credentials from config. */
+export type AnyManifest =
+  CarrierManifest | PlatformManifest | CustomsManifest | WarehouseManifest | FinanceManifest;
+
+/** Where and how to reach one partner: base URL, credentials and options from config. */
 export interface PartnerEndpoint {
   partnerId: string;
   baseUrl: string;
   credentials: Readonly<Record<string, string>>;
+  options?: Readonly<Record<string, unknown>>;
   timeoutMs?: number;
+}
+
+/**
+ * A partner's answer to one call, as data: its value, or its business refusal (a bad address, a
+ * duplicate, a closed account). Infrastructure failures are not results: they are thrown as
+ * PartnerCallErrors whose `retryable` tells the queue to retry or to dead-letter.
+ */
+export type PartnerResult<T, E = PartnerRejection> = { ok: true; value: T } | { ok: false; error: E };
+
+/** A partner's business refusal, in canonical terms. */
+export interface PartnerRejection {
+  /** The partner's own error code (kept for the operator; mapped by the connector's codes.ts). */
+  code: string;
+  message: string;
+  /** The canonical field the refusal is about, when the partner says. */
+  field?: string;
+  status?: number;
 }
 
 /** An inbound HTTP request as a connector needs it to verify and parse a partner push. */
@@ -58,6 +148,10 @@ export interface InboundRequest {
 export function bodyBytes(req: InboundRequest): Buffer {
   return req.rawBytes ?? Buffer.from(req.rawBody, 'utf8');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Carrier
+// ---------------------------------------------------------------------------------------------
 
 export interface ShipmentRequest {
   orderId: string;
@@ -86,18 +180,28 @@ export interface TrackingPush {
   events: TrackingEvent[];
 }
 
+/**
+ * A carrier. Business refusals reach the pipeline as non-retryable PartnerCallErrors carrying
+ * the partner's code (see result.ts `unwrap`); every method but createShipment is optional and
+ * present exactly when the manifest lists its capability.
+ */
 export interface CarrierConnector {
   readonly manifest: CarrierManifest;
+  /** 'shipment.create' */
   createShipment(req: ShipmentRequest): Promise<ShipmentCreated>;
-  /** Poll carriers: events for up to `manifest.trackingBatchSize` waybills. */
+  /** 'tracking.poll': events for up to `manifest.trackingBatchSize` waybills. */
   fetchTracking?(waybillNos: readonly string[]): Promise<TrackingEvent[]>;
-  /** Push carriers: tell the carrier where to push tracking updates. */
+  /** 'tracking.push': tell the carrier where to push tracking updates. */
   registerTrackingWebhook?(url: string): Promise<void>;
   verifyCallback?(req: InboundRequest): boolean;
   parseCallback?(req: InboundRequest): TrackingPush;
-  /** A cheap call that proves the channel answers; throws a PartnerCallError when it does not. */
+  /** 'probe': a cheap call that proves the channel answers; throws a PartnerCallError when it does not. */
   probe?(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Platform
+// ---------------------------------------------------------------------------------------------
 
 export interface OrderWebhook {
   deliveryId: string;
@@ -107,12 +211,126 @@ export interface OrderWebhook {
 
 export interface PlatformConnector {
   readonly manifest: PlatformManifest;
-  /** Tell the platform where to push new orders. */
+  /** 'orders.subscribe': tell the platform where to push new orders. */
   subscribeOrderWebhook?(url: string): Promise<void>;
+  /** 'orders.webhook' */
   verifyWebhook(req: InboundRequest): boolean;
   /** Throws a WaygateError('invalid_input') when the payload cannot become a canonical order. */
   parseOrderWebhook(req: InboundRequest): OrderWebhook;
+  /** 'orders.fetch': reads one order back from the platform, as a canonical order. */
+  fetchOrder?(externalId: string): Promise<OrderInput>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Customs, warehouse, finance (the next issues' partners)
+// ---------------------------------------------------------------------------------------------
+
+export interface DeclarationRequest {
+  orderId: string;
+  reference: string;
+  idempotencyKey: string;
+  recipient: Address;
+  items: readonly OrderItem[];
+  currency: string;
+  declaredValue: string;
+}
+
+export type DeclarationState = 'submitted' | 'accepted' | 'held' | 'released' | 'rejected' | 'unknown';
+
+export interface DeclarationStatus {
+  declarationNo: string;
+  state: DeclarationState;
+  /** The customs office's own status code, kept for the operator. */
+  partnerCode: string;
+}
+
+export interface CustomsConnector {
+  readonly manifest: CustomsManifest;
+  /** 'declaration.submit' */
+  submitDeclaration?(req: DeclarationRequest): Promise<DeclarationStatus>;
+  /** 'declaration.status' */
+  declarationStatus?(declarationNo: string): Promise<DeclarationStatus>;
+}
+
+export interface OutboundRequest {
+  orderId: string;
+  idempotencyKey: string;
+  recipient: Address;
+  items: readonly OrderItem[];
+}
+
+export type OutboundState = 'received' | 'picking' | 'packed' | 'shipped' | 'cancelled' | 'unknown';
+
+export interface OutboundStatus {
+  outboundNo: string;
+  state: OutboundState;
+  partnerCode: string;
+}
+
+export interface StockLevel {
+  sku: string;
+  available: number;
+}
+
+export interface WarehouseConnector {
+  readonly manifest: WarehouseManifest;
+  /** 'outbound.create' */
+  createOutbound?(req: OutboundRequest): Promise<OutboundStatus>;
+  /** 'stock.query' */
+  queryStock?(skus: readonly string[]): Promise<StockLevel[]>;
+}
+
+export interface PaymentDeclarationRequest {
+  orderId: string;
+  idempotencyKey: string;
+  currency: string;
+  amount: string;
+  payerName: string;
+  payerIdNumber?: string;
+}
+
+export type PaymentState = 'submitted' | 'accepted' | 'rejected' | 'unknown';
+
+export interface PaymentStatus {
+  paymentNo: string;
+  state: PaymentState;
+  partnerCode: string;
+}
+
+export interface FinanceConnector {
+  readonly manifest: FinanceManifest;
+  /** 'payment.declare' */
+  declarePayment?(req: PaymentDeclarationRequest): Promise<PaymentStatus>;
+  /** 'payment.status' */
+  paymentStatus?(paymentNo: string): Promise<PaymentStatus>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------------------------
+
+export interface ConnectorOptions {
+  /** Given to connectors whose partner signs messages with certificates [003-7.2]. */
+  signing?: PartnerSigning;
+}
+
+export type ConnectorFactory<T> = (endpoint: PartnerEndpoint, http: HttpClient, opts?: ConnectorOptions) => T;
+
+interface Definition<K extends PartnerKind, M, C> {
+  kind: K;
+  manifest: M;
+  create: ConnectorFactory<C>;
+}
+
+export type CarrierDefinition = Definition<'carrier', CarrierManifest, CarrierConnector>;
+export type PlatformDefinition = Definition<'platform', PlatformManifest, PlatformConnector>;
+export type CustomsDefinition = Definition<'customs', CustomsManifest, CustomsConnector>;
+export type WarehouseDefinition = Definition<'warehouse', WarehouseManifest, WarehouseConnector>;
+export type FinanceDefinition = Definition<'finance', FinanceManifest, FinanceConnector>;
+
+/** What each connector's index.ts exports as `connector`, and registry.ts lists. */
+export type ConnectorDefinition =
+  CarrierDefinition | PlatformDefinition | CustomsDefinition | WarehouseDefinition | FinanceDefinition;
 
 export function headerValue(req: InboundRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];

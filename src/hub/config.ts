@@ -11,6 +11,7 @@ import { checkPartnerUrl, isCidr, type NetworkPolicy } from '../domain/network-p
 import { PartnerUrl, PolicySchema } from '../pipeline/policy/schema.js';
 import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
+import { PARTNER_KINDS } from '../connectors/types.js';
 
 const MaxResponseBytes = Type.Integer({
   minimum: 1024,
@@ -39,12 +40,13 @@ const NetworkConfig = Type.Object(
 
 const PartnerConfig = Type.Object(
   {
-    kind: Type.Union([Type.Literal('carrier'), Type.Literal('platform')]),
+    kind: Type.Union(PARTNER_KINDS.map((k) => Type.Literal(k))),
     /** Which connector speaks this partner's dialect; defaults to the partner id. */
     connector: Type.Optional(Type.String()),
     /** Shorthand for `channels.primary.url`. */
     baseUrl: Type.Optional(PartnerUrl),
     credentials: Type.Record(Type.String(), Type.String()),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
     /** Largest answer body accepted from this partner (default network.maxResponseBytes). */
     maxResponseBytes: Type.Optional(MaxResponseBytes),

@@ -5,8 +5,15 @@
  * rate-limit tokens, in-flight count) carry over when a channel keeps its name and URL.
  */
 import type { HttpClient } from '../connectors/http.js';
-import { CARRIER_CONNECTORS, PLATFORM_CONNECTORS } from '../connectors/registry.js';
-import type { CarrierConnector, PartnerEndpoint, PlatformConnector } from '../connectors/types.js';
+import { CARRIERS, connectorFor } from '../connectors/catalogue.js';
+import type {
+  CarrierConnector,
+  CustomsConnector,
+  FinanceConnector,
+  PartnerEndpoint,
+  PlatformConnector,
+  WarehouseConnector,
+} from '../connectors/types.js';
 import { resolvePolicy } from '../pipeline/policy/policy.js';
 import {
   ChannelHealth,
@@ -24,6 +31,10 @@ export interface PartnerSet extends CarrierDirectory {
   readonly config: HubConfig;
   platform(id: string): PlatformConnector | undefined;
   platforms(): ReadonlyMap<string, PlatformConnector>;
+  /** Customs, warehouse and finance partners (no job uses them yet; the next issues do). */
+  customs(id: string): CustomsConnector | undefined;
+  warehouse(id: string): WarehouseConnector | undefined;
+  finance(id: string): FinanceConnector | undefined;
 }
 
 type PartnerEntry = HubConfig['partners'][string];
@@ -46,21 +57,31 @@ export function buildPartnerSet(
 ): PartnerSet {
   const carriers = new Map<string, PartnerRuntime<CarrierConnector>>();
   const platforms = new Map<string, PlatformConnector>();
+  const customs = new Map<string, CustomsConnector>();
+  const warehouses = new Map<string, WarehouseConnector>();
+  const finance = new Map<string, FinanceConnector>();
   for (const [id, p] of Object.entries(config.partners)) {
     const connectorId = p.connector ?? id;
     const endpoint = (url: string, timeoutMs?: number): PartnerEndpoint => ({
       partnerId: id,
       baseUrl: url.replace(/\/$/, ''),
       credentials: p.credentials,
+      ...(p.options ? { options: p.options } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
     });
-    if (p.kind === 'platform') {
-      const factory = PLATFORM_CONNECTORS[connectorId];
-      if (!factory) throw new ConfigError(`partner ${id}: no platform connector named ${connectorId}`);
-      platforms.set(id, factory(endpoint(channelsOf(id, p)[0]!.url, p.timeoutMs), http));
+    if (p.kind !== 'carrier') {
+      // The config was checked against the registry at load (connector-settings.ts); this
+      // guards a config built in code.
+      const def = connectorFor(p.kind, connectorId);
+      if (!def) throw new ConfigError(`partner ${id}: no ${p.kind} connector named ${connectorId}`);
+      const at = endpoint(channelsOf(id, p)[0]!.url, p.timeoutMs);
+      if (def.kind === 'platform') platforms.set(id, def.create(at, http));
+      else if (def.kind === 'customs') customs.set(id, def.create(at, http));
+      else if (def.kind === 'warehouse') warehouses.set(id, def.create(at, http));
+      else if (def.kind === 'finance') finance.set(id, def.create(at, http));
       continue;
     }
-    const factory = CARRIER_CONNECTORS[connectorId];
+    const factory = CARRIERS[connectorId]?.create;
     if (!factory) throw new ConfigError(`partner ${id}: no carrier connector named ${connectorId}`);
     const before = previous?.carrier(id);
     const signing = p.signing && signingFor ? { signing: signingFor(id, p.signing) } : undefined;
@@ -96,5 +117,8 @@ export function buildPartnerSet(
     pollIntervalMs: () => config.tracking?.pollIntervalMs ?? 5000,
     platform: (id) => platforms.get(id),
     platforms: () => platforms,
+    customs: (id) => customs.get(id),
+    warehouse: (id) => warehouses.get(id),
+    finance: (id) => finance.get(id),
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { signAlphaPayload } from '../../connectors/carriers/carrier-alpha/client.js';
+import { signAlphaPayload } from '../../connectors/carriers/carrier-alpha/signature.js';
 import { signatureBase, signParams } from '../../connectors/carriers/carrier-beta/sign.js';
 import { signShopBody } from '../../connectors/platforms/sandbox-shop/signature.js';
 import { hmacScheme, type HmacEncoding } from './hmac.js';

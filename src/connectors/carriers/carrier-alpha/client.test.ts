@@ -11,6 +11,7 @@ import { createCarrierAlpha, type CarrierAlphaOptions } from '../../../sandbox/c
 import { makeSandboxCredentials } from '../../../sandbox/credentials.js';
 import type { SandboxContext, SandboxPartner } from '../../../sandbox/types.js';
 import { PartnerCallError } from '../../errors.js';
+import { ConnectorSettingsError } from '../../settings.js';
 import { createHttpClient, type HttpClient } from '../../http.js';
 import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import type { CarrierConnector, ShipmentRequest } from '../../types.js';
@@ -197,14 +198,34 @@ describe('carrier-alpha connector against the sandbox', () => {
   it('an unreachable alpha is a retryable PartnerCallError', async () => {
     const http = createHttpClient({ network: LOOPBACK_ALLOWED });
     cleanups.push(() => http.close());
+    const credentials = { apiToken: 'alpha_test_x', webhookSecret: 'whsec_x' };
     const c = createConnector(
-      { partnerId: 'carrier-alpha', baseUrl: 'http://127.0.0.1:9', credentials: {} },
+      { partnerId: 'carrier-alpha', baseUrl: 'http://127.0.0.1:9', credentials },
       http,
     );
     await expect(c.createShipment(request)).rejects.toMatchObject({
       code: 'partner_unreachable',
       retryable: true,
     });
+  });
+
+  it('refuses to be built without its credentials, naming each missing or empty one (never a silent empty token)', () => {
+    const http = createHttpClient();
+    cleanups.push(() => http.close());
+    const build = (credentials: Record<string, string>) => () =>
+      createConnector({ partnerId: 'carrier-alpha', baseUrl: 'http://127.0.0.1:9', credentials }, http);
+    expect(build({})).toThrow(ConnectorSettingsError);
+    expect(build({})).toThrow(/credentials\.apiToken is required; credentials\.webhookSecret is required/);
+    expect(build({ apiToken: '', webhookSecret: 'whsec_x' })).toThrow(
+      /credentials\.apiToken must not be empty/,
+    );
+    expect(build({ apiToken: 'alpha_test_secret', webhookSecret: 'w', extra: 'alpha_test_secret' })).toThrow(
+      /credentials\.extra is not a setting of this connector/,
+    );
+    // The message names fields, never values.
+    expect(build({ apiToken: 'alpha_test_secret', webhookSecret: 'w', extra: 'x' })).not.toThrow(
+      /alpha_test_secret/,
+    );
   });
 
   it('a registered webhook receives signed pushes through to the delivered event', async () => {

@@ -3,7 +3,7 @@
  * Alpha's field names stay in this folder.
  */
 import { codeInfo, isCountryCode, type TrackingEvent, WaygateError } from '../../../domain/index.js';
-import type { ShipmentCreated, ShipmentRequest, TrackingPush } from '../../types.js';
+import type { PartnerResult, ShipmentCreated, ShipmentRequest, TrackingPush } from '../../types.js';
 import { canonicalExceptionReason, canonicalTrackingCode } from './codes.js';
 import { manifest } from './manifest.js';
 
@@ -209,4 +209,24 @@ export function alphaErrorDetails(rawBody: string): { message: string; code?: st
     .slice(0, 1000);
   const code = str(errors[0]?.code);
   return code ? { message, code } : { message };
+}
+
+/**
+ * Alpha's answer to a shipment create, as data: 201 (created) or 200 (the idempotent replay of
+ * the shipment this key already created) is the shipment; any other status reaching the mapper
+ * (the client has already turned 401/403/408/429/5xx into errors) is alpha refusing the request.
+ * Throws WaygateError('partner_payload_invalid') when a success body is not a shipment.
+ */
+export function readShipmentAnswer(status: number, rawBody: string): PartnerResult<ShipmentCreated> {
+  if (status === 200 || status === 201) {
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      throw bad('shipment response is not JSON');
+    }
+    return { ok: true, value: fromAlphaShipmentResponse(body) };
+  }
+  const { message, code } = alphaErrorDetails(rawBody);
+  return { ok: false, error: { code: code ?? String(status), message, status } };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../http.js';
 import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import type { InboundRequest } from '../../types.js';
-import { parseSignatureHeader, signAlphaPayload, verifyAlphaSignature } from './client.js';
+import { parseSignatureHeader, signAlphaPayload, verifyAlphaSignature } from './signature.js';
 import { createConnector } from './index.js';
 
 interface Vector {

@@ -1,68 +1,20 @@
 /**
  * Transport for Carrier Beta: signed form posts to the one router endpoint through the shared
- * HttpClient, and classification of beta's failures for the queue. Optionally [003-7.2] the
+ * HttpClient; beta's `<error_response>` (data from the mapper) is classified by codes.ts. Optionally [003-7.2] the
  * `content` document carries an XML-DSig signature by the hub's certificate, and answers must
  * carry one by the carrier's registered certificate (see docs/signatures.md).
  */
 import type { SignatureScheme } from '../../../security/signing/types.js';
 import { errorForStatus, PartnerCallError } from '../../errors.js';
 import { retryAfterMs, type HttpClient } from '../../http.js';
+import { readSettings } from '../../settings.js';
 import type { PartnerEndpoint } from '../../types.js';
-import { MalformedBetaResponse, type BetaError, type BetaResult } from './mapper.js';
+import { classifyBetaError } from './codes.js';
+import { MalformedBetaResponse, type BetaResult } from './mapper.js';
 import { manifest } from './manifest.js';
 import { signedRouterParams } from './sign.js';
 
 const PARTNER = manifest.id;
-
-/** TOP platform codes that mean our credentials or signature are refused. */
-const AUTH_CODES: ReadonlySet<number> = new Set([24, 25, 26, 27, 28, 29]);
-/** TOP platform codes that mean "their side failed, try again later". */
-const TRANSIENT_CODES: ReadonlySet<number> = new Set([10, 15]);
-
-/** Turns beta's `<error_response>` into the error the queue acts on. */
-export function classifyBetaError(error: BetaError): PartnerCallError {
-  const partnerCode = error.subCode ?? String(error.code);
-  const partnerMessage = error.subMsg ?? error.msg;
-  const base = { partnerId: PARTNER, status: 200, partnerCode, partnerMessage };
-  if (error.code === 7) {
-    return new PartnerCallError({
-      ...base,
-      code: 'partner_rate_limited',
-      retryable: true,
-      message: `${PARTNER} limited our calls (${error.code} ${error.msg})`,
-    });
-  }
-  if (AUTH_CODES.has(error.code)) {
-    return new PartnerCallError({
-      ...base,
-      code: 'partner_auth_failed',
-      retryable: false,
-      message: `${PARTNER} refused our app key or signature (${error.code} ${error.msg})`,
-    });
-  }
-  if (error.subCode?.startsWith('isv.')) {
-    return new PartnerCallError({
-      ...base,
-      code: 'partner_rejected',
-      retryable: false,
-      message: `${PARTNER} rejected the request (${error.subCode}): ${partnerMessage}`,
-    });
-  }
-  if (TRANSIENT_CODES.has(error.code) || error.subCode?.startsWith('isp.')) {
-    return new PartnerCallError({
-      ...base,
-      code: 'partner_server_error',
-      retryable: true,
-      message: `${PARTNER} had a service error (${error.code} ${error.msg})`,
-    });
-  }
-  return new PartnerCallError({
-    ...base,
-    code: 'partner_rejected',
-    retryable: false,
-    message: `${PARTNER} rejected the request (${error.code} ${error.msg})`,
-  });
-}
 
 /** XML-DSig for beta's XML (both optional; unset, the router sees exactly what it did before). */
 export interface BetaSigning {
@@ -114,11 +66,7 @@ export function createBetaClient(
   http: HttpClient,
   opts: BetaClientOptions = {},
 ): BetaClient {
-  const appKey = endpoint.credentials.appKey;
-  const appSecret = endpoint.credentials.appSecret;
-  if (!appKey || !appSecret) {
-    throw new Error(`${PARTNER}: credentials appKey and appSecret are required`);
-  }
+  const { appKey, appSecret } = readSettings(manifest, endpoint).credentials;
   const url = `${endpoint.baseUrl.replace(/\/+$/, '')}/beta/router/rest`;
   const now = opts.now ?? Date.now;
   const { request: signer, response: verifier } = opts.signing ?? {};

@@ -4,6 +4,11 @@
  * status); unknown non-empty reasons fall back to 'other'.
  */
 import type { ExceptionReason, TrackingCode } from '../../../domain/index.js';
+import { PartnerCallError } from '../../errors.js';
+import { manifest } from './manifest.js';
+import type { BetaError } from './mapper.js';
+
+const PARTNER = manifest.id;
 
 export const BETA_ACTIONS = {
   ACCEPT: 'LABEL_CREATED',
@@ -63,4 +68,58 @@ export function reasonFor(reason: string | undefined): ExceptionReason | undefin
   return Object.hasOwn(BETA_REASONS, reason)
     ? BETA_REASONS[reason as keyof typeof BETA_REASONS]
     : REASON_FALLBACK;
+}
+
+/** TOP platform codes that mean our credentials or signature are refused. */
+const AUTH_CODES: ReadonlySet<number> = new Set([24, 25, 26, 27, 28, 29]);
+/** TOP platform codes that mean "their side failed, try again later". */
+const TRANSIENT_CODES: ReadonlySet<number> = new Set([10, 15]);
+
+/**
+ * Beta's `<error_response>` as the error the queue acts on: the TOP platform codes as data above,
+ * `isv.*` sub-codes (the request is wrong) and `isp.*` (beta's service failed); any other code
+ * falls back to a non-retryable refusal.
+ */
+export function classifyBetaError(error: BetaError): PartnerCallError {
+  const partnerCode = error.subCode ?? String(error.code);
+  const partnerMessage = error.subMsg ?? error.msg;
+  const base = { partnerId: PARTNER, status: 200, partnerCode, partnerMessage };
+  if (error.code === 7) {
+    return new PartnerCallError({
+      ...base,
+      code: 'partner_rate_limited',
+      retryable: true,
+      message: `${PARTNER} limited our calls (${error.code} ${error.msg})`,
+    });
+  }
+  if (AUTH_CODES.has(error.code)) {
+    return new PartnerCallError({
+      ...base,
+      code: 'partner_auth_failed',
+      retryable: false,
+      message: `${PARTNER} refused our app key or signature (${error.code} ${error.msg})`,
+    });
+  }
+  if (error.subCode?.startsWith('isv.')) {
+    return new PartnerCallError({
+      ...base,
+      code: 'partner_rejected',
+      retryable: false,
+      message: `${PARTNER} rejected the request (${error.subCode}): ${partnerMessage}`,
+    });
+  }
+  if (TRANSIENT_CODES.has(error.code) || error.subCode?.startsWith('isp.')) {
+    return new PartnerCallError({
+      ...base,
+      code: 'partner_server_error',
+      retryable: true,
+      message: `${PARTNER} had a service error (${error.code} ${error.msg})`,
+    });
+  }
+  return new PartnerCallError({
+    ...base,
+    code: 'partner_rejected',
+    retryable: false,
+    message: `${PARTNER} rejected the request (${error.code} ${error.msg})`,
+  });
 }

@@ -1,8 +1,20 @@
+/**
+ * Carrier Beta: a Cainiao-like TOP router speaking signed XML; tracking is polled in batches.
+ * This file only composes: the client does the I/O, the mapper the translation.
+ */
 import type { TrackingEvent } from '../../../domain/index.js';
+import { defineCarrier } from '../../contract.js';
 import type { HttpClient } from '../../http.js';
+import { readSettings } from '../../settings.js';
 import type { CarrierConnector, PartnerEndpoint } from '../../types.js';
 import { createBetaClient, type BetaClientOptions } from './client.js';
-import { buildCreateContent, buildTraceContent, parseCreateResponse, parseTraceResponse } from './mapper.js';
+import {
+  buildCreateContent,
+  buildTraceContent,
+  DEFAULT_SERVICE_CODE,
+  parseCreateResponse,
+  parseTraceResponse,
+} from './mapper.js';
 import { manifest } from './manifest.js';
 
 export { manifest };
@@ -15,9 +27,11 @@ export function createConnector(
   opts: BetaClientOptions = {},
 ): CarrierConnector {
   const client = createBetaClient(endpoint, http, opts);
+  const serviceCode = readSettings(manifest, endpoint).options.serviceCode ?? DEFAULT_SERVICE_CODE;
   return {
     manifest,
-    createShipment: (req) => client.call('beta.waybill.create', buildCreateContent(req), parseCreateResponse),
+    createShipment: (req) =>
+      client.call('beta.waybill.create', buildCreateContent(req, serviceCode), parseCreateResponse),
     async fetchTracking(waybillNos) {
       const unique = [...new Set(waybillNos)];
       const events: TrackingEvent[] = [];
@@ -33,3 +47,5 @@ export function createConnector(
     },
   };
 }
+
+export const connector = defineCarrier(manifest, createConnector);

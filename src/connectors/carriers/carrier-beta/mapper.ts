@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { codeInfo, isCountryCode, type TrackingEvent } from '../../../domain/index.js';
-import type { ShipmentCreated, ShipmentRequest } from '../../types.js';
+import type { PartnerResult, ShipmentCreated, ShipmentRequest } from '../../types.js';
 import { reasonFor, trackingCodeFor } from './codes.js';
 import { manifest } from './manifest.js';
 import { parseGmt8 } from './sign.js';
@@ -29,7 +29,8 @@ export interface BetaError {
   requestId?: string;
 }
 
-export type BetaResult<T> = { ok: true; value: T } | { ok: false; error: BetaError };
+/** The one result union of every connector, with beta's own error shape (classified in codes.ts). */
+export type BetaResult<T> = PartnerResult<T, BetaError>;
 
 /** Beta wants digits with an optional leading '+': spaces, dashes and brackets are dropped. */
 function mobile(phone: string): string {

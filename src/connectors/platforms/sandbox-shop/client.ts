@@ -4,7 +4,9 @@
  */
 import { errorForStatus, PartnerCallError } from '../../errors.js';
 import { retryAfterMs, type HttpClient, type HttpResponse } from '../../http.js';
+import { readSettings } from '../../settings.js';
 import type { PartnerEndpoint } from '../../types.js';
+import { manifest } from './manifest.js';
 
 export const SHOP_API_VERSION = '2025-01';
 
@@ -43,7 +45,7 @@ export function shopErrorMessage(body: string): string {
 export function createShopAdminClient(endpoint: PartnerEndpoint, http: HttpClient): ShopAdminClient {
   const partnerId = endpoint.partnerId;
   const base = `${endpoint.baseUrl.replace(/\/+$/, '')}/shop/admin/api/${SHOP_API_VERSION}`;
-  const token = endpoint.credentials.adminToken ?? '';
+  const token = readSettings(manifest, endpoint).credentials.adminToken;
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpResponse> {
     const res = await http.send({

@@ -4,7 +4,7 @@ import { WaygateError } from '../../../domain/index.js';
 import type { HttpClient } from '../../http.js';
 import type { InboundRequest } from '../../types.js';
 import { createConnector, manifest } from './index.js';
-import { signShopBody } from './signature.js';
+import { signShopBody, verifyShopSignature } from './signature.js';
 
 const fixtureText = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const signed = JSON.parse(fixtureText('orders-create.signed.json')) as {
@@ -80,9 +80,11 @@ describe('sandbox-shop webhook signature', () => {
     );
   });
 
-  it('rejects every delivery when no webhook secret is configured', () => {
-    const unsigned = { ...signed.headers, 'x-shop-hmac-sha256': signShopBody('', body) };
-    expect(connectorWith('').verifyWebhook(req(unsigned))).toBe(false);
+  it('cannot be configured without a webhook secret, and an empty key verifies nothing', () => {
+    // A missing secret is a settings error when the connector is built (and when the config is
+    // loaded), not a connector that quietly verifies against ''.
+    expect(() => connectorWith('')).toThrow(/credentials\.webhookSecret must not be empty/);
+    expect(verifyShopSignature('', body, signShopBody('', body))).toBe(false);
   });
 
   it('signs no timestamp, so a replay verifies and is recognised by its unchanged webhook id', () => {

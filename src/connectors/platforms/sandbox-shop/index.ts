@@ -3,7 +3,9 @@
  * with a base64 HMAC-SHA256 of the raw body; the admin API (access token) subscribes the hub.
  */
 import { type OrderInput, WaygateError } from '../../../domain/index.js';
+import { definePlatform } from '../../contract.js';
 import type { HttpClient } from '../../http.js';
+import { readSettings } from '../../settings.js';
 import {
   bodyBytes,
   headerValue,
@@ -32,7 +34,7 @@ export interface SandboxShopConnector extends PlatformConnector {
 
 export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): SandboxShopConnector {
   const admin = createShopAdminClient(endpoint, http);
-  const secret = endpoint.credentials.webhookSecret ?? '';
+  const secret = readSettings(manifest, endpoint).credentials.webhookSecret;
   const source = endpoint.partnerId;
 
   return {
@@ -87,3 +89,5 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Sa
     },
   };
 }
+
+export const connector = definePlatform(manifest, createConnector);
