@@ -38,4 +38,82 @@ describe('partner config file', () => {
       /p\.yaml:\d+: partners\.carrier-beta\.callWindows\.0\.timezone Mars\/Olympus is not an IANA time zone/,
     );
   });
+
+  describe('connector settings (the settings schema of each partner’s connector)', () => {
+    /** 1-based line of the first line of `text` that contains `needle`. */
+    const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+    const betaCredentials = lineOf(sandboxText, '      appKey: ${CARRIER_BETA_APP_KEY}') - 1;
+
+    it('rejects a carrier without a required credential, with file, line and field', () => {
+      const text = sandboxText.replace('      appSecret: ${CARRIER_BETA_APP_SECRET}\n', '');
+      expect(() => parseHubConfig(text, 'partners.yaml', env)).toThrow(
+        `partners.yaml:${betaCredentials}: partners.carrier-beta.credentials.appSecret is required by connector carrier-beta`,
+      );
+    });
+
+    it('reports every missing credential of every partner at once, each on its line', () => {
+      const text = sandboxText
+        .replace('      appSecret: ${CARRIER_BETA_APP_SECRET}\n', '')
+        .replace('      adminToken: ${SANDBOX_SHOP_ADMIN_TOKEN}\n', '');
+      let message = '';
+      try {
+        parseHubConfig(text, 'partners.yaml', env);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message.split('\n')).toEqual([
+        `partners.yaml:${lineOf(text, '    credentials:')}: partners.sandbox-shop.credentials.adminToken is required by connector sandbox-shop`,
+        `partners.yaml:${lineOf(text, '      appKey:') - 1}: partners.carrier-beta.credentials.appSecret is required by connector carrier-beta`,
+      ]);
+    });
+
+    it('refuses a credential that expanded to an empty string, never echoing values', () => {
+      const text = sandboxText.replace('${CARRIER_ALPHA_API_TOKEN}', '${EMPTY_TOKEN}');
+      const err = (() => {
+        try {
+          parseHubConfig(text, 'p.yaml', { ...env, EMPTY_TOKEN: '' });
+        } catch (e) {
+          return e as Error;
+        }
+        throw new Error('accepted');
+      })();
+      expect(err.message).toBe(
+        `p.yaml:${lineOf(text, 'apiToken:')}: partners.carrier-alpha.credentials.apiToken must not be empty`,
+      );
+    });
+
+    it('refuses a credential the connector does not know (a misspelt key), on its own line', () => {
+      const text = sandboxText.replace(
+        'appSecret: ${CARRIER_BETA_APP_SECRET}',
+        'appSecrt: ${CARRIER_BETA_APP_SECRET}',
+      );
+      expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(
+        `p.yaml:${lineOf(text, 'appSecrt:')}: partners.carrier-beta.credentials.appSecrt is not a setting of this connector`,
+      );
+    });
+
+    it('checks options against the schema too', () => {
+      const text = sandboxText.replace(
+        '      appSecret: ${CARRIER_BETA_APP_SECRET}\n',
+        '      appSecret: ${CARRIER_BETA_APP_SECRET}\n    options: { serviceCode: 42 }\n',
+      );
+      expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(
+        `p.yaml:${lineOf(text, 'serviceCode')}: partners.carrier-beta.options.serviceCode must be string`,
+      );
+      const ok = text.replace('serviceCode: 42', 'serviceCode: BETA_ECONOMY');
+      expect(parseHubConfig(ok, 'p.yaml', env).partners['carrier-beta']?.options).toEqual({
+        serviceCode: 'BETA_ECONOMY',
+      });
+    });
+
+    it('refuses a partner naming a connector that is not registered for its kind', () => {
+      const text = sandboxText.replace(
+        '  carrier-beta:\n    kind: carrier\n',
+        '  carrier-beta:\n    kind: carrier\n    connector: sandbox-shop\n',
+      );
+      expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(
+        `p.yaml:${lineOf(text, 'connector: sandbox-shop')}: partners.carrier-beta.connector names no registered carrier connector sandbox-shop (registered: carrier-alpha, carrier-beta)`,
+      );
+    });
+  });
 });

@@ -12,6 +12,7 @@ import { PartnerUrl, PolicySchema } from '../pipeline/policy/schema.js';
 import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
 import { PARTNER_KINDS } from '../connectors/types.js';
+import { connectorSettingsProblems } from './connector-settings.js';
 
 const MaxResponseBytes = Type.Integer({
   minimum: 1024,
@@ -45,6 +46,7 @@ const PartnerConfig = Type.Object(
     connector: Type.Optional(Type.String()),
     /** Shorthand for `channels.primary.url`. */
     baseUrl: Type.Optional(PartnerUrl),
+    /** Checked against the connector's settings schema (connector-settings.ts). */
     credentials: Type.Record(Type.String(), Type.String()),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
@@ -181,6 +183,8 @@ export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEn
   }
   checkNetwork(raw, file, doc, text);
   checkPartners(raw, file, text);
+  const problems = connectorSettingsProblems(raw, doc, file, text);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   checkReferences(raw, file);
   return raw;
 }

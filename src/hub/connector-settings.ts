@@ -1,0 +1,65 @@
+/**
+ * The partners of a config checked against the connectors they name: the connector must be
+ * registered for the partner's kind, and the partner's `credentials` and `options` must match
+ * the settings schema of the connector's manifest. Run by parseHubConfig, so the same check
+ * guards the start, every hot reload and `waygate config check`; each problem is reported as
+ * `file:line: field message` like every other config error (values are never echoed).
+ */
+import { isMap, isScalar, type Document, type Node } from 'yaml';
+import { connectorFor, CONNECTORS } from '../connectors/catalogue.js';
+import { settingsIssues } from '../connectors/settings.js';
+import type { PartnerKind } from '../connectors/types.js';
+
+interface PartnerLike {
+  kind: PartnerKind;
+  connector?: string;
+  credentials: Record<string, string>;
+  options?: Record<string, unknown>;
+}
+
+/** Every problem found, as `file:line: field message`; empty when the partners are sound. */
+export function connectorSettingsProblems(
+  config: { partners: Record<string, PartnerLike> },
+  doc: Document,
+  file: string,
+  text: string,
+): string[] {
+  const problems: string[] = [];
+  const at = (path: readonly string[], message: string) =>
+    problems.push(`${file}:${lineOfPath(doc, text, path)}: ${path.join('.')} ${message}`);
+  for (const [id, p] of Object.entries(config.partners)) {
+    const connectorId = p.connector ?? id;
+    const def = connectorFor(p.kind, connectorId);
+    if (!def) {
+      const known = CONNECTORS.filter((d) => d.kind === p.kind).map((d) => d.manifest.id);
+      at(
+        ['partners', id, ...(p.connector ? ['connector'] : [])],
+        `names no registered ${p.kind} connector ${connectorId} (registered: ${known.join(', ') || 'none'})`,
+      );
+      continue;
+    }
+    for (const issue of settingsIssues(def.manifest.settings, p)) {
+      const message =
+        issue.message === 'is required' ? `is required by connector ${def.manifest.id}` : issue.message;
+      at(['partners', id, ...issue.pointer.split('/').slice(1)], message);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The line of the deepest key of `path` present in the document: the key itself when it is
+ * there, else (a missing credential) the line of the map that lacks it.
+ */
+function lineOfPath(doc: Document, text: string, path: readonly string[]): number | string {
+  let node: unknown = doc.contents;
+  let offset: number | undefined;
+  for (const segment of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === segment);
+    if (!pair) break;
+    offset = (pair.key as Node).range?.[0] ?? offset;
+    node = pair.value;
+  }
+  return offset === undefined ? '?' : text.slice(0, offset).split('\n').length;
+}
