@@ -6,16 +6,28 @@ import { loadHubConfig, type HubConfig } from './config.js';
 
 export const SANDBOX_CONFIG_FILE = fileURLToPath(new URL('../../config/sandbox.yaml', import.meta.url));
 
+/**
+ * The environment variable config/sandbox.yaml reads a sandbox credential from:
+ * `<PARTNER>_<FIELD>` in upper snake case (`carrier-alpha`'s `apiToken` → CARRIER_ALPHA_API_TOKEN).
+ */
+export function credentialEnvName(partnerId: string, field: string): string {
+  const snake = (s: string) =>
+    s
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/-/g, '_')
+      .toUpperCase();
+  return `${snake(partnerId)}_${snake(field)}`;
+}
+
+/** SANDBOX_URL and every credential the sandbox issued, under the names credentialEnvName gives. */
 export function sandboxEnv(url: string, c: SandboxCredentials): Record<string, string> {
-  return {
-    SANDBOX_URL: url,
-    SANDBOX_SHOP_WEBHOOK_SECRET: c['sandbox-shop'].webhookSecret,
-    SANDBOX_SHOP_ADMIN_TOKEN: c['sandbox-shop'].adminToken,
-    SANDBOX_ALPHA_API_TOKEN: c['carrier-alpha'].apiToken,
-    SANDBOX_ALPHA_WEBHOOK_SECRET: c['carrier-alpha'].webhookSecret,
-    SANDBOX_BETA_APP_KEY: c['carrier-beta'].appKey,
-    SANDBOX_BETA_APP_SECRET: c['carrier-beta'].appSecret,
-  };
+  const env: Record<string, string> = { SANDBOX_URL: url };
+  for (const [partnerId, fields] of Object.entries(c)) {
+    for (const [field, value] of Object.entries(fields as Record<string, string>)) {
+      env[credentialEnvName(partnerId, field)] = value;
+    }
+  }
+  return env;
 }
 
 export function sandboxHubConfig(

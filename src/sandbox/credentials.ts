@@ -1,25 +1,62 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Sandbox credentials are made fresh at every start, so none is ever committed or reused.
- * A partner developer reads them from `GET /__credentials` (loopback only), as they would
- * copy test keys from a partner's developer portal.
+ * The simulated partners, one entry each: its kind, the test credentials it issues and whether
+ * it has fault knobs (`/__faults`). The credentials handed out and the fault list are built from
+ * this one list; each entry's id, kind and credential names are those of the connector
+ * registered for it (src/connectors/registry.ts), which src/hub/sandbox-config.test.ts checks —
+ * the sandbox itself does not import the hub's connectors (see eslint.config.js).
+ *
+ * Credentials are made fresh at every start, so none is ever committed or reused. A partner
+ * developer reads them from `GET /__credentials` (loopback only), as they would copy test keys
+ * from a partner's developer portal.
  */
-export interface SandboxCredentials {
-  'sandbox-shop': { webhookSecret: string; adminToken: string };
-  'carrier-alpha': { apiToken: string; webhookSecret: string };
-  'carrier-beta': { appKey: string; appSecret: string };
-}
-
 const token = (bytes = 24) => randomBytes(bytes).toString('base64url');
 
-export function makeSandboxCredentials(): SandboxCredentials {
-  return {
-    'sandbox-shop': { webhookSecret: token(), adminToken: `shpat_${token(16)}` },
-    'carrier-alpha': { apiToken: `alpha_test_${token()}`, webhookSecret: `whsec_${token()}` },
-    'carrier-beta': {
-      appKey: String(20000000 + (randomBytes(3).readUIntBE(0, 3) % 9999999)),
-      appSecret: token(16),
+interface SandboxPartnerSpec {
+  kind: 'carrier' | 'platform' | 'customs' | 'warehouse' | 'finance';
+  /** Each credential's generator. */
+  credentials: Readonly<Record<string, () => string>>;
+  /** Served behind the fault injector (outages, 429s, latency) on a primary and a standby channel. */
+  faults: boolean;
+}
+
+export const SANDBOX_PARTNERS = {
+  'sandbox-shop': {
+    kind: 'platform',
+    faults: false,
+    credentials: { webhookSecret: () => token(), adminToken: () => `shpat_${token(16)}` },
+  },
+  'carrier-alpha': {
+    kind: 'carrier',
+    faults: true,
+    credentials: { apiToken: () => `alpha_test_${token()}`, webhookSecret: () => `whsec_${token()}` },
+  },
+  'carrier-beta': {
+    kind: 'carrier',
+    faults: true,
+    credentials: {
+      appKey: () => String(20000000 + (randomBytes(3).readUIntBE(0, 3) % 9999999)),
+      appSecret: () => token(16),
     },
-  };
+  },
+} as const satisfies Record<string, SandboxPartnerSpec>;
+
+export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;
+
+export type SandboxCredentials = {
+  [P in SandboxPartnerId]: { [F in keyof (typeof SANDBOX_PARTNERS)[P]['credentials']]: string };
+};
+
+/** The partners with fault knobs, in registry order. */
+export const FAULT_PARTNERS: readonly SandboxPartnerId[] = (
+  Object.keys(SANDBOX_PARTNERS) as SandboxPartnerId[]
+).filter((id) => SANDBOX_PARTNERS[id].faults);
+
+export function makeSandboxCredentials(): SandboxCredentials {
+  const issue = (spec: SandboxPartnerSpec) =>
+    Object.fromEntries(Object.entries(spec.credentials).map(([name, make]) => [name, make()]));
+  return Object.fromEntries(
+    Object.entries(SANDBOX_PARTNERS).map(([id, spec]) => [id, issue(spec)]),
+  ) as SandboxCredentials;
 }

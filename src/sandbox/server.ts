@@ -4,7 +4,7 @@
  * or a partner developer can read at `GET /__stats`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { makeSandboxCredentials, type SandboxCredentials } from './credentials.js';
+import { FAULT_PARTNERS, makeSandboxCredentials, type SandboxCredentials } from './credentials.js';
 import { createShop, type ShopPartner } from './shop.js';
 import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
@@ -47,7 +47,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     stepMs: opts.stepMs ?? 250,
     baseUrl: () => baseUrl,
   };
-  const faults = new FaultInjector(['carrier-alpha', 'carrier-beta'], { random: opts.faultRandom });
+  const faults = new FaultInjector(FAULT_PARTNERS, { random: opts.faultRandom });
   ctx.faults = faults;
   const shop = createShop(ctx);
   const carriers: SandboxPartner[] = [createCarrierAlpha(ctx), createCarrierBeta(ctx)];
