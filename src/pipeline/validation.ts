@@ -42,7 +42,9 @@ export function fieldIssues(prefix: string, errors: readonly ErrorObject[] | nul
         ? 'is required'
         : e.keyword === 'additionalProperties'
           ? 'is not a known field'
-          : (e.message ?? 'is invalid');
+          : e.keyword === 'enum'
+            ? 'is not a known code'
+            : (e.message ?? 'is invalid');
     seen.set(field, { field, message });
   }
   return [...seen.values()];

@@ -11,8 +11,7 @@ import {
   isCurrencyCode,
   isDecimalAmount,
   isHsCode,
-  multiply,
-  sum,
+  orderTotal,
   type Address,
   type OrderInput,
   type OrderItem,
@@ -327,7 +326,7 @@ export function canonicalToShopOrder(order: OrderInput): ShopOrderPayload {
     ...(r.email !== undefined ? { email: r.email } : {}),
     ...(order.placedAt !== undefined ? { created_at: order.placedAt } : {}),
     currency: order.currency,
-    total_price: sum(order.items.map((i) => multiply(i.unitPrice, i.quantity))),
+    total_price: orderTotal(order.items),
     ...(order.notes !== undefined ? { note: order.notes } : {}),
     line_items: order.items.map((i) => ({
       sku: i.sku,
