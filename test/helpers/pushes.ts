@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import type { LightMyRequestResponse } from 'fastify';
-import { createAlphaClient, signAlphaPayload } from '../../src/connectors/carriers/carrier-alpha/client.js';
+import { createConnector as createAlphaConnector } from '../../src/connectors/carriers/carrier-alpha/index.js';
+import { signAlphaPayload } from '../../src/connectors/carriers/carrier-alpha/signature.js';
 import type { HttpClient } from '../../src/connectors/http.js';
 import { createConnector } from '../../src/connectors/platforms/sandbox-shop/index.js';
 import { signShopBody } from '../../src/connectors/platforms/sandbox-shop/signature.js';
@@ -41,7 +42,7 @@ export const shop = createConnector(
   },
   noHttp,
 );
-export const alpha = createAlphaClient(
+export const alpha = createAlphaConnector(
   {
     partnerId: 'carrier-alpha',
     baseUrl: 'http://127.0.0.1:1',
