@@ -13,6 +13,7 @@ import {
   type DeadJobDetail,
   type DeadJobSummary,
 } from '../pipeline/dead-letters.js';
+import { cancelFailedOrder } from '../pipeline/order-cancel.js';
 import { JOB_KINDS } from '../pipeline/jobs/index.js';
 
 export interface CommonOptions {
@@ -229,6 +230,22 @@ export function registerDlqCommands(program: Command): void {
         const r = await discardDead(store, id, cliActor(), o.reason);
         if (o.json) return r;
         return `discarded ${r.id}${r.orderId ? `; order ${r.orderId} stays ${r.orderStatus ?? 'gone'}` : ''}`;
+      }),
+    );
+
+  dlq
+    .command('cancel-order')
+    .description('cancel a failed order for good: it becomes cancelled (final), its dead jobs are deleted')
+    .argument('<orderId>', 'order id')
+    .requiredOption('--reason <text>', 'why (kept in the order history and the audit log)')
+    .addOption(dbOption())
+    .option('--json', 'print JSON')
+    .action(async (orderId: string, o: CommonOptions & { reason: string }) =>
+      withStore(o, async (store) => {
+        const r = await cancelFailedOrder(store, orderId, cliActor(), o.reason);
+        if (o.json) return r;
+        const jobs = r.discardedJobs.length > 0 ? `; deleted ${r.discardedJobs.join(', ')}` : '';
+        return `cancelled ${r.id}${jobs}`;
       }),
     );
 }

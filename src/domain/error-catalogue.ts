@@ -86,6 +86,7 @@ export const ERROR_CATALOGUE = {
   idempotency_key_reused: { status: 409, message: 'the Idempotency-Key was used for a different request' },
   source_not_allowed: { status: 403, message: "the order's source is not the key's partner" },
   order_not_editable: { status: 409, message: 'the order can no longer be edited' },
+  order_not_cancellable: { status: 409, message: 'only a failed order can be cancelled' },
 
   // Partner pushes
   partner_not_found: { status: 404, message: 'no such partner' },

@@ -60,3 +60,16 @@ export function maskAddress(a: Address): Address {
     ...(a.idNumber !== undefined ? { idNumber: maskIdNumber(a.idNumber) } : {}),
   };
 }
+
+/**
+ * Free text with what looks like contact data masked: e-mail addresses and runs of digits long
+ * enough to be a phone or an ID number. A net for text the hub composes around values it did
+ * not write itself; it cannot recognise names or streets, so text a partner wrote is never kept
+ * in the clear at all (see the sealed job errors).
+ */
+export function maskFreeText(text: string, max = 500): string {
+  const masked = text
+    .replace(/[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g, '[email]')
+    .replace(/\+?\d[\d ()./-]{4,}\d/g, '[number]');
+  return masked.length > max ? `${masked.slice(0, max)}…` : masked;
+}

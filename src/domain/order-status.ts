@@ -35,6 +35,19 @@ export function orderStatusFromShipment(status: ShipmentStatus): OrderStatus {
 
 const FINAL: ReadonlySet<OrderStatus> = new Set(['delivered', 'returned', 'cancelled']);
 
+/**
+ * Whether an operator may cancel an order in this status: only a `failed` one — no carrier has
+ * it, and its shipment job waits for a human. An `accepted` order is being shipped right now
+ * (cancelling it would race the carrier call); from `waybill_issued` on, the carrier has it.
+ *
+ * `failed` itself is not final: a replay can still send the order, and its consignee's address
+ * with it, to a carrier. Cancelling makes it final (so, for instance, the consignee's data can
+ * then be erased).
+ */
+export function isCancellableOrderStatus(status: OrderStatus): boolean {
+  return status === 'failed';
+}
+
 export function isFinalOrderStatus(status: OrderStatus): boolean {
   return FINAL.has(status);
 }

@@ -165,7 +165,7 @@ export async function eraseSubject(store: Store, q: SubjectQuery, actor: string)
     );
     throw new WaygateError(
       'subject_has_open_orders',
-      `${open.length} order(s) of this person are still on their way; erase after delivery, return or cancellation`,
+      `${open.length} order(s) of this person are still on their way; erase after delivery, return or cancellation (a failed order: cancel it first)`,
       open.map((r) => ({ orderId: r.id, status: r.status })),
     );
   }

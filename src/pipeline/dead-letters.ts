@@ -9,7 +9,7 @@ import type { OrderRecord } from '../store/orders.js';
 import { appendHistory, getOrderRow, readOrder, setOrderStatus } from '../store/orders.js';
 import type { KeyRing } from '../store/data-keys.js';
 import type { Store } from '../store/db.js';
-import type { AttemptRecord } from '../store/queue.js';
+import { JOB_ERROR_CONTEXT, type AttemptRecord } from '../store/queue.js';
 import type { Executor } from '../store/transaction.js';
 import { scrubFreeText } from '../store/audit.js';
 import {
@@ -110,9 +110,18 @@ export async function listDead(ex: Executor, f: DeadFilter): Promise<DeadJobSumm
 }
 
 /** One dead job with its payload, every attempt, the last error and its order. */
-export async function getDead(ex: Executor, keys: KeyRing, id: string): Promise<DeadJobDetail> {
+export async function getDead(
+  ex: Executor,
+  keys: KeyRing,
+  id: string,
+  /** Whether the viewer may see personal data: then the partner's own error text is unsealed. */
+  opts: { personal?: boolean } = {},
+): Promise<DeadJobDetail> {
   const job = await loadDeadJob(ex, id);
   const summary = toSummary(job);
+  if (opts.personal !== false && job.sealedError !== null) {
+    summary.error = parseJobError(await keys.open(job.sealedError, JOB_ERROR_CONTEXT));
+  }
   let order: DeadJobOrder | null = null;
   if (summary.orderId) {
     const orderRow = await getOrderRow(ex, summary.orderId);

@@ -17,6 +17,9 @@ import type { JobRunner, PreparedJob } from './jobs/kind.js';
 import { backoffMs, DEFAULT_RETRY, type RetrySchedule } from './retry.js';
 import { DeferredError, ScheduledRetryError } from './policy/runtime.js';
 import { MAX_PARTNER_WAIT_MS } from './policy/policy.js';
+import { errorText, recordJobError } from './job-errors.js';
+
+export { errorText } from './job-errors.js';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -120,8 +123,11 @@ export class WorkerPool {
     if (prepared === undefined || prepared instanceof WaygateError) {
       // Leased by kind, so an unknown kind cannot come here; a damaged payload can, and never
       // will match its schema: straight to the dead letters, with the reason.
-      const reason = prepared ? errorText(prepared) : `no handler for job kind ${job.kind}`;
-      this.#log.warn({ jobId: job.id, kind: job.kind, error: reason }, 'job dead-lettered without running');
+      const reason = recordJobError(prepared ?? new Error(`no handler for job kind ${job.kind}`));
+      this.#log.warn(
+        { jobId: job.id, kind: job.kind, error: reason.shown },
+        'job dead-lettered without running',
+      );
       await this.#queue
         .deadLetter(job, reason)
         .catch((e: unknown) =>
@@ -144,7 +150,8 @@ export class WorkerPool {
       return;
     }
     const cause = err instanceof ScheduledRetryError ? err.failure : err;
-    const message = errorText(cause);
+    // Masked for the logs, the job row and the order's history; the full text is sealed.
+    const recorded = recordJobError(cause);
     // A partner's own verdict decides; a payload that cannot become canonical never will.
     const retryable =
       cause instanceof PartnerCallError
@@ -155,11 +162,11 @@ export class WorkerPool {
     try {
       if (!retryable || job.attempts >= maxAttempts) {
         this.#log.warn(
-          { jobId: job.id, kind: job.kind, attempts: job.attempts, error: message },
+          { jobId: job.id, kind: job.kind, attempts: job.attempts, error: recorded.shown },
           'job dead-lettered',
         );
-        await this.#queue.deadLetter(job, message);
-        await prepared.onDead(message);
+        await this.#queue.deadLetter(job, recorded);
+        await prepared.onDead(recorded.shown);
         return;
       }
       let runAt: number;
@@ -172,18 +179,10 @@ export class WorkerPool {
           delay = Math.max(delay, Math.min(cause.retryAfterMs, MAX_PARTNER_WAIT_MS));
         runAt = Date.now() + delay;
       }
-      await this.#queue.retryLater(job, runAt, message);
+      await this.#queue.retryLater(job, runAt, recorded);
     } catch (storeErr) {
       // The lease will run out and the job will be retried; nothing is lost.
       this.#log.error({ jobId: job.id, err: errorText(storeErr) }, 'could not record job failure');
     }
   }
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof PartnerCallError) return JSON.stringify(err.toJSON());
-  if (err instanceof WaygateError)
-    return JSON.stringify({ code: err.code, message: err.message, details: err.details });
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

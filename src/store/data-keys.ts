@@ -13,6 +13,7 @@ import type { DataKeyCipher } from './sealing.js';
 export const SEALED_COLUMNS = [
   { table: 'orders', column: 'recipient', context: 'orders.recipient' },
   { table: 'inbound_messages', column: 'body', context: 'inbound_messages.body' },
+  { table: 'jobs', column: 'error_sealed', context: 'jobs.error' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];
@@ -121,10 +122,12 @@ async function rowsAfter(
   afterId: string,
   limit: number,
 ): Promise<{ id: string; value: string }[]> {
-  // The two sealed columns live in different tables; both have a text primary key `id`.
+  // The sealed columns live in different tables; each has a text primary key `id`. A column
+  // that may be empty (a job without an error) has nothing to count or re-seal in those rows.
   const rows = await db
     .selectFrom(col.table)
     .select(['id', `${col.column} as value`] as never)
+    .where(col.column as never, 'is not', null)
     .where('id', '>', afterId)
     .orderBy('id', 'asc')
     .limit(limit)

@@ -30,6 +30,7 @@ import { auditChain } from './migrations/003_audit_chain.js';
 import { security } from './migrations/004_security.js';
 import { users } from './migrations/005_users.js';
 import { certs } from './migrations/006_certs.js';
+import { sealedJobErrors } from './migrations/007_sealed_job_errors.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -65,6 +66,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '004_security': security(dialect),
     '005_users': users(dialect),
     '006_certs': certs(dialect),
+    '007_sealed_job_errors': sealedJobErrors(),
   };
   return { getMigrations: async () => all };
 }

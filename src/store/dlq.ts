@@ -38,8 +38,10 @@ export interface DeadJobRecord {
   payload: unknown;
   attempts: number;
   maxAttempts: number;
-  /** `last_error` as stored. */
+  /** `last_error` as stored (masked: no partner text). */
   lastError: string | null;
+  /** The last error in full, sealed (`error_sealed`); null when the masked form is all there is. */
+  sealedError: string | null;
   history: AttemptRecord[];
   createdAt: number;
   deadAt: number;
@@ -86,6 +88,7 @@ function toRecord(row: JobsTable): DeadJobRecord {
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     lastError: row.last_error,
+    sealedError: row.error_sealed,
     history: parseHistory(row.history),
     createdAt: row.created_at,
     deadAt: row.updated_at,
@@ -108,6 +111,18 @@ export async function findDeadJobs(ex: Executor, f: DeadFilter): Promise<DeadJob
   }
   if (f.beforeId) q = q.where('id', '<', f.beforeId);
   const rows = await q.orderBy('id', 'desc').limit(f.limit).execute();
+  return rows.map(toRecord);
+}
+
+/** Every dead job of these kinds (an order's dead jobs are among the few of its kinds). */
+export async function deadJobsOfKinds(ex: Executor, kinds: readonly string[]): Promise<DeadJobRecord[]> {
+  if (kinds.length === 0) return [];
+  const rows = await ex
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'dead')
+    .where('kind', 'in', [...kinds])
+    .execute();
   return rows.map(toRecord);
 }
 
@@ -145,6 +160,7 @@ export async function requeueDeadJob(
       lease_owner: null,
       lease_until: null,
       last_error: null,
+      error_sealed: null,
       history: JSON.stringify([...job.history, marker].slice(-HISTORY_KEEP)),
       updated_at: nowMs,
     })

@@ -51,6 +51,22 @@ export interface AttemptRecord {
   edited?: string[];
 }
 
+/** The context bound into a sealed job error (see JobError). */
+export const JOB_ERROR_CONTEXT = 'jobs.error';
+
+/**
+ * A job's error as recorded. Partners echo personal data in their error texts (a refused name,
+ * phone or address), so `shown` — what `last_error`, the attempt history, order notes and logs
+ * hold in plain text — carries none of the partner's text, and `full`, the error as it was, is
+ * sealed into `jobs.error_sealed` under the data-key ring. A plain string is taken as both.
+ */
+export interface JobError {
+  shown: string;
+  full?: string;
+}
+
+const shownOf = (e: string | JobError) => (typeof e === 'string' ? e : e.shown);
+
 /** Attempts a job gets before the dead letters, unless its kind declares its own. */
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
@@ -77,6 +93,7 @@ export async function enqueue(ex: Executor, job: NewJob, nowMs = Date.now()): Pr
     lease_owner: null,
     lease_until: null,
     last_error: null,
+    error_sealed: null,
     history: '[]',
     created_at: nowMs,
     updated_at: nowMs,
@@ -187,6 +204,7 @@ export class JobQueue {
           lease_owner: null,
           lease_until: null,
           last_error: 'lease expired',
+          error_sealed: null,
           updated_at: nowMs,
         })
         .where('status', '=', 'leased')
@@ -202,14 +220,22 @@ export class JobQueue {
     return Boolean(res.numAffectedRows);
   }
 
+  /** The sealed full text of an error, when it differs from what is shown. */
+  #sealed(error: string | JobError): string | null {
+    if (typeof error === 'string' || error.full === undefined || error.full === error.shown) return null;
+    return this.#store.keys.cipher.seal(error.full, JOB_ERROR_CONTEXT);
+  }
+
   /** Puts a job back for a later attempt, recording why this one failed. */
-  async retryLater(job: Job, runAt: number, error: string, nowMs = Date.now()): Promise<void> {
+  async retryLater(job: Job, runAt: number, error: string | JobError, nowMs = Date.now()): Promise<void> {
+    const shown = shownOf(error);
     const history = [
       ...job.history,
-      { at: nowMs, attempt: job.attempts, outcome: 'retry', error } as AttemptRecord,
+      { at: nowMs, attempt: job.attempts, outcome: 'retry', error: shown } as AttemptRecord,
     ];
     await this.#release(job, runAt, nowMs, undefined, () => ({
-      last_error: error,
+      last_error: shown,
+      error_sealed: this.#sealed(error),
       history: JSON.stringify(history.slice(-50)),
     }));
   }
@@ -224,7 +250,11 @@ export class JobQueue {
 
   /** Re-arms a recurring job (e.g. a tracking poll) for its next run, as a fresh job. */
   async reschedule(job: Job, runAt: number, ex?: Executor, nowMs = Date.now()): Promise<void> {
-    await this.#release(job, runAt, nowMs, ex, () => ({ attempts: 0, last_error: null }));
+    await this.#release(job, runAt, nowMs, ex, () => ({
+      attempts: 0,
+      last_error: null,
+      error_sealed: null,
+    }));
   }
 
   /** Returns a leased job to `ready` at `runAt`, if this lease still holds it, with `changes`. */
@@ -253,10 +283,12 @@ export class JobQueue {
   }
 
   /** Parks a job for a human: kept with its full history, never retried on its own. */
-  async deadLetter(job: Job, error: string, ex?: Executor, nowMs = Date.now()): Promise<void> {
+  async deadLetter(job: Job, error: string | JobError, ex?: Executor, nowMs = Date.now()): Promise<void> {
+    const shown = shownOf(error);
+    const sealed = this.#sealed(error);
     const history = [
       ...job.history,
-      { at: nowMs, attempt: job.attempts, outcome: 'dead', error } as AttemptRecord,
+      { at: nowMs, attempt: job.attempts, outcome: 'dead', error: shown } as AttemptRecord,
     ];
     await this.#in(ex, (e) =>
       e
@@ -265,7 +297,8 @@ export class JobQueue {
           status: 'dead',
           lease_owner: null,
           lease_until: null,
-          last_error: error,
+          last_error: shown,
+          error_sealed: sealed,
           history: JSON.stringify(history.slice(-50)),
           updated_at: nowMs,
         })

@@ -85,7 +85,10 @@ export interface JobsTable {
   run_at: number;
   lease_owner: string | null;
   lease_until: number | null;
+  /** Masked: no partner text (see error_sealed). */
   last_error: string | null;
+  /** The last error in full, sealed (`jobs.error_sealed`): partners echo personal data in it. */
+  error_sealed: string | null;
   history: string;
   created_at: number;
   updated_at: number;

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Address, OrderItem, OrderStatusSchema, maskAddress, WaygateError } from '../../domain/index.js';
 import { discardDead, getDead, listDead, replayDead } from '../../pipeline/dead-letters.js';
+import { cancelFailedOrder } from '../../pipeline/order-cancel.js';
 import { JOB_KINDS } from '../../pipeline/jobs/index.js';
 import type { GatewayDeps } from '../types.js';
 import { can } from '../../security/permissions.js';
@@ -31,6 +32,22 @@ const DeadError = Type.Object({
   partnerCode: Type.Optional(Type.String()),
   partnerMessage: Type.Optional(Type.String()),
 });
+
+/**
+ * The order's recipient as shown: the canonical address for callers with pii:read, else masked
+ * (`+4930****4270`), which no longer matches the canonical patterns — so the shape only, or the
+ * nullable `order` below would fail to serialise for exactly the callers it masks for.
+ */
+const required = new Set<string>(Address.required ?? []);
+const ShownAddress = Type.Object(
+  Object.fromEntries(
+    Object.keys(Address.properties).map((k) => [
+      k,
+      required.has(k) ? Type.String() : Type.Optional(Type.String()),
+    ]),
+  ),
+  { description: 'unmasked with pii:read, masked otherwise' },
+);
 
 const DeadSummary = Type.Object({
   id: Type.String(),
@@ -67,7 +84,7 @@ const DeadDetail = Type.Composite([
         destinationCountry: Type.String(),
         currency: Type.String(),
         totalValue: Type.String(),
-        recipient: Address,
+        recipient: ShownAddress,
         items: Type.Array(OrderItem),
       }),
     ),
@@ -178,8 +195,10 @@ export const dlqRoutes =
         },
       },
       async (req) => {
-        const dead = await getDead(deps.store.db, deps.store.keys, req.params.id);
-        if (!dead.order || can(req.caller, 'pii:read')) return dead;
+        // The partner's own error text may name the consignee: unsealed only for pii:read.
+        const personal = can(req.caller, 'pii:read');
+        const dead = await getDead(deps.store.db, deps.store.keys, req.params.id, { personal });
+        if (!dead.order || personal) return dead;
         return { ...dead, order: { ...dead.order, recipient: maskAddress(dead.order.recipient) } };
       },
     );
@@ -228,5 +247,32 @@ export const dlqRoutes =
         },
       },
       async (req) => discardDead(deps.store, req.params.id, actor(req.caller), req.body.reason),
+    );
+
+    // Beside the dead letters: cancelling is how an operator closes a failed order for good.
+    app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DiscardBody> }>(
+      '/orders/:id/cancel',
+      {
+        config: { permission: 'dlq:manage' },
+        schema: {
+          summary: 'Cancel a failed order',
+          description:
+            'Only a `failed` order (its shipment job dead-lettered) can be cancelled: it becomes `cancelled`, ' +
+            'which is final, and its dead jobs are deleted with it. Audited as `order.cancel`.',
+          tags: ['orders'],
+          security,
+          params: IdParams,
+          body: DiscardBody,
+          response: {
+            200: Type.Object({
+              id: Type.String(),
+              status: Type.Literal('cancelled'),
+              discardedJobs: Type.Array(Type.String()),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => cancelFailedOrder(deps.store, req.params.id, actor(req.caller), req.body.reason),
     );
   };

@@ -34,7 +34,8 @@ export const shipmentCreate = defineJobKind({
     async run(job) {
       const { orderId } = job.payload;
       const row = await getOrderRow(deps.store.db, orderId);
-      if (!row) {
+      // Gone, or cancelled by an operator meanwhile: nothing to ship.
+      if (!row || row.status === 'cancelled') {
         await deps.queue.complete(job);
         return;
       }
