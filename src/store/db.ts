@@ -31,6 +31,7 @@ import { security } from './migrations/004_security.js';
 import { users } from './migrations/005_users.js';
 import { certs } from './migrations/006_certs.js';
 import { sealedJobErrors } from './migrations/007_sealed_job_errors.js';
+import { settlement } from './migrations/008_settlement.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -67,6 +68,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '005_users': users(dialect),
     '006_certs': certs(dialect),
     '007_sealed_job_errors': sealedJobErrors(),
+    '008_settlement': settlement(dialect),
   };
   return { getMigrations: async () => all };
 }
