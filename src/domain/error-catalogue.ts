@@ -152,6 +152,29 @@ export const ERROR_CATALOGUE = {
   cert_already_revoked: { status: 409, message: 'the certificate is already revoked' },
   cert_request_pending: { status: 409, message: 'a signing request is already pending' },
   cert_state_changed: { status: 409, message: 'the certificate changed meanwhile; try again' },
+
+  // Fee settlement
+  settlement_period_invalid: { status: 400, message: 'the period must be a month YYYY-MM' },
+  settlement_no_rate_card: { status: 404, message: 'no rate card is configured for the partner' },
+  settlement_bill_unreadable: {
+    status: 400,
+    message: 'the bill cannot be read; it is kept as received and details names each line and field',
+  },
+  settlement_bill_conflict: {
+    status: 409,
+    message: 'the partner already sent a different bill with this number',
+  },
+  settlement_bill_not_found: { status: 404, message: 'no such bill' },
+  settlement_line_not_found: { status: 404, message: 'the bill has no such line' },
+  fx_rate_invalid: { status: 400, message: 'the exchange rate is invalid' },
+  fx_rate_missing: {
+    status: 409,
+    message: 'no exchange rate for the day; enter one or retry when the source has it',
+  },
+  dispute_not_found: { status: 404, message: 'no such dispute' },
+  dispute_invalid: { status: 400, message: 'the dispute request is invalid' },
+  dispute_already_open: { status: 409, message: 'the line already has a dispute that is not resolved' },
+  dispute_transition_invalid: { status: 409, message: 'a {status} dispute cannot be {action}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

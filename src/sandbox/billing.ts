@@ -201,6 +201,7 @@ export function renderBetaBill(bill: SandboxBill): string {
     [
       'Bill No',
       'Bill Date',
+      'Billing Month',
       'Currency',
       'Line',
       'Waybill No',
@@ -215,6 +216,7 @@ export function renderBetaBill(bill: SandboxBill): string {
     rows.push([
       bill.billNo,
       bill.issuedOn,
+      bill.period,
       bill.currency,
       String(l.lineNo),
       l.waybillNo,

@@ -21,6 +21,8 @@ export interface Bill {
 export interface BillMapping {
   /** `json`: an object with a list of line objects; `table`: CSV/XLSX rows, one per line. */
   format: 'json' | 'table';
+  /** The partner's bill endpoint, a path with `{period}` (YYYY-MM), when bills can be pulled. */
+  pull?: string;
   /** json: the key of the lines' list. */
   lines?: string;
   /** Bill-level fields: top-level keys (json) or columns repeated on every row (table). */
@@ -191,6 +193,8 @@ export function validateBillMapping(raw: unknown): {
   const name = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
   if (raw.format !== 'json' && raw.format !== 'table')
     issues.push({ path: ['format'], message: 'must be json or table' });
+  if (raw.pull !== undefined && (typeof raw.pull !== 'string' || !/^\/[\w./?=&{}-]{0,200}$/.test(raw.pull)))
+    issues.push({ path: ['pull'], message: 'must be a path such as /bills?period={period}' });
   if (raw.format === 'json' && !name(raw.lines))
     issues.push({ path: ['lines'], message: 'must name the key of the lines' });
   const header = isObject(raw.header) ? raw.header : {};
