@@ -27,9 +27,94 @@ export function decodeXmlText(value: string): string {
   });
 }
 
-/** Throws UnsafeXmlError for a DTD, and the parser's own error for XML that is not well-formed. */
-export function parseXml(xml: string, arrayTags: readonly string[] = []): Record<string, unknown> {
+/** What one partner XML document may hold; the parser's cost grows with these, so they are bounded. */
+export interface XmlLimits {
+  maxDepth: number;
+  maxElements: number;
+  maxAttributesPerElement: number;
+  maxAttributes: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = {
+  maxDepth: 64,
+  maxElements: 100_000,
+  maxAttributesPerElement: 64,
+  maxAttributes: 200_000,
+};
+
+/**
+ * One linear pass over the text, before the parser sees it: counts elements and attributes and
+ * tracks nesting, skipping comments, CDATA and processing instructions. Throws UnsafeXmlError at
+ * the first limit passed, so a hostile document costs at most one scan.
+ */
+export function checkXmlShape(xml: string, limits: XmlLimits = DEFAULT_XML_LIMITS): void {
+  let depth = 0;
+  let elements = 0;
+  let attributes = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1 && i < xml.length) {
+    if (xml.startsWith('<!--', i)) {
+      const end = xml.indexOf('-->', i + 4);
+      i = end === -1 ? -1 : xml.indexOf('<', end + 3);
+      continue;
+    }
+    if (xml.startsWith('<![CDATA[', i)) {
+      const end = xml.indexOf(']]>', i + 9);
+      i = end === -1 ? -1 : xml.indexOf('<', end + 3);
+      continue;
+    }
+    if (xml.startsWith('<?', i)) {
+      const end = xml.indexOf('?>', i + 2);
+      i = end === -1 ? -1 : xml.indexOf('<', end + 2);
+      continue;
+    }
+    const closing = xml[i + 1] === '/';
+    // The end of the tag: the first '>' outside a quoted attribute value.
+    let j = i + 1;
+    let quote = '';
+    let attrs = 0;
+    for (; j < xml.length; j++) {
+      const c = xml[j];
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") {
+        quote = c;
+      } else if (c === '=') {
+        attrs++;
+      } else if (c === '>') {
+        break;
+      }
+    }
+    if (j >= xml.length) break; // unterminated: the parser reports it
+    if (closing) {
+      depth = Math.max(0, depth - 1);
+    } else {
+      elements++;
+      attributes += attrs;
+      if (attrs > limits.maxAttributesPerElement) {
+        throw new UnsafeXmlError(`an element has more than ${limits.maxAttributesPerElement} attributes`);
+      }
+      if (xml[j - 1] !== '/') depth++;
+      if (depth > limits.maxDepth) throw new UnsafeXmlError(`elements nest deeper than ${limits.maxDepth}`);
+      if (elements > limits.maxElements) throw new UnsafeXmlError(`more than ${limits.maxElements} elements`);
+      if (attributes > limits.maxAttributes)
+        throw new UnsafeXmlError(`more than ${limits.maxAttributes} attributes`);
+    }
+    i = xml.indexOf('<', j + 1);
+  }
+}
+
+/**
+ * Throws UnsafeXmlError for a DTD or a document past the shape limits, and the parser's own
+ * error for XML that is not well-formed.
+ */
+export function parseXml(
+  xml: string,
+  arrayTags: readonly string[] = [],
+  limits: XmlLimits = DEFAULT_XML_LIMITS,
+): Record<string, unknown> {
   if (containsDtd(xml)) throw new UnsafeXmlError('XML with a DTD or entity declarations is refused');
+  checkXmlShape(xml, limits);
   const arrays = new Set(arrayTags);
   const parser = new XMLParser({
     processEntities: false,

@@ -24,7 +24,7 @@ import {
 } from '../pipeline/policy/runtime.js';
 import type { CarrierDirectory } from '../pipeline/partners.js';
 import type { RoutingConfig } from '../pipeline/routing.js';
-import { ConfigError, type HubConfig } from './config.js';
+import { ConfigError, networkPolicyOf, type HubConfig } from './config.js';
 import type { PartnerSigning, PartnerSigningSpec } from '../security/certs/partner-signing.js';
 
 export interface PartnerSet extends CarrierDirectory {
@@ -115,6 +115,7 @@ export function buildPartnerSet(
     carriers: () => carriers.values(),
     routing: () => routing,
     pollIntervalMs: () => config.tracking?.pollIntervalMs ?? 5000,
+    networkPolicy: () => networkPolicyOf(config),
     platform: (id) => platforms.get(id),
     platforms: () => platforms,
     customs: (id) => customs.get(id),

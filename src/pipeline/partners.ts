@@ -1,3 +1,4 @@
+import type { NetworkPolicy } from '../domain/network-policy.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import type { PartnerRuntime } from './policy/runtime.js';
 import type { RoutingConfig } from './routing.js';
@@ -8,6 +9,8 @@ export interface CarrierDirectory {
   carriers(): Iterable<PartnerRuntime<CarrierConnector>>;
   routing(): RoutingConfig;
   pollIntervalMs(): number;
+  /** The network policy in force (loopback allowed: http label URLs on loopback are accepted). */
+  networkPolicy?(): NetworkPolicy;
 }
 
 /** Carriers and sales platforms: every partner a job handler may need. */

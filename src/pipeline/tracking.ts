@@ -12,27 +12,38 @@ import type { RawInbound } from './accept-order.js';
 import { eventsForWaybill, insertEvents } from '../store/tracking.js';
 import { setOrderStatus } from '../store/orders.js';
 import { shipmentByWaybill, shipmentForUpdate, updateShipment } from '../store/shipments.js';
+import type { PartnerValueIssue } from '../domain/partner-values.js';
+import { screenTrackingEvents } from './partner-values.js';
 
 export interface IngestResult {
   received: number;
   inserted: number;
   shipmentsUpdated: number;
+  /** Events left out because a value was outside the canonical bounds (issue 16), and why. */
+  refused: number;
+  issues: PartnerValueIssue[];
 }
 
 /**
  * Stores events (and the raw push they came in, when given) in one transaction and applies them.
  * A push whose delivery id was already stored is a re-delivery: acknowledged, not re-applied.
+ * Every event passes the canonical bounds first (domain/partner-values.ts): one outside them is
+ * left out and counted, never stored — whichever way it came (poll, push, file). `waybills`, when
+ * given, are the only ones the events may concern (a poll's own question).
  */
 export async function ingestTrackingEvents(
   store: Store,
-  events: readonly TrackingEvent[],
+  given: readonly TrackingEvent[],
   nowMs = Date.now(),
   raw?: RawInbound,
+  waybills?: ReadonlySet<string>,
 ): Promise<IngestResult> {
-  if (events.length === 0 && !raw) return { received: 0, inserted: 0, shipmentsUpdated: 0 };
+  const { accepted: events, refused, issues } = screenTrackingEvents(given, nowMs, waybills);
+  if (events.length === 0 && !raw)
+    return { received: given.length, inserted: 0, shipmentsUpdated: 0, refused, issues };
   return store.write(async (trx) => {
     if (raw && !(await insertInboundMessage(trx, store.keys.cipher, raw, nowMs)))
-      return { received: events.length, inserted: 0, shipmentsUpdated: 0 };
+      return { received: given.length, inserted: 0, shipmentsUpdated: 0, refused, issues };
     const inserted = await insertEvents(trx, events, nowMs);
     let shipmentsUpdated = 0;
     if (inserted > 0) {
@@ -43,7 +54,7 @@ export async function ingestTrackingEvents(
         if (await applyTracking(trx, w.carrier, w.waybillNo, nowMs, store.dialect)) shipmentsUpdated++;
       }
     }
-    return { received: events.length, inserted, shipmentsUpdated };
+    return { received: given.length, inserted, shipmentsUpdated, refused, issues };
   });
 }
 

@@ -11,6 +11,7 @@ import { newId } from '../../store/ids.js';
 import { getOrderRow, readOrder, setOrderStatus } from '../../store/orders.js';
 import { insertShipment, shipmentIdForOrder } from '../../store/shipments.js';
 import { editOrder, OrderEdit } from '../order-edit.js';
+import { acceptShipmentCreated } from '../partner-values.js';
 import { routeCarrier } from '../routing.js';
 import { applyTracking } from '../tracking.js';
 import { defineEdit, defineJobKind } from './kind.js';
@@ -59,8 +60,13 @@ export const shipmentCreate = defineJobKind({
         totalWeightGrams: order.items.reduce((g, i) => g + i.weightGrams * i.quantity, 0),
       };
       // Through the partner's policy: window, suspension, 429 gate, rate limit, breaker, channel.
-      const created = await carrier.call((c) => c.createShipment(request), job.attempts);
+      const answer = await carrier.call((c) => c.createShipment(request), job.attempts);
       const nowMs = Date.now();
+      // Nothing the carrier answered is stored before it passes the canonical bounds (issue 16).
+      const created = acceptShipmentCreated(carrierId, answer, {
+        allowLoopbackHttp: partners.networkPolicy?.().allowLoopback ?? false,
+        nowMs,
+      });
       await deps.store.write(async (trx) => {
         await insertShipment(trx, {
           id: newId('shp', nowMs),

@@ -10,6 +10,9 @@ import { setNextPoll, waybillsDueForPoll } from '../../store/shipments.js';
 import type { CarrierDirectory } from '../partners.js';
 import { DeferredError } from '../policy/runtime.js';
 import { ingestTrackingEvents } from '../tracking.js';
+import { PartnerCallError } from '../../connectors/errors.js';
+import type { PartnerValueIssue } from '../../domain/partner-values.js';
+import { describe } from '../partner-values.js';
 import { defineJobKind } from './kind.js';
 
 export const TrackingPollPayload = Type.Object(
@@ -40,6 +43,8 @@ export const trackingPoll = defineJobKind({
       const batch = carrier.primary.manifest.trackingBatchSize ?? 50;
       const nowMs = Date.now();
       const waybills = await waybillsDueForPoll(deps.store.db, carrierId, ACTIVE, nowMs, batch * 4);
+      let refused = 0;
+      const issues: PartnerValueIssue[] = [];
       try {
         for (let i = 0; i < waybills.length; i += batch) {
           const chunk = waybills.slice(i, i + batch);
@@ -47,19 +52,44 @@ export const trackingPoll = defineJobKind({
             async (c) => (c.fetchTracking ? c.fetchTracking(chunk) : []),
             job.attempts,
           );
-          await ingestTrackingEvents(deps.store, events);
+          // Only events about the waybills asked for, and within the canonical bounds, are kept.
+          const result = await ingestTrackingEvents(
+            deps.store,
+            events,
+            Date.now(),
+            undefined,
+            new Set(chunk),
+          );
+          refused += result.refused;
+          if (issues.length < 5) issues.push(...result.issues.slice(0, 5 - issues.length));
           await setNextPoll(deps.store.db, carrierId, chunk, Date.now() + partners.pollIntervalMs());
         }
       } catch (err) {
         // A recurring poll never dead-letters: it comes back when the partner lets it, or at the
         // next interval; the shipments stay due and are asked for then.
         const next = err instanceof DeferredError ? err.untilMs : Date.now() + partners.pollIntervalMs();
+        // An answer refused outright (too large, unreadable) is recorded on the job for an operator.
+        if (err instanceof PartnerCallError && !err.retryable) {
+          await deps.queue.retryLater(job, next, JSON.stringify(err.toJSON()));
+          return;
+        }
         await deps.queue.reschedule(job, next);
         return;
       }
       // A full page means more are due: run again at once; otherwise at the next interval tick.
       const next =
         waybills.length === batch * 4 ? Date.now() : Date.now() + Math.min(1000, partners.pollIntervalMs());
+      if (refused > 0) {
+        // Recorded on the job (its last error and history) for an operator; the poll goes on.
+        const error = new PartnerCallError({
+          partnerId: carrierId,
+          code: 'partner_value_refused',
+          retryable: false,
+          message: `${carrierId} answered ${refused} tracking events outside the canonical bounds, left out: ${describe(issues)}`,
+        });
+        await deps.queue.retryLater(job, next, JSON.stringify(error.toJSON()));
+        return;
+      }
       await deps.queue.reschedule(job, next);
     },
   }),

@@ -6,6 +6,7 @@ import { codeInfo, isCountryCode, type TrackingEvent, WaygateError } from '../..
 import type { PartnerResult, ShipmentCreated, ShipmentRequest, TrackingPush } from '../../types.js';
 import { canonicalExceptionReason, canonicalTrackingCode } from './codes.js';
 import { manifest } from './manifest.js';
+import { parseJson, UnsafeJsonError } from '../../json.js';
 
 // ---------------------------------------------------------------------------------------------
 // Alpha's wire types
@@ -190,7 +191,7 @@ export function fromAlphaPush(body: unknown): TrackingPush {
 export function alphaErrorDetails(rawBody: string): { message: string; code?: string } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(rawBody);
+    parsed = parseJson(rawBody);
   } catch {
     parsed = undefined;
   }
@@ -221,9 +222,9 @@ export function readShipmentAnswer(status: number, rawBody: string): PartnerResu
   if (status === 200 || status === 201) {
     let body: unknown;
     try {
-      body = JSON.parse(rawBody);
-    } catch {
-      throw bad('shipment response is not JSON');
+      body = parseJson(rawBody);
+    } catch (err) {
+      throw bad(err instanceof UnsafeJsonError ? err.message : 'shipment response is not JSON');
     }
     return { ok: true, value: fromAlphaShipmentResponse(body) };
   }
