@@ -1,27 +1,20 @@
 /**
- * Reference-code helpers (ISO 4217 currencies, ISO 3166-1 alpha-2 countries, HS codes).
- * The code lists come from the ICU data that ships inside Node.js, so they follow the
- * runtime's CLDR release instead of a hand-kept copy that silently goes stale.
+ * Reference-code helpers (ISO 4217 currencies, ISO 3166-1 alpha-2 countries, HS codes). The code
+ * lists are the official ones, kept as data with their source (iso-codes.ts): the ICU data inside
+ * Node.js also knows retired and reserved codes (UK, EU, SU, YU, HRK …), which are no country or
+ * currency an order can name.
  */
+import { ISO_3166_ALPHA2, ISO_4217_CURRENCIES } from './iso-codes.js';
 
-const currencies = new Set(Intl.supportedValuesOf('currency'));
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
-const countryCache = new Map<string, boolean>();
+const currencies: ReadonlySet<string> = new Set(ISO_4217_CURRENCIES);
+const countries: ReadonlySet<string> = new Set(ISO_3166_ALPHA2);
 
 export function isCurrencyCode(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && currencies.has(code);
+  return currencies.has(code);
 }
 
 export function isCountryCode(code: string): boolean {
-  if (!/^[A-Z]{2}$/.test(code)) return false;
-  let known = countryCache.get(code);
-  if (known === undefined) {
-    const name = regionNames.of(code);
-    // ICU answers the code itself (fallback) or "Unknown Region" (ZZ) for codes it does not know.
-    known = name !== undefined && name !== code && name !== 'Unknown Region';
-    countryCache.set(code, known);
-  }
-  return known;
+  return countries.has(code);
 }
 
 /** An HS code as declared on a commercial invoice: 6 digits (WCO), up to 10 national digits. */

@@ -8,3 +8,4 @@ export * from './schemas.js';
 export * from './masking.js';
 export * from './order-rules.js';
 export * from './permissions.js';
+export * from './text.js';

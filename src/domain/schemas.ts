@@ -4,15 +4,14 @@
  * customs declaration, inventory level, bill and return inside the hub.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { isCountryCode, isCurrencyCode } from './codes.js';
+import { ISO_3166_ALPHA2, ISO_4217_CURRENCIES } from './iso-codes.js';
 import { DECIMAL_PATTERN } from './money.js';
+import { MULTI_LINE_TEXT_PATTERN, SINGLE_LINE_TEXT_PATTERN } from './text.js';
 import { EXCEPTION_REASONS, SHIPMENT_STATUSES, TRACKING_CODE_LIST, TRACKING_STAGES } from './tracking.js';
 import { ORDER_STATUSES } from './order-status.js';
 
-const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const ALL_PAIRS = [...LETTERS].flatMap((a) => [...LETTERS].map((b) => a + b));
-export const COUNTRY_CODES = ALL_PAIRS.filter(isCountryCode);
-export const CURRENCY_CODES = Intl.supportedValuesOf('currency').filter(isCurrencyCode);
+export const COUNTRY_CODES: readonly string[] = ISO_3166_ALPHA2;
+export const CURRENCY_CODES: readonly string[] = ISO_4217_CURRENCIES;
 
 const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
@@ -25,8 +24,19 @@ export const DecimalAmount = Type.String({
 });
 export const HsCode = Type.String({ pattern: '^\\d{6}(\\d{2}){0,2}$', description: 'HS code, 6–10 digits' });
 export const Timestamp = Type.String({ format: 'date-time' });
-const Text = (max: number, min = 1) => Type.String({ minLength: min, maxLength: max });
-const Id = Type.String({ minLength: 1, maxLength: 64 });
+/**
+ * Every canonical string is canonical text (text.ts): no control characters, noncharacters or
+ * lone surrogates — what cannot be written to XML or printed on a label is refused at the edge.
+ * One line unless the field is prose (descriptions, notes), which may hold tabs and line feeds.
+ */
+const Text = (max: number, min = 1, lines: 'single' | 'multi' = 'single') =>
+  Type.String({
+    minLength: min,
+    maxLength: max,
+    pattern: lines === 'multi' ? MULTI_LINE_TEXT_PATTERN : SINGLE_LINE_TEXT_PATTERN,
+  });
+const Prose = (max: number, min = 1) => Text(max, min, 'multi');
+const Id = Text(64);
 
 export const MoneySchema = Type.Object(
   { amount: DecimalAmount, currency: CurrencyCode },
@@ -55,7 +65,7 @@ export type Address = Static<typeof Address>;
 export const OrderItem = Type.Object(
   {
     sku: Text(64),
-    description: Text(500),
+    description: Prose(500),
     quantity: Type.Integer({ minimum: 1, maximum: 100000 }),
     unitPrice: DecimalAmount,
     hsCode: HsCode,
@@ -77,7 +87,7 @@ export const OrderInput = Type.Object(
     recipient: Address,
     items: Type.Array(OrderItem, { minItems: 1, maxItems: 500 }),
     placedAt: Type.Optional(Timestamp),
-    notes: Type.Optional(Text(1000, 0)),
+    notes: Type.Optional(Prose(1000, 0)),
   },
   { additionalProperties: false },
 );
@@ -109,7 +119,7 @@ export const TrackingEvent = Type.Object(
     code: TrackingCodeSchema,
     stage: TrackingStageSchema,
     partnerCode: Text(64),
-    description: Text(500, 0),
+    description: Prose(500, 0),
     occurredAt: Timestamp,
     location: Type.Optional(Location),
     reason: Type.Optional(ExceptionReasonSchema),
@@ -186,7 +196,7 @@ export const CustomsDeclaration = Type.Object(
       Type.Object(
         {
           hsCode: HsCode,
-          description: Text(500),
+          description: Prose(500),
           quantity: Type.Integer({ minimum: 1 }),
           unit: Text(10),
           value: DecimalAmount,
@@ -199,7 +209,7 @@ export const CustomsDeclaration = Type.Object(
     ),
     receipts: Type.Array(
       Type.Object(
-        { at: Timestamp, status: Text(40), note: Type.Optional(Text(500, 0)) },
+        { at: Timestamp, status: Text(40), note: Type.Optional(Prose(500, 0)) },
         { additionalProperties: false },
       ),
     ),
