@@ -1,4 +1,5 @@
 /** Order rows: insert, read with their logistics data, search with cursor pagination. */
+import { sql, type SqlBool } from 'kysely';
 import type { Address, OrderInput, OrderItem, OrderStatus } from '../domain/index.js';
 import type { KeyRing } from './data-keys.js';
 import type { FieldSealer } from './sealing.js';
@@ -178,6 +179,19 @@ export interface OrderFilter {
   limit: number;
 }
 
+/** `%`, `_` and the escape character itself, escaped for `LIKE … ESCAPE '\\'`. */
+export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * `external_id` contains `text`, character for character. SQLite's LIKE has no escape character
+ * unless one is named (so `%` and `_` in a search were wildcards) and ignores ASCII case, while
+ * PostgreSQL's is exact: the LIKE names its ESCAPE on both, and the `replace` test (which has no
+ * wildcards and is case-sensitive on both) makes the answer the same exact one everywhere.
+ */
+function containsLiterally(text: string) {
+  return sql<SqlBool>`(external_id like ${`%${escapeLike(text)}%`} escape '\\' and replace(external_id, ${text}, '') <> external_id)`;
+}
+
 export async function listOrders(ex: Executor, f: OrderFilter): Promise<OrdersTable[]> {
   let q = ex.selectFrom('orders').selectAll();
   if (f.status) q = q.where('status', '=', f.status);
@@ -188,11 +202,10 @@ export async function listOrders(ex: Executor, f: OrderFilter): Promise<OrdersTa
   if (f.beforeId) q = q.where('id', '<', f.beforeId);
   if (f.text) {
     const text = f.text;
-    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where((eb) =>
       eb.or([
         eb('id', '=', text),
-        eb('external_id', 'like', like),
+        containsLiterally(text),
         eb('id', 'in', eb.selectFrom('shipments').select('order_id').where('waybill_no', '=', text)),
       ]),
     );

@@ -1,7 +1,14 @@
 /** Orders: accept (202, idempotent), read one with its logistics data, search with a cursor. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { maskAddress, OrderInput, OrderStatusSchema, CountryCode, WaygateError } from '../../domain/index.js';
+import {
+  maskAddress,
+  OrderInput,
+  OrderStatusSchema,
+  CountryCode,
+  SINGLE_LINE_TEXT_PATTERN,
+  WaygateError,
+} from '../../domain/index.js';
 import { can, ownsSource } from '../../security/permissions.js';
 import { acceptOrder } from '../../pipeline/accept-order.js';
 import { getOrderRow, historyForOrder, listOrders, orderFields, readOrder } from '../../store/orders.js';
@@ -21,7 +28,8 @@ const ListQuery = Type.Object(
     country: Type.Optional(CountryCode),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    // Canonical text: a NUL or control character can match nothing and PostgreSQL refuses NUL.
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: SINGLE_LINE_TEXT_PATTERN })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
