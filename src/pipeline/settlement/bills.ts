@@ -8,11 +8,18 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { WaygateError } from '../../domain/index.js';
-import { formatAmount, isPeriod, mapBill, type Bill } from '../../domain/settlement/index.js';
+import { formatAmount, isPeriod, mapBill, parseAmount, type Bill } from '../../domain/settlement/index.js';
+import { recordAudit } from '../../store/audit.js';
 import type { Store } from '../../store/db.js';
 import { newId } from '../../store/ids.js';
 import { findInboundMessageId, insertInboundMessage } from '../../store/inbound-messages.js';
-import { findBillByNo, insertBill, type SettlementLinesTable } from '../../store/settlement.js';
+import {
+  findBillByNo,
+  getBill,
+  insertBill,
+  setBillPaid,
+  type SettlementLinesTable,
+} from '../../store/settlement.js';
 import type { RateCardBook } from './cards.js';
 
 export type BillFormat = 'json' | 'csv' | 'xlsx';
@@ -230,4 +237,39 @@ export async function pullBill(
   if (!res.ok) throw new Error(`${partnerId} bill endpoint answered ${res.status}`);
   const format: BillFormat = mapping.format === 'json' ? 'json' : 'csv';
   return receiveBill(store, book, { partnerId, format, body: await res.text() }, nowMs);
+}
+
+/** Records what was paid on a bill so far (replaces the previous figure), audited. */
+export async function recordPayment(
+  store: Store,
+  billId: string,
+  paid: string,
+  actor: string,
+  nowMs = Date.now(),
+): Promise<void> {
+  const bill = await getBill(store.db, billId);
+  if (!bill) throw new WaygateError('settlement_bill_not_found');
+  let units: bigint;
+  try {
+    units = parseAmount(paid);
+  } catch {
+    throw new WaygateError('validation_failed', 'paid must be a decimal amount');
+  }
+  const amount = formatAmount(units, bill.currency);
+  if (parseAmount(amount) !== units)
+    throw new WaygateError('validation_failed', `paid has more decimals than ${bill.currency} has`);
+  await store.write(async (trx) => {
+    await setBillPaid(trx, billId, amount);
+    await recordAudit(
+      trx,
+      {
+        actor,
+        action: 'settlement.bill.paid',
+        target: billId,
+        detail: { paid: amount, currency: bill.currency },
+        outcome: 'ok',
+      },
+      nowMs,
+    );
+  });
 }
