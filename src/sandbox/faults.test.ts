@@ -10,7 +10,7 @@ import { PartnerCallError } from '../connectors/errors.js';
 import { createHttpClient } from '../connectors/http.js';
 import { LOOPBACK_ALLOWED } from '../domain/network-policy.js';
 import type { ShipmentRequest } from '../connectors/types.js';
-import { parseFaultSpec, FaultSpecError } from './faults.js';
+import { parseFaultSpec, FaultSpecError, rewriteAnswer } from './faults.js';
 import { startSandbox, type SandboxHandle } from './server.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -390,5 +390,70 @@ describe('fault knobs', () => {
     const t0 = Date.now();
     expect((await rig.alphaCreate('/standby', 'l1')).status).toBe(201);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe('hostile mode', () => {
+  it('validates the hostile spec', () => {
+    const ok = parseFaultSpec(
+      {
+        partner: 'p',
+        hostile: { set: { tracking_number: 'X' }, charset: 'utf16le', padBytes: 10, retryAfter: '1e12' },
+      },
+      ['p'],
+    );
+    expect(ok.hostile).toEqual({
+      set: { tracking_number: 'X' },
+      charset: 'utf16le',
+      padBytes: 10,
+      retryAfter: '1e12',
+    });
+    for (const hostile of [
+      'x',
+      { nope: 1 },
+      { set: { 'a b': 'x' } },
+      { set: { a: 1 } },
+      { charset: 'ebcdic' },
+      { padBytes: -1 },
+      { retryAfter: 'a\nb' },
+    ]) {
+      expect(() => parseFaultSpec({ partner: 'p', hostile }, ['p'])).toThrow(FaultSpecError);
+    }
+  });
+
+  it('rewrites fields of the carrier dialect, JSON at any depth and XML element text (escaped)', () => {
+    expect(
+      JSON.parse(
+        rewriteAnswer('{"tracking_number":"A","label":{"url":"u"},"n":[{"url":"v"}]}', 'application/json', {
+          tracking_number: 'Z',
+          url: 'javascript:x',
+        }),
+      ),
+    ).toEqual({ tracking_number: 'Z', label: { url: 'javascript:x' }, n: [{ url: 'javascript:x' }] });
+    expect(
+      rewriteAnswer('<r><waybill_no>A</waybill_no><time/></r>', 'application/xml', {
+        waybill_no: '<b>&',
+        time: '9999-12-31 23:59:59',
+      }),
+    ).toBe('<r><waybill_no>&lt;b&gt;&amp;</waybill_no><time>9999-12-31 23:59:59</time></r>');
+  });
+
+  it('answers with attacker-chosen values, 429 waits and padded bodies, counting the bytes taken', async () => {
+    const rig = await start();
+    await rig.control('POST', '/__faults', {
+      partner: 'carrier-alpha',
+      hostile: { set: { tracking_number: 'EVIL\u0000' }, padBytes: 200_000 },
+    });
+    const created = await rig.alphaCreate('', 'h1');
+    expect(created.json.tracking_number).toBe('EVIL\u0000');
+    expect(rig.alphaStats().channels.primary).toMatchObject({ hostileAnswers: 1 });
+    expect(rig.alphaStats().channels.primary!.hostileBytesSent).toBeGreaterThanOrEqual(200_000);
+    await rig.control('POST', '/__faults', {
+      partner: 'carrier-alpha',
+      hostile: { retryAfter: '99999999999', rateLimitReset: '99999999999' },
+    });
+    const limited = await rig.alphaCreate('', 'h2');
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBe('99999999999');
   });
 });

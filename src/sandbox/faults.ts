@@ -13,8 +13,15 @@
  *   the connection is destroyed); every other one of these is processed first, so the shipment
  *   exists and only the reply is lost;
  * - `errorRate`: that share of requests is answered 503 without being processed.
+ * - `hostile`: the carrier turns attacker (issue 16): its answers carry attacker-chosen values
+ *   (`set`: a field of the carrier's own dialect — a JSON key or an XML element — to a value,
+ *   wherever it occurs), in a chosen encoding (`charset`), padded to a huge size (`padBytes`,
+ *   streamed, with or without a Content-Length), or it answers 429 with attacker-chosen
+ *   `Retry-After` / `X-RateLimit-Reset`. Bytes actually taken by the client are counted
+ *   (`hostileBytesSent`), so a test can tell a client that stopped reading from one that did not.
  */
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const CHANNELS = ['primary', 'standby'] as const;
@@ -24,6 +31,23 @@ export const CHANNEL_PREFIX: Readonly<Record<Channel, string>> = { primary: '', 
 
 export const isChannel = (v: unknown): v is Channel =>
   typeof v === 'string' && (CHANNELS as readonly string[]).includes(v);
+
+export const HOSTILE_CHARSETS = ['utf8', 'utf8-bom', 'utf16le', 'latin1', 'invalid-utf8'] as const;
+export type HostileCharset = (typeof HOSTILE_CHARSETS)[number];
+
+/** What a hostile carrier does to its answers (see the module comment). */
+export interface HostileSpec {
+  /** Field of the carrier's dialect (JSON key or XML element name) → the value it answers. */
+  set?: Record<string, string>;
+  charset?: HostileCharset;
+  /** Pad every answer to about this many bytes (whitespace after the document), streamed. */
+  padBytes?: number;
+  /** Announce the padded size in Content-Length (else the answer is chunked). */
+  declareLength?: boolean;
+  /** Answer every request 429 with this Retry-After (and/or X-RateLimit-Reset). */
+  retryAfter?: string;
+  rateLimitReset?: string;
+}
 
 export interface RateLimitSpec {
   limit: number;
@@ -39,6 +63,7 @@ export interface FaultSpec {
   timeoutRate?: number;
   rateLimit?: RateLimitSpec;
   outage?: boolean;
+  hostile?: HostileSpec;
 }
 
 /** Per carrier + channel counters kept by the carrier itself. */
@@ -55,6 +80,9 @@ export interface ChannelFaultStats {
   callsBeforeReset: number;
   /** Requests answered by a fault instead of the carrier: outage, timeout, 503 or 429. */
   faultsInjected: number;
+  /** Answers rewritten by the hostile mode, and the bytes of them the client actually took. */
+  hostileAnswers: number;
+  hostileBytesSent: number;
 }
 
 export type ChannelStats = ChannelCounters & ChannelFaultStats;
@@ -77,7 +105,12 @@ export function channelStats(
 ): Record<Channel, ChannelStats> {
   const one = (channel: Channel): ChannelStats => ({
     ...counters[channel],
-    ...(faults?.stats(partner, channel) ?? { callsBeforeReset: 0, faultsInjected: 0 }),
+    ...(faults?.stats(partner, channel) ?? {
+      callsBeforeReset: 0,
+      faultsInjected: 0,
+      hostileAnswers: 0,
+      hostileBytesSent: 0,
+    }),
   });
   return { primary: one('primary'), standby: one('standby') };
 }
@@ -91,7 +124,11 @@ export class FaultSpecError extends Error {}
 const MAX_LATENCY_MS = 120_000;
 const MAX_WINDOW_SEC = 3_600;
 const MAX_LIMIT = 1_000_000;
+const MAX_PAD_BYTES = 2 * 1024 * 1024 * 1024;
+const MAX_HOSTILE_VALUE = 16 * 1024 * 1024;
+const HOSTILE_KEYS = new Set(['set', 'charset', 'padBytes', 'declareLength', 'retryAfter', 'rateLimitReset']);
 const SPEC_KEYS = new Set([
+  'hostile',
   'partner',
   'channel',
   'errorRate',
@@ -153,7 +190,108 @@ export function parseFaultSpec(body: unknown, partners: readonly string[]): Faul
       windowSec: integer(rl.windowSec, 'rateLimit.windowSec', 1, MAX_WINDOW_SEC),
     };
   }
+  if (body.hostile !== undefined) spec.hostile = parseHostile(body.hostile);
   return spec;
+}
+
+function parseHostile(h: unknown): HostileSpec {
+  if (!isPlainObject(h)) throw new FaultSpecError('hostile must be an object');
+  const extra = Object.keys(h).filter((k) => !HOSTILE_KEYS.has(k));
+  if (extra.length > 0) throw new FaultSpecError(`unknown field hostile.${extra.join(', hostile.')}`);
+  const out: HostileSpec = {};
+  if (h.set !== undefined) {
+    if (!isPlainObject(h.set)) throw new FaultSpecError('hostile.set must be an object of field → string');
+    const set: Record<string, string> = {};
+    for (const [k, v] of Object.entries(h.set)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k))
+        throw new FaultSpecError(`hostile.set key ${k} is not a field name`);
+      if (typeof v !== 'string' || v.length > MAX_HOSTILE_VALUE) {
+        throw new FaultSpecError(
+          `hostile.set.${k} must be a string of at most ${MAX_HOSTILE_VALUE} characters`,
+        );
+      }
+      set[k] = v;
+    }
+    out.set = set;
+  }
+  if (h.charset !== undefined) {
+    if (!(HOSTILE_CHARSETS as readonly unknown[]).includes(h.charset)) {
+      throw new FaultSpecError(`hostile.charset must be one of ${HOSTILE_CHARSETS.join(', ')}`);
+    }
+    out.charset = h.charset as HostileCharset;
+  }
+  if (h.padBytes !== undefined) out.padBytes = integer(h.padBytes, 'hostile.padBytes', 0, MAX_PAD_BYTES);
+  if (h.declareLength !== undefined) {
+    if (typeof h.declareLength !== 'boolean')
+      throw new FaultSpecError('hostile.declareLength must be true or false');
+    out.declareLength = h.declareLength;
+  }
+  for (const key of ['retryAfter', 'rateLimitReset'] as const) {
+    const v = h[key];
+    if (v === undefined) continue;
+    // A header value: printable ASCII, so the sandbox can send it at all.
+    if (typeof v !== 'string' || v.length > 1000 || !/^[\x20-\x7e]*$/.test(v)) {
+      throw new FaultSpecError(`hostile.${key} must be printable ASCII, at most 1000 characters`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+const escapeXml = (v: string) =>
+  v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Sets every occurrence of each field, in a JSON document (any depth) or an XML one (element text). */
+export function rewriteAnswer(body: string, contentType: string, set: Record<string, string>): string {
+  if (/json/i.test(contentType)) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body);
+    } catch {
+      return body;
+    }
+    const walk = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(walk);
+      if (isPlainObject(v)) {
+        return Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [k, Object.hasOwn(set, k) ? set[k] : walk(x)]),
+        );
+      }
+      return v;
+    };
+    return JSON.stringify(walk(doc));
+  }
+  let out = body;
+  for (const [name, value] of Object.entries(set)) {
+    const el = name.replace(/[.]/g, '\\.');
+    out = out
+      .replace(new RegExp(`<${el}>[^<]*</${el}>`, 'g'), () => `<${name}>${escapeXml(value)}</${name}>`)
+      .replace(new RegExp(`<${el}/>`, 'g'), () => `<${name}>${escapeXml(value)}</${name}>`);
+  }
+  return out;
+}
+
+function encode(text: string, charset: HostileCharset | undefined): Buffer {
+  switch (charset) {
+    case 'utf8-bom':
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
+    case 'utf16le':
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 'latin1':
+      return Buffer.from(text, 'latin1');
+    case 'invalid-utf8': {
+      // Stray continuation and overlong bytes in the middle of the document.
+      const b = Buffer.from(text, 'utf8');
+      const mid = Math.floor(b.length / 2);
+      return Buffer.concat([
+        b.subarray(0, mid),
+        Buffer.from([0xc0, 0x80, 0xff, 0xfe, 0xed, 0xa0, 0x80]),
+        b.subarray(mid),
+      ]);
+    }
+    default:
+      return Buffer.from(text, 'utf8');
+  }
 }
 
 interface ChannelState {
@@ -203,7 +341,7 @@ export class FaultInjector {
         windowCalls: 0,
         blockedUntilMs: 0,
         timeouts: 0,
-        stats: { callsBeforeReset: 0, faultsInjected: 0 },
+        stats: { callsBeforeReset: 0, faultsInjected: 0, hostileAnswers: 0, hostileBytesSent: 0 },
       };
       this.states.set(key, s);
     }
@@ -248,8 +386,13 @@ export class FaultInjector {
    */
   install(scope: FastifyInstance, partner: string, channel: Channel, respond: FaultResponder): void {
     scope.addHook('onRequest', async (req, reply) => this.before(partner, channel, req, reply, respond));
-    scope.addHook('onSend', (req, _reply, payload, done) => {
+    scope.addHook('onSend', (req, reply, payload, done) => {
       if (!this.hangAfter.has(req.raw)) {
+        const hostile = this.state(partner, channel).spec?.hostile;
+        if (hostile && !this.closed && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+          done(null, this.hostileAnswer(partner, channel, reply, String(payload), hostile));
+          return;
+        }
         done(null, payload);
         return;
       }
@@ -257,6 +400,50 @@ export class FaultInjector {
       // connection is destroyed by hold().
       this.hangAfter.delete(req.raw);
       this.hold(req.raw.socket);
+    });
+  }
+
+  /** The carrier's answer as the hostile spec rewrites it: values, encoding, size. */
+  private hostileAnswer(
+    partner: string,
+    channel: Channel,
+    reply: FastifyReply,
+    body: string,
+    h: HostileSpec,
+  ): Buffer | Readable {
+    const st = this.state(partner, channel);
+    st.stats.hostileAnswers++;
+    const contentType = String(reply.getHeader('content-type') ?? '');
+    const doc = encode(h.set ? rewriteAnswer(body, contentType, h.set) : body, h.charset);
+    const pad = Math.max(0, (h.padBytes ?? 0) - doc.length);
+    if (pad === 0) {
+      st.stats.hostileBytesSent += doc.length;
+      void reply.header('content-length', String(doc.length));
+      return doc;
+    }
+    if (h.declareLength) void reply.header('content-length', String(doc.length + pad));
+    else void reply.removeHeader('content-length');
+    // Generated as it is read: a 2 GB answer never sits in the sandbox's memory either.
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let left = pad;
+    let first = true;
+    return new Readable({
+      read() {
+        if (first) {
+          first = false;
+          st.stats.hostileBytesSent += doc.length;
+          this.push(doc);
+          return;
+        }
+        if (left <= 0) {
+          this.push(null);
+          return;
+        }
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        st.stats.hostileBytesSent += n;
+        this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      },
     });
   }
 
@@ -298,6 +485,22 @@ export class FaultInjector {
     }
 
     if (spec.latencyMs) await this.sleep(spec.latencyMs);
+
+    const h = spec.hostile;
+    if (h && (h.retryAfter !== undefined || h.rateLimitReset !== undefined)) {
+      st.stats.faultsInjected++;
+      this.refuse(
+        reply,
+        429,
+        {
+          ...(h.retryAfter !== undefined ? { 'retry-after': h.retryAfter } : {}),
+          ...(h.rateLimitReset !== undefined ? { 'x-ratelimit-reset': h.rateLimitReset } : {}),
+        },
+        respond,
+        'Rate limit exceeded (sandbox hostile mode)',
+      );
+      return;
+    }
 
     if (spec.rateLimit) {
       const { limit, windowSec } = spec.rateLimit;
