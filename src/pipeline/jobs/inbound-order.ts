@@ -1,7 +1,16 @@
 /** `inbound.order`: turns a stored order push from a sales platform into an accepted order. */
+import { OrderInput, WaygateError } from '../../domain/index.js';
 import { acceptOrder } from '../accept-order.js';
+import { checker } from '../validation.js';
 import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
+
+/**
+ * What a platform's mapper makes of a push is held to the canonical schema, exactly as an order
+ * posted to the API is by the gateway: a connector maps field names, it does not vouch for the
+ * values (a city with control characters, a retired country code, an amount beyond the bound).
+ */
+const canonicalOrder = checker(OrderInput);
 
 export const inboundOrder = defineJobKind({
   name: 'inbound.order',
@@ -16,6 +25,16 @@ export const inboundOrder = defineJobKind({
       const platform = deps.partners().platform(p.partnerId);
       if (!platform) throw new Error(`platform ${p.partnerId} is no longer configured`);
       const hook = platform.parseOrderWebhook(await loadRequest(deps.store, p));
+      const issues = canonicalOrder.issues(hook.order);
+      const first = issues[0];
+      if (first) {
+        // Field paths and rules only: the values are the consignee's, and this text is logged.
+        throw new WaygateError(
+          'order_payload_invalid',
+          `the ${p.partnerId} order is not a canonical order: ${first.field} ${first.message}`,
+          issues.map(({ field, message }) => ({ field, message })),
+        );
+      }
       await acceptOrder(deps.store, hook.order, { caller: p.partnerId });
       await deps.queue.complete(job);
     },
