@@ -28,6 +28,10 @@ export const PERMISSIONS = [
   'dsr:erase',
   'reports:read',
   'interfaces:approve',
+  /** Bills, reconciliations, disputes and statements of fee settlement [003-5.9]. */
+  'finance:read',
+  /** Receive and reconcile bills, move disputes, record payments and exchange rates. */
+  'finance:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -10,6 +10,8 @@ import type { AuthAttempt, AuthFailureLimits } from '../security/auth-failures.j
 import type { Caller, Permission } from '../security/permissions.js';
 import type { SecretBox } from '../security/secret-box.js';
 import type { Store } from '../store/db.js';
+import type { RateCardBook } from '../pipeline/settlement/cards.js';
+import type { FxSource } from '../pipeline/settlement/fx.js';
 import type { AdmissionLimits, AdmissionView } from './admission.js';
 import type { NonceClaim, SessionResolver } from './auth.js';
 
@@ -52,6 +54,16 @@ export interface GatewayDeps {
   authFailures?: () => Partial<AuthFailureLimits>;
   /** Milliseconds since the epoch, for the failed-authentication windows; injectable for tests. */
   now?: () => number;
+  /** Fee settlement: rate cards (default: read from config/rate-cards on first use) and options. */
+  settlement?: SettlementDeps;
+}
+
+export interface SettlementDeps {
+  book?: RateCardBook;
+  reportingCurrency?: string;
+  fx?: FxSource;
+  /** A CJK font for PDF statements (default: WAYGATE_CJK_FONT or the Debian fonts). */
+  fontPath?: string;
 }
 
 declare module 'fastify' {

@@ -77,8 +77,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'certs:manage',
     'partners:read',
   ],
-  finance: ['orders:read', 'reports:read', 'files:export'],
-  management: [...READ_OPS, 'reports:read', 'audit:read', 'interfaces:approve'],
+  finance: ['orders:read', 'reports:read', 'files:export', 'finance:read', 'finance:manage'],
+  management: [...READ_OPS, 'reports:read', 'audit:read', 'interfaces:approve', 'finance:read'],
   viewer: READ_OPS,
 };
 
