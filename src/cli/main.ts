@@ -21,6 +21,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerUserCommands } from './users.js';
 import { registerCertCommands } from './certs.js';
 import { registerBenchCommand } from './bench.js';
+import { registerSettlementCommands } from './settlement.js';
 import { registerPartnerCommands } from './partners.js';
 
 function int(name: string, min: number, max: number) {
@@ -210,6 +211,7 @@ export function buildCli(): Command {
   registerUserCommands(program);
   registerCertCommands(program);
   registerBenchCommand(program);
+  registerSettlementCommands(program);
   registerPartnerCommands(program);
   return program;
 }
