@@ -23,6 +23,7 @@ import { registerCertCommands } from './certs.js';
 import { registerBenchCommand } from './bench.js';
 import { registerSettlementCommands } from './settlement.js';
 import { registerPartnerCommands } from './partners.js';
+import { registerNewCommands } from './new-connector.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -213,6 +214,7 @@ export function buildCli(): Command {
   registerBenchCommand(program);
   registerSettlementCommands(program);
   registerPartnerCommands(program);
+  registerNewCommands(program);
   return program;
 }
 

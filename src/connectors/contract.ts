@@ -123,3 +123,67 @@ export function infrastructureError(
     ...(code !== undefined ? { partnerCode: code } : {}),
   });
 }
+
+/**
+ * A partner answer whose body is not what the partner documents (a success without its id, an
+ * error body that is not JSON): thrown by a pure parser, turned by callOperation into a typed
+ * partner_bad_response.
+ */
+export class MalformedAnswer extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedAnswer';
+  }
+}
+
+/**
+ * One capability of a JSON connector, Karrio style: where it is called, the pure builder of the
+ * partner request from the canonical input, and the pure parser of the partner answer into the
+ * canonical output or the partner's refusal (PartnerResult). No I/O here: callOperation sends.
+ */
+export interface JsonOperation<I, O> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path(input: I): string;
+  /** The partner request body, or undefined for none (GET). */
+  build(input: I): unknown;
+  /** Reads any answer the client did not turn into an infrastructure error; may throw MalformedAnswer. */
+  parse(status: number, rawBody: string): PartnerResult<O>;
+  /** Asking again cannot do anything twice (a read, or a create with an idempotency key). */
+  safeToRepeat: boolean;
+}
+
+/** How a connector's client sends one JSON request (I/O only; infrastructure errors thrown). */
+export type JsonSend = (req: {
+  method: JsonOperation<unknown, unknown>['method'];
+  path: string;
+  body?: string;
+}) => Promise<HttpResponse>;
+
+/** Builds, sends, parses: the canonical output, or the refusal / malformed answer as a typed error. */
+export async function callOperation<I, O>(
+  partnerId: string,
+  send: JsonSend,
+  op: JsonOperation<I, O>,
+  input: I,
+): Promise<O> {
+  const body = op.build(input);
+  const res = await send({
+    method: op.method,
+    path: op.path(input),
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  let result: PartnerResult<O>;
+  try {
+    result = op.parse(res.status, res.body);
+  } catch (err) {
+    if (!(err instanceof MalformedAnswer)) throw err;
+    throw new PartnerCallError({
+      partnerId,
+      code: 'partner_bad_response',
+      retryable: op.safeToRepeat,
+      status: res.status,
+      message: `${partnerId} answered ${res.status} with an unusable body: ${err.message}`,
+    });
+  }
+  return unwrap(partnerId, result);
+}
