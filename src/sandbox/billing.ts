@@ -8,6 +8,7 @@
  * Carrier Alpha serves its bill as JSON (`GET /alpha/v1/bills?period=YYYY-MM`), Carrier Beta as
  * CSV (`GET /beta/bills.csv?period=YYYY-MM`), each in its own field names.
  */
+import type { FastifyInstance } from 'fastify';
 import {
   computeExpectedCharge,
   formatAmount,
@@ -228,4 +229,85 @@ export function renderBetaBill(bill: SandboxBill): string {
     ]);
   }
   return rows.map((r) => r.join(',')).join('\r\n') + '\r\n';
+}
+
+/** The sandbox's bill desk: the carriers' bills of a period, issued once and kept. */
+export class SandboxBilling {
+  readonly ledger = new ShipmentLedger();
+  readonly #cards: Map<string, CarrierRateCard>;
+  readonly #opts: BillingOptions;
+  readonly #issued = new Map<string, SandboxBill>();
+  constructor(cards: readonly CarrierRateCard[], opts: BillingOptions) {
+    this.#cards = new Map(cards.map((c) => [c.partner, c]));
+    this.#opts = opts;
+  }
+
+  /** The carrier's bill of `period` (issued on first request, today); undefined without a card. */
+  bill(carrier: string, period: string, nowMs = Date.now()): SandboxBill | undefined {
+    const key = `${carrier}/${period}`;
+    const issued = this.#issued.get(key);
+    if (issued) return issued;
+    const card = this.#cards.get(carrier);
+    if (!card) return undefined;
+    const bill = issueSandboxBill(
+      card,
+      this.ledger.of(carrier, period),
+      {
+        billNo: `${carrier === 'carrier-alpha' ? 'ALP' : 'BET'}-${period}`,
+        period,
+        issuedOn: new Date(nowMs).toISOString().slice(0, 10),
+      },
+      this.#opts,
+    );
+    this.#issued.set(key, bill);
+    return bill;
+  }
+
+  /** Every bill issued so far with its planted lines (for tests and the demo). */
+  issued(): SandboxBill[] {
+    return [...this.#issued.values()];
+  }
+}
+
+/**
+ * Mounts the bill endpoints: `GET /alpha/v1/bills?period=` (JSON) and `GET /beta/bills.csv?period=`.
+ * Served on loopback only, like the sandbox's credentials: the bills name real test waybills.
+ */
+export function registerBilling(app: FastifyInstance, billing: SandboxBilling): void {
+  const period = (q: unknown) => {
+    const p = (q as { period?: unknown } | undefined)?.period;
+    return typeof p === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(p) ? p : undefined;
+  };
+  const loopback = (ip: string) => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+  app.get('/alpha/v1/bills', async (req, reply) => {
+    if (!loopback(req.ip))
+      return reply.code(403).send({ errors: [{ code: 'forbidden', message: 'loopback only' }] });
+    const p = period(req.query);
+    if (!p)
+      return reply
+        .code(400)
+        .send({ errors: [{ code: 'invalid_period', message: 'period must be YYYY-MM' }] });
+    const bill = billing.bill('carrier-alpha', p);
+    if (!bill) return reply.code(404).send({ errors: [{ code: 'not_found', message: 'no tariff' }] });
+    return reply.type('application/json').send(renderAlphaBill(bill));
+  });
+  app.get('/beta/bills.csv', async (req, reply) => {
+    if (!loopback(req.ip)) return reply.code(403).send('loopback only\n');
+    const p = period(req.query);
+    if (!p) return reply.code(400).send('period must be YYYY-MM\n');
+    const bill = billing.bill('carrier-beta', p);
+    if (!bill) return reply.code(404).send('no tariff\n');
+    return reply.type('text/csv; charset=utf-8').send(renderBetaBill(bill));
+  });
+  app.get('/__billing', async () => ({
+    bills: billing
+      .issued()
+      .map((b) => ({
+        carrier: b.carrier,
+        billNo: b.billNo,
+        period: b.period,
+        lines: b.lines.length,
+        planted: b.planted,
+      })),
+  }));
 }

@@ -689,6 +689,17 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     };
     counters.shipmentsCreated++;
     perChannel[channel].shipmentsCreated++;
+    ctx.ledger?.record({
+      carrier: 'carrier-alpha',
+      waybillNo: trackingNumber,
+      country: s.shipTo.country_code,
+      ...(s.shipTo.postal_code ? { postalCode: s.shipTo.postal_code } : {}),
+      weightGrams: (body.parcels as { weight: { value: number } }[]).reduce(
+        (g, p) => g + Math.round(p.weight.value * 1000),
+        0,
+      ),
+      atMs: createdAtMs,
+    });
     if (references.has(reference)) {
       counters.duplicateCreates++;
       perChannel[channel].duplicateCreates++;

@@ -496,6 +496,13 @@ export function createCarrierBeta(ctx: SandboxContext): CarrierBetaPartner {
     byOutOrderNo.set(outOrderNo, before + 1);
     counters.shipmentsCreated++;
     perChannel[channel].shipmentsCreated++;
+    ctx.ledger?.record({
+      carrier: 'carrier-beta',
+      waybillNo: created.waybillNo,
+      country,
+      weightGrams: Math.round(grams),
+      atMs: nowMs,
+    });
     if (before > 0) {
       counters.duplicateCreates++;
       perChannel[channel].duplicateCreates++;

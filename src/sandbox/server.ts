@@ -10,12 +10,17 @@ import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
+import { registerBilling, SandboxBilling } from './billing.js';
+import { registerBank } from './bank.js';
+import { loadSandboxRateCards } from './rate-cards.js';
 
 export interface SandboxOptions {
   port?: number;
   host?: string;
   /** Milliseconds between tracking steps; 250 takes a parcel from label to delivered in ~4 s. */
   stepMs?: number;
+  /** Share of billed parcels with a planted over-charge (default 0.1) and its randomness. */
+  billing?: { overchargeShare?: number; random?: () => number };
   /** Source of randomness for the fault knobs errorRate and timeoutRate (default Math.random). */
   faultRandom?: () => number;
 }
@@ -32,6 +37,8 @@ export interface SandboxHandle {
   /** The fault knobs also served at `/__faults`. */
   faults: FaultInjector;
   stats(): SandboxStats;
+  /** The carriers' bills and what was planted in them. */
+  billing: SandboxBilling;
   close(): Promise<void>;
 }
 
@@ -49,6 +56,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   };
   const faults = new FaultInjector(FAULT_PARTNERS, { random: opts.faultRandom });
   ctx.faults = faults;
+  const billing = new SandboxBilling(loadSandboxRateCards(), {
+    overchargeShare: opts.billing?.overchargeShare ?? 0.1,
+    ...(opts.billing?.random ? { random: opts.billing.random } : {}),
+  });
+  ctx.ledger = billing.ledger;
   const shop = createShop(ctx);
   const carriers: SandboxPartner[] = [createCarrierAlpha(ctx), createCarrierBeta(ctx)];
   for (const partner of [shop, ...carriers]) partner.register(app);
@@ -58,6 +70,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     shop: shop.stats(),
   });
 
+  registerBilling(app, billing);
+  registerBank(app);
   app.get('/__health', async () => ({ ok: true }));
   app.get('/__stats', async () => stats());
   app.get('/__credentials', async (req, reply) => {
@@ -113,6 +127,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     shop,
     faults,
     stats,
+    billing,
     async close() {
       faults.close();
       await Promise.all([shop, ...carriers].map((p) => p.close()));

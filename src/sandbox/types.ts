@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SandboxCredentials } from './credentials.js';
 import type { FaultInjector } from './faults.js';
+import type { ShipmentLedger } from './billing.js';
 
 export interface SandboxContext {
   credentials: SandboxCredentials;
@@ -10,6 +11,8 @@ export interface SandboxContext {
   baseUrl: () => string;
   /** Fault knobs set over `/__faults`; absent when a carrier is mounted on its own in a test. */
   faults?: FaultInjector;
+  /** Where carriers note each parcel they accept, for their monthly bills (billing.ts). */
+  ledger?: ShipmentLedger;
 }
 
 /** One simulated partner mounted on the sandbox server. */
