@@ -12,6 +12,7 @@ import { createLogger } from '../hub/logger.js';
 import { sandboxHubConfig } from '../hub/sandbox-config.js';
 import type { Store } from '../store/db.js';
 import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
+import { settleDemo, type DemoSettlement } from './demo-settlement.js';
 
 export interface DemoOptions {
   orders: number;
@@ -33,6 +34,8 @@ export interface DemoSummary {
   p99Ms: number;
   seconds: number;
   db: string;
+  /** The carriers' bills of the run reconciled: planted over-charges found, false positives. */
+  settlement: DemoSettlement;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -103,7 +106,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       (n, c) => n + Number(c.duplicateCreates ?? 0),
       0,
     );
-    return {
+    const journey = {
       orders: s.stored,
       waybills: s.waybills,
       delivered: s.delivered,
@@ -116,6 +119,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       seconds: Math.round((Date.now() - started) / 100) / 10,
       db: hub.store.dialect === 'sqlite' ? `sqlite (synchronous=${hub.store.sqliteSynchronous})` : 'postgres',
     };
+    // After the journey's figures are taken, so its wall time is what it was before bills existed.
+    return { ...journey, settlement: await settleDemo(hub.store, sandbox.url, sandbox.billing) };
   } finally {
     bar.stop();
     await hub.close();
@@ -137,6 +142,10 @@ export function formatSummary(s: DemoSummary, requested: number): string {
     ['order → waybill p99', `${s.p99Ms} ms`],
     ['wall time', `${s.seconds} s`],
     ['store', s.db],
+    [
+      'bills: planted over-charges found',
+      `${s.settlement.found}/${s.settlement.planted} of ${s.settlement.billLines} lines, ${s.settlement.falsePositives} false positives`,
+    ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const vw = Math.max(...rows.map(([, v]) => v.length));
