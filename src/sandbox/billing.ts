@@ -300,14 +300,12 @@ export function registerBilling(app: FastifyInstance, billing: SandboxBilling): 
     return reply.type('text/csv; charset=utf-8').send(renderBetaBill(bill));
   });
   app.get('/__billing', async () => ({
-    bills: billing
-      .issued()
-      .map((b) => ({
-        carrier: b.carrier,
-        billNo: b.billNo,
-        period: b.period,
-        lines: b.lines.length,
-        planted: b.planted,
-      })),
+    bills: billing.issued().map((b) => ({
+      carrier: b.carrier,
+      billNo: b.billNo,
+      period: b.period,
+      lines: b.lines.length,
+      planted: b.planted,
+    })),
   }));
 }
