@@ -23,6 +23,16 @@ export interface GatewayDeps {
   platforms: { get(id: string): PlatformConnector | undefined };
   /** Channel health per carrier, for `GET /v1/partners`. */
   partnerHealth?: () => unknown[];
+  /**
+   * Releases a parked partner (`POST /v1/partners/{id}/release`): its 429 gates and suspension
+   * end on every node, its deferred jobs are due now, audited as `partner.released`.
+   */
+  releasePartner?: (
+    partnerId: string,
+    actor: string,
+    reason: string,
+    iface: string,
+  ) => Promise<{ partnerId: string; wasParked: boolean; jobsReleased: number }>;
   /** Policy reloads applied and rejected, for `GET /v1/partners/config-events`. */
   configEvents?: () => readonly unknown[];
   /** Wakes the local workers after work was enqueued. */

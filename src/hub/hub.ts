@@ -3,6 +3,7 @@
  * the gateway, and tells push partners where to reach the hub.
  */
 import type { FastifyInstance } from 'fastify';
+import { WaygateError } from '../domain/index.js';
 import type { Logger } from 'pino';
 import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
@@ -55,7 +56,7 @@ export interface Hub {
   partners(): PartnerSet;
   configEvents(): readonly ConfigEvent[];
   /** Releases a parked partner (as `waygate partners release`), here and, via the store, on every node. */
-  releasePartner(partnerId: string, actor: string, reason: string): Promise<ReleaseResult>;
+  releasePartner(partnerId: string, actor: string, reason: string, iface?: string): Promise<ReleaseResult>;
   close(): Promise<void>;
 }
 
@@ -151,6 +152,26 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       },
     );
   }
+  const outboundKinds = kindsOfLane('outbound').map((k) => k.name);
+  /** An operator's release of a parked carrier: stored (every node follows), applied here at once. */
+  const releasePartner = async (
+    partnerId: string,
+    actor: string,
+    reason: string,
+    iface = 'hub',
+  ): Promise<ReleaseResult> => {
+    const runtime = partners.carrier(partnerId);
+    if (!runtime) throw new WaygateError('partner_not_found', `no carrier ${partnerId} is configured`);
+    const result = await releasePark(store, partnerId, {
+      actor,
+      reason,
+      kinds: outboundKinds,
+      interface: iface,
+    });
+    runtime.release();
+    pool.notify();
+    return result;
+  };
   let workersRunning = false;
   const app = await buildGateway({
     store,
@@ -158,6 +179,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     carriers: { get: (id: string): CarrierConnector | undefined => partners.carrier(id)?.primary },
     platforms: { get: (id: string): PlatformConnector | undefined => partners.platform(id) },
     partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
+    releasePartner: (id, actor, reason, iface) => releasePartner(id, actor, reason, iface),
     configEvents: () => watcher?.events() ?? [],
     admission: () => admissionLimitsOf(partners.config),
     authFailures: () => authFailureLimitsOf(partners.config),
@@ -212,7 +234,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       .catch((err: Error) => log.warn({ err: err.message }, 'partner park sync failed'));
   }, PARK_SYNC_MS);
   parkSync.unref();
-  const outboundKinds = kindsOfLane('outbound').map((k) => k.name);
 
   log.info(
     {
@@ -231,18 +252,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     pool,
     partners: current,
     configEvents: () => watcher?.events() ?? [],
-    async releasePartner(partnerId, actor, reason) {
-      const result = await releasePark(store, partnerId, {
-        actor,
-        reason,
-        kinds: outboundKinds,
-        interface: 'hub',
-      });
-      const runtime = partners.carrier(partnerId);
-      runtime?.release();
-      pool.notify();
-      return result;
-    },
+    releasePartner,
     async close() {
       clearInterval(parkSync);
       clearInterval(purge);
