@@ -65,15 +65,16 @@ export function registerApiKeyCommands(program: Command): void {
     .addOption(asOption())
     .addOption(dbOption())
     .option('--json', 'print {"keyId","secret"}')
-    .action((o: CreateOptions) =>
-      withStore(o, async (store) => {
-        const limits = {
-          partnerId: o.partner ?? null,
-          allowCidrs: o.allow ?? [],
-          ratePerMinute: o.rate ?? null,
-          expiresAt: o.expires ?? null,
-        };
-        const scopes = checkKeyGrant({ scopes: o.scopes, ...limits });
+    .action((o: CreateOptions) => {
+      const limits = {
+        partnerId: o.partner ?? null,
+        allowCidrs: o.allow ?? [],
+        ratePerMinute: o.rate ?? null,
+        expiresAt: o.expires ?? null,
+      };
+      // Checked before the store is opened: a mistyped scope creates no database.
+      const scopes = checkKeyGrant({ scopes: o.scopes, ...limits });
+      return withStore(o, async (store) => {
         const grantor = await cliGrantor(store, o.db, o.as);
         const box = secretBoxFromKey(loadMasterKey(keyFileFor(o.db)));
         const attempt = {
@@ -104,8 +105,8 @@ export function registerApiKeyCommands(program: Command): void {
         return o.json
           ? key
           : `key id: ${key.keyId}\nsecret: ${key.secret}\nscopes: ${scopes.join(', ')}\n(the secret is not shown again)`;
-      }),
-    );
+      });
+    });
 
   apikey
     .command('rotate')

@@ -161,17 +161,18 @@ export function registerCertCommands(program: Command): void {
     .option('--partner <id>', "the partner's active certificates")
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action((o: CommonOptions & { name?: string; partner?: string }) =>
-      withStore(o, async (store) => {
-        if (!o.name === !o.partner)
-          throw new WaygateError('cert_target_required', 'give --name or --partner');
+    .action((o: CommonOptions & { name?: string; partner?: string }) => {
+      // Checked before the store is opened, so a forgotten flag creates no database.
+      if (!o.name === !o.partner)
+        throw new WaygateError('cert_target_required', 'give --name NAME or --partner ID (one of them)');
+      return withStore(o, async (store) => {
         const svc = service(store, o);
         const shown = o.name ? [await svc.certificatePem(o.name)] : await svc.partnerCertificates(o.partner!);
         if (o.json) return { certificates: shown };
         if (shown.length === 0) return `no active certificate for ${o.partner}`;
         return shown.map((s) => s.pem.trimEnd()).join('\n');
-      }),
-    );
+      });
+    });
 
   certs
     .command('renew')
@@ -200,16 +201,17 @@ export function registerCertCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why (kept in the audit log)')
     .addOption(dbOption())
     .option('--json', 'print JSON')
-    .action((o: CommonOptions & { name?: string; id?: string; reason: string }) =>
-      withStore(o, async (store) => {
-        if (!o.name === !o.id) throw new WaygateError('cert_target_required', 'give --name or --id');
+    .action((o: CommonOptions & { name?: string; id?: string; reason: string }) => {
+      if (!o.name === !o.id)
+        throw new WaygateError('cert_target_required', 'give --name NAME or --id ID (one of them)');
+      return withStore(o, async (store) => {
         const cert = await service(store, o).revoke(cliActor(), {
           ...(o.id ? { id: o.id } : { name: o.name! }),
           reason: o.reason,
         });
         return o.json ? cert : `revoked ${cert.id} (${cert.owner}/${cert.name})`;
-      }),
-    );
+      });
+    });
 
   certs
     .command('expiring')

@@ -64,12 +64,10 @@ export function registerFileCommands(program: Command): Command {
         file: string,
         o: { source: string; actor: string; format?: string; db: string; json?: boolean },
       ) => {
+        // Checked before the store is opened: a wrong file name creates no database.
+        const format = fileFormat(file, o.format);
         const result = await withStore(o.db, (store) =>
-          importOrders(
-            store,
-            { path: file, format: fileFormat(file, o.format) },
-            { source: o.source, actor: o.actor },
-          ),
+          importOrders(store, { path: file, format }, { source: o.source, actor: o.actor }),
         );
         const lines = [
           `accepted ${result.accepted}, duplicates ${result.duplicates}, rejected rows ${result.rejected.length}`,
@@ -89,8 +87,10 @@ export function registerFileCommands(program: Command): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (file: string, o: { carrier: string; format?: string; db: string; json?: boolean }) => {
+      // Checked before the store is opened: a wrong file name creates no database.
+      const format = fileFormat(file, o.format);
       const result = await withStore(o.db, (store) =>
-        importTracking(store, { path: file, format: fileFormat(file, o.format) }, { carrier: o.carrier }),
+        importTracking(store, { path: file, format }, { carrier: o.carrier }),
       );
       const lines = [
         `events ${result.received}, new ${result.inserted}, duplicates ${result.duplicates}, shipments updated ${result.shipmentsUpdated}, rejected rows ${result.rejected.length}`,
@@ -129,11 +129,13 @@ export function registerFileCommands(program: Command): Command {
         db: string;
         json?: boolean;
       }) => {
+        // Checked before the store is opened: a wrong file name creates no database.
+        const format = fileFormat(o.out, o.format);
         const result = await withStore(o.db, (store) =>
           exportOrders(
             store,
             {
-              format: fileFormat(o.out, o.format),
+              format,
               ...(o.status ? { status: o.status } : {}),
               ...(o.source ? { source: o.source } : {}),
               ...(o.carrier ? { carrier: o.carrier } : {}),
@@ -169,14 +171,10 @@ export function registerFileCommands(program: Command): Command {
         json?: boolean;
       }) => {
         const routing = o.config ? loadHubConfig(o.config).routing : undefined;
+        // Checked before the store is opened: a wrong file name creates no database.
+        const format = fileFormat(o.out, o.format);
         const result = await withStore(o.db, (store) =>
-          exportShipmentsForCarrier(
-            store,
-            o.carrier,
-            o.out,
-            fileFormat(o.out, o.format),
-            routing ? { routing } : {},
-          ),
+          exportShipmentsForCarrier(store, o.carrier, o.out, format, routing ? { routing } : {}),
         );
         print(o.json, result, `wrote ${result.rows} orders for ${o.carrier} to ${result.path}`);
       },

@@ -1,7 +1,8 @@
 /** The `waygate` command. */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CANONICAL_SCHEMAS } from '../domain/index.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startHub } from '../hub/hub.js';
@@ -48,15 +49,38 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
 
 const dbOption = () => new Option('--db <url>', 'store: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL);
 
-function readTls(certFile: string | undefined, keyFile: string | undefined) {
-  if (!certFile || !keyFile) throw new InvalidArgumentError('HTTPS needs both --tls-cert and --tls-key');
-  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+/** A file named by an option: read before anything starts, refused with the option's name. */
+function readOptionFile(option: string, file: string): string {
+  if (!existsSync(file)) throw new InvalidArgumentError(`${option} ${file}: no such file`);
+  return readFileSync(file, 'utf8');
 }
+
+function readTls(certFile: string | undefined, keyFile: string | undefined) {
+  if (!certFile) throw new InvalidArgumentError('--tls-key needs --tls-cert FILE as well (HTTPS takes both)');
+  if (!keyFile) throw new InvalidArgumentError('--tls-cert needs --tls-key FILE as well (HTTPS takes both)');
+  const cert = readOptionFile('--tls-cert', certFile);
+  const key = readOptionFile('--tls-key', keyFile);
+  try {
+    new X509Certificate(cert);
+  } catch {
+    throw new InvalidArgumentError(`--tls-cert ${certFile} is not a PEM certificate`);
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new InvalidArgumentError(`--tls-key ${keyFile} is not a PEM private key (unencrypted)`);
+  }
+  return { cert, key };
+}
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export function buildCli(): Command {
   const program = new Command('waygate')
     .description('Cross-border e-commerce logistics interface hub')
-    .showHelpAfterError()
+    .version(PACKAGE_VERSION, '-V, --version', 'print the version')
     .exitOverride();
 
   program
@@ -83,27 +107,44 @@ export function buildCli(): Command {
         sandboxUrl?: string;
         concurrency?: number;
       }) => {
+        // Every flag is checked before anything starts, so a mistake never leaves a server behind.
+        if (o.sandbox && o.sandboxUrl)
+          throw new InvalidArgumentError('give --sandbox or --sandbox-url URL, not both');
+        if (!o.config && !o.sandbox && !o.sandboxUrl)
+          throw new InvalidArgumentError(
+            'say which partners to use: --config FILE, --sandbox (in-process sandbox) or --sandbox-url URL',
+          );
+        if (o.config && !existsSync(o.config))
+          throw new InvalidArgumentError(`--config ${o.config}: no such file`);
+        if (o.sandboxUrl && !/^https?:\/\/[^\s/]+/.test(o.sandboxUrl))
+          throw new InvalidArgumentError(`--sandbox-url ${o.sandboxUrl} is not an http(s) URL`);
+        const tls = o.tlsCert || o.tlsKey ? readTls(o.tlsCert, o.tlsKey) : undefined;
         const log = createLogger();
         const sandbox = o.sandbox ? await startSandbox({ port: 0 }) : undefined;
-        // With a sandbox, the config file (the sandbox's own unless --config names another) has
-        // its ${…} placeholders filled from the sandbox's URL and test keys.
-        let env: NodeJS.ProcessEnv = process.env;
-        if (sandbox) env = { ...env, ...sandboxEnv(sandbox.url, sandbox.credentials) };
-        else if (o.sandboxUrl)
-          env = { ...env, ...sandboxEnv(o.sandboxUrl, await fetchSandboxCredentials(o.sandboxUrl)) };
-        const file = o.config ?? (sandbox || o.sandboxUrl ? SANDBOX_CONFIG_FILE : undefined);
-        if (!file) throw new InvalidArgumentError('give --config FILE, --sandbox or --sandbox-url URL');
-        const config = loadHubConfig(file, env);
-        const hub = await startHub({
-          dbUrl: o.db,
-          port: o.port,
-          host: o.host,
-          config,
-          logger: log,
-          watch: { file, env },
-          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-          ...(o.tlsCert || o.tlsKey ? { tls: readTls(o.tlsCert, o.tlsKey) } : {}),
-        });
+        let hub: Awaited<ReturnType<typeof startHub>>;
+        try {
+          // With a sandbox, the config file (the sandbox's own unless --config names another) has
+          // its ${…} placeholders filled from the sandbox's URL and test keys.
+          let env: NodeJS.ProcessEnv = process.env;
+          if (sandbox) env = { ...env, ...sandboxEnv(sandbox.url, sandbox.credentials) };
+          else if (o.sandboxUrl)
+            env = { ...env, ...sandboxEnv(o.sandboxUrl, await fetchSandboxCredentials(o.sandboxUrl)) };
+          const file = o.config ?? SANDBOX_CONFIG_FILE;
+          const config = loadHubConfig(file, env);
+          hub = await startHub({
+            dbUrl: o.db,
+            port: o.port,
+            host: o.host,
+            config,
+            logger: log,
+            watch: { file, env },
+            ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+            ...(tls ? { tls } : {}),
+          });
+        } catch (err) {
+          await sandbox?.close();
+          throw err;
+        }
         process.stdout.write(
           `waygate listening on ${hub.url} (store ${describeDbUrl(o.db)}${sandbox ? `, sandbox ${sandbox.url}` : ''})\n`,
         );
@@ -218,16 +259,88 @@ export function buildCli(): Command {
   return program;
 }
 
+const HELP_CODES = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version']);
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function forEachCommand(cmd: Command, fn: (c: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) forEachCommand(sub, fn);
+}
+
+/** Where to look next: the command's own help, or the list of commands at the top. */
+function helpHint(cmd: Command): string {
+  return cmd.parent ? `see 'waygate help ${commandPath(cmd).replace(/^\S+ /, '')}'` : "see 'waygate help'";
+}
+
+/** What the operating system said, in the words of someone who has to act on it. */
+function describeFailure(err: unknown): { message: string; usage: boolean } {
+  if (err instanceof CommanderError) return { message: err.message.replace(/^error: /, ''), usage: true };
+  const e = err as NodeJS.ErrnoException & { code?: unknown };
+  const message = err instanceof Error ? err.message : String(err);
+  if (e?.code === 'EADDRINUSE')
+    return {
+      message: `${message}: another program uses that port; choose another with --port`,
+      usage: false,
+    };
+  if (e?.code === 'EACCES' && typeof e.syscall === 'string' && e.syscall === 'listen')
+    return {
+      message: `${message}: not allowed to listen there; choose a port above 1023 with --port`,
+      usage: false,
+    };
+  if (e?.code === 'ECONNREFUSED')
+    return { message: `${message}: nothing answers there; is it running?`, usage: false };
+  if (typeof e?.code === 'string' && /^[a-z][a-z0-9_]*$/.test(e.code))
+    return { message: `${e.code}: ${message}`, usage: false };
+  return { message, usage: false };
+}
+
+/**
+ * Runs the CLI. Every failure ends as one line on stderr — what was wrong and what to do — and
+ * a non-zero exit code; commander's own messages are folded into the same one-line shape.
+ */
 export async function main(argv: string[]): Promise<void> {
   const program = buildCli();
+  // `waygate help dlq replay` is `waygate dlq replay --help` (commander's help command looks
+  // one level deep only).
+  const [node = 'node', script = 'waygate', first, ...rest] = argv;
+  const args =
+    first === 'help' && rest.length > 0 && !rest.some((a) => a.startsWith('-'))
+      ? [node, script, ...rest, '--help']
+      : argv;
+  let printed = false;
+  let active: Command = program;
+  forEachCommand(program, (cmd) =>
+    cmd.configureOutput({
+      outputError: (str, write) => {
+        printed = true;
+        const line = str
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim();
+        write(`${commandPath(cmd)}: ${line}; ${helpHint(cmd)}\n`);
+      },
+    }),
+  );
+  program.hook('preAction', (_root, actionCommand) => {
+    active = actionCommand;
+  });
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args);
   } catch (err) {
-    const e = err as { code?: string; exitCode?: number };
-    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-      process.exitCode = e.exitCode ?? 1;
+    if (err instanceof CommanderError && (printed || HELP_CODES.has(err.code))) {
+      process.exitCode = err.exitCode;
       return;
     }
-    throw err;
+    // Raised by a command itself (an argument it checks, a store it cannot open, …).
+    const { message, usage } = describeFailure(err);
+    process.stderr.write(`${commandPath(active)}: ${message}${usage ? `; ${helpHint(active)}` : ''}\n`);
+    if (process.env.WAYGATE_DEBUG && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err instanceof CommanderError && err.exitCode > 0 ? err.exitCode : 1;
   }
 }

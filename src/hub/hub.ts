@@ -66,21 +66,39 @@ const PARK_SYNC_MS = 2000;
 export { keyFileFor };
 
 export async function startHub(opts: HubOptions): Promise<Hub> {
+  const store = await openStore(opts.dbUrl ?? DEFAULT_DB_URL, { cipher: localFieldCipher });
+  // A start that fails half-way (port taken, bad TLS key, unreadable master key) stops what it
+  // had started, newest first, so the process can exit instead of hanging on open handles.
+  const started: Array<() => unknown> = [() => store.close()];
+  try {
+    return await assembleHub(opts, store, started);
+  } catch (err) {
+    for (const stop of started.reverse())
+      await Promise.resolve()
+        .then(stop)
+        .catch(() => undefined);
+    throw err;
+  }
+}
+
+async function assembleHub(opts: HubOptions, store: Store, started: Array<() => unknown>): Promise<Hub> {
   const dbUrl = opts.dbUrl ?? DEFAULT_DB_URL;
   const log = opts.logger;
-  const store = await openStore(dbUrl, { cipher: localFieldCipher });
   const box = secretBoxFromKey(loadMasterKey(keyFileFor(dbUrl)));
   // Signed audit checkpoints every minute and at close, retention prune daily [003-4.4] [000-15].
   const audit = startAuditMaintenance(store, auditNotaryFor(dbUrl), { logger: log });
+  started.push(() => audit.stop());
   // Every partner call: addresses judged at connect time, answers bounded, both from the live config.
   const http = createHttpClient({
     network: () => networkPolicyOf(partners.config),
     maxResponseBytes: (id) =>
       partners.config.partners[id]?.maxResponseBytes ?? partners.config.network?.maxResponseBytes,
   });
+  started.push(() => http.close());
   // Partner certificates and the hub's signing keys, refreshed so a renewal or revocation applies live.
   const certRing = new CertificateKeyring({ store, box });
   const certRefresh = await certRing.start(log);
+  started.push(() => certRefresh.stop());
   const signingFor: SigningResolver = (id, spec) => partnerSigning(certRing, id, spec);
   // A partner asking for more quiet than its policy allows is capped, alerted on and audited;
   // a long park is stored so a restart keeps it and an operator can release it [004-2.2].
@@ -126,6 +144,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
   });
   let probes = startProbes(partners, log);
+  started.push(() => probes.stop());
   let watcher: ConfigWatcher | undefined;
   if (opts.watch) {
     watcher = watchConfig(
@@ -172,6 +191,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     pool.notify();
     return result;
   };
+  started.push(() => watcher?.close());
   let workersRunning = false;
   const app = await buildGateway({
     store,
@@ -195,6 +215,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     logger: log,
     ...(opts.tls ? { tls: opts.tls } : {}),
   });
+  started.push(() => app.close());
   const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
   const url = address.replace('[::1]', '127.0.0.1');
   const publicUrl = opts.config.hub?.publicUrl ?? url;
