@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedHeaders } from '../src/gateway/signature.js';
 import { freshStore, type TestStore } from './helpers/stores.js';
 import { gatewayFor, type GatewayFixture } from './helpers/gateway.js';
 import { orderFixture } from './helpers/fixtures.js';
+import type { OrderInput } from '../src/domain/index.js';
 
 describe('gateway: authentication of /v1', () => {
   let store: TestStore;
@@ -154,6 +156,57 @@ describe('gateway: orders API', () => {
       'idempotency-key': 'k-1',
     });
     expect(conflict.statusCode).toBe(409);
+  });
+
+  it('answers an identical re-post with 200, the stored order and "duplicate": true', async () => {
+    const first = await gw.call('POST', '/v1/orders', orderFixture());
+    const again = await gw.call('POST', '/v1/orders', orderFixture());
+    expect(first.statusCode).toBe(202);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ id: first.json().id, status: 'accepted', duplicate: true });
+    // notes are not kept with the order, so they cannot make a re-post differ.
+    const noted = await gw.call('POST', '/v1/orders', { ...orderFixture(), notes: 'leave at the door' });
+    expect(noted.statusCode).toBe(200);
+    expect(await store.db.selectFrom('orders').select('id').execute()).toHaveLength(1);
+  });
+
+  it('answers a re-post with different contents with 409 order_conflict naming each differing field', async () => {
+    const original = orderFixture({ placedAt: '2026-11-01T10:00:00Z' });
+    const { id } = (await gw.call('POST', '/v1/orders', original)).json();
+    const before = (await gw.call('GET', `/v1/orders/${id}`)).json();
+    /** Each change and the JSON pointer the answer must name for it. */
+    const changes: Array<[string, (o: OrderInput) => void]> = [
+      ['/currency', (o) => void (o.currency = 'EUR')],
+      ['/placedAt', (o) => void (o.placedAt = '2026-11-02T10:00:00Z')],
+      ['/recipient/name', (o) => void (o.recipient.name = 'John Roe')],
+      ['/recipient/line1', (o) => void (o.recipient.line1 = '2 Market St')],
+      ['/recipient/company', (o) => void (o.recipient.company = 'Roe Ltd')],
+      ['/recipient/phone', (o) => void delete o.recipient.phone],
+      ['/items/0/quantity', (o) => void (o.items[0]!.quantity = 3)],
+      ['/items/0/unitPrice', (o) => void (o.items[0]!.unitPrice = '12.5')],
+      ['/items/0/hsCode', (o) => void (o.items[0]!.hsCode = '691110')],
+      ['/items/1', (o) => void o.items.push({ ...o.items[0]!, sku: 'MUG-02' })],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(changes, { minLength: 1 }), async (picked) => {
+        const changed = structuredClone(original);
+        for (const [, apply] of picked) apply(changed);
+        const res = await gw.call('POST', '/v1/orders', changed);
+        expect(res.statusCode).toBe(409);
+        const err = res.json().error;
+        expect(err.code).toBe('order_conflict');
+        expect(err.details.map((d: { field: string }) => d.field).sort()).toEqual(
+          picked.map(([field]) => field).sort(),
+        );
+        for (const [field] of picked) expect(err.message).toContain(field);
+        // No personal data in the error: fields are named, their values are not.
+        expect(JSON.stringify(err)).not.toMatch(/John Roe|Jane Doe|Market St/);
+      }),
+      { numRuns: 25 },
+    );
+    // The stored order is unchanged, and no second one was created.
+    expect((await gw.call('GET', `/v1/orders/${id}`)).json()).toEqual(before);
+    expect(await store.db.selectFrom('orders').select('id').execute()).toHaveLength(1);
   });
 
   it('shows an order with its history, and 404 for an unknown one', async () => {
@@ -309,5 +362,55 @@ describe('gateway: partner callbacks', () => {
       await http.close();
       await store.destroy();
     }
+  });
+});
+
+describe('gateway: order sources', () => {
+  let store: TestStore;
+  beforeEach(async () => {
+    store = await freshStore('sqlite');
+  });
+  afterEach(() => store.destroy());
+
+  const withSources = (known: string[], allowAdHoc = false) =>
+    gatewayFor(store, {}, { orderSources: () => ({ known, allowAdHoc }) });
+
+  it('refuses a source that is not configured with 422 listing the known ones, and stores nothing', async () => {
+    const gw = await withSources(['sandbox-shop', 'erp']);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,62}$/).filter((s) => s !== 'sandbox-shop' && s !== 'erp'),
+        async (source) => {
+          const res = await gw.call('POST', '/v1/orders', orderFixture({ source }));
+          expect(res.statusCode).toBe(422);
+          const err = res.json().error;
+          expect(err.code).toBe('unknown_source');
+          expect(err.message).toContain('known sources: erp, sandbox-shop');
+          expect(err.details).toEqual([{ field: '/source', message: 'must be one of erp, sandbox-shop' }]);
+        },
+      ),
+      { numRuns: 30 },
+    );
+    expect(await store.db.selectFrom('orders').select('id').execute()).toHaveLength(0);
+    expect((await gw.call('POST', '/v1/orders', orderFixture({ source: 'erp' }))).statusCode).toBe(202);
+    await gw.app.close();
+  });
+
+  it('lets a key bound to a partner submit that partner’s orders, and only those', async () => {
+    const gw = await withSources(['sandbox-shop']);
+    const bound = await gw.keyWith({ partnerId: 'wholesale' });
+    const own = await gw.callAs(bound, 'POST', '/v1/orders', orderFixture({ source: 'wholesale' }));
+    expect(own.statusCode).toBe(202);
+    const other = await gw.callAs(bound, 'POST', '/v1/orders', orderFixture({ source: 'sandbox-shop' }));
+    expect(other.statusCode).toBe(403);
+    expect(other.json().error.code).toBe('source_not_allowed');
+    await gw.app.close();
+  });
+
+  it('accepts any source when the config allows ad-hoc sources', async () => {
+    const gw = await withSources([], true);
+    const res = await gw.call('POST', '/v1/orders', orderFixture({ source: 'pop-up-store' }));
+    expect(res.statusCode).toBe(202);
+    await gw.app.close();
   });
 });

@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
       const a = await acceptOrder(store, orderFixture(), { caller: 'k1' });
       const b = await acceptOrder(store, orderFixture(), { caller: 'k2' });
       expect(a.created).toBe(true);
-      expect(b).toEqual({ id: a.id, created: false });
+      expect(b).toEqual({ id: a.id, created: false, replay: 'external-id', status: 'accepted' });
       expect(await new JobQueue(store).counts()).toEqual({ ready: 1 });
       const row = await getOrderRow(store.db, a.id);
       expect(row?.total_value).toBe('25.00');
@@ -86,7 +86,7 @@ for (const dialect of DIALECTS) {
       const raw = { partnerId: 'sandbox-shop', kind: 'webhook:orders/create', dedupeKey: 'wh-1', body: '{}' };
       const a = await acceptOrder(store, orderFixture(), { caller: 'shop', raw });
       const b = await acceptOrder(store, orderFixture(), { caller: 'shop', raw });
-      expect(b).toEqual({ id: a.id, created: false });
+      expect(b).toEqual({ id: a.id, created: false, replay: 'redelivery' });
     });
 
     it('orders tracking by event time, ignores duplicates, and does not let a late event move the status back', async () => {

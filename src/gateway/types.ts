@@ -15,6 +15,11 @@ import type { FxSource } from '../pipeline/settlement/fx.js';
 import type { AdmissionLimits, AdmissionView } from './admission.js';
 import type { NonceClaim, SessionResolver } from './auth.js';
 
+export interface OrderSources {
+  known: readonly string[];
+  allowAdHoc: boolean;
+}
+
 export interface GatewayDeps {
   store: Store;
   box: SecretBox;
@@ -62,6 +67,11 @@ export interface GatewayDeps {
   backlog?: () => Promise<number>;
   /** Failed-authentication limits and spike threshold (read per request; defaults fill the rest). */
   authFailures?: () => Partial<AuthFailureLimits>;
+  /**
+   * The order sources the hub knows (its platform partners and `orders.sources`), read per
+   * request so a policy reload applies; `allowAdHoc` accepts any source. Absent: any source.
+   */
+  orderSources?: () => OrderSources;
   /** Milliseconds since the epoch, for the failed-authentication windows; injectable for tests. */
   now?: () => number;
   /** Fee settlement: rate cards (default: read from config/rate-cards on first use) and options. */

@@ -89,6 +89,20 @@ export const HubConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Orders posted to `POST /v1/orders`: which `source` values are accepted. */
+    orders: Type.Optional(
+      Type.Object(
+        {
+          /** Sales channels that post orders but are not platform partners (e.g. an ERP). */
+          sources: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }), { uniqueItems: true }),
+          ),
+          /** Accept any `source` (default false: only platform partners and `sources`). */
+          allowAdHocSources: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     tracking: Type.Optional(
       Type.Object(
         { pollIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })) },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { makeSandboxCredentials } from '../sandbox/credentials.js';
 import { DEFAULT_ADMISSION } from '../gateway/admission.js';
 import { parseHubConfig } from './config.js';
-import { admissionLimitsOf, authFailureLimitsOf } from './gateway-limits.js';
+import { admissionLimitsOf, authFailureLimitsOf, orderSourcesOf } from './gateway-limits.js';
 import { SANDBOX_CONFIG_FILE, sandboxEnv } from './sandbox-config.js';
 
 const sandboxText = readFileSync(SANDBOX_CONFIG_FILE, 'utf8');
@@ -37,5 +37,28 @@ describe('gateway limits in the policy file', () => {
     expect(() => withGateway('  authFailures: { maxPerIp: 3 }\n')).toThrow(
       /gateway\.authFailures must NOT have additional properties/,
     );
+  });
+});
+
+describe('order sources in the policy file', () => {
+  const withOrders = (section: string) =>
+    parseHubConfig(sandboxText.replace(/^orders:\n( {2}.*\n)+/m, `orders:\n${section}`), 'p.yaml', env);
+
+  it('knows the platform partners and orders.sources, and refuses others unless ad-hoc is allowed', () => {
+    expect(orderSourcesOf(parseHubConfig(sandboxText, 'p.yaml', env))).toEqual({
+      known: ['sandbox-shop', 'bench-shop'],
+      allowAdHoc: false,
+    });
+    expect(orderSourcesOf(withOrders('  allowAdHocSources: true\n'))).toEqual({
+      known: ['sandbox-shop'],
+      allowAdHoc: true,
+    });
+  });
+
+  it('rejects a malformed orders section with its line', () => {
+    expect(() => withOrders('  allowAdHocSources: yes please\n')).toThrow(
+      /p\.yaml:\d+: orders\.allowAdHocSources/,
+    );
+    expect(() => withOrders('  sources: [Bad Source]\n')).toThrow(/orders\.sources\.0/);
   });
 });

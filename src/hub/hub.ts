@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
-import { admissionLimitsOf, authFailureLimitsOf } from './gateway-limits.js';
+import { admissionLimitsOf, authFailureLimitsOf, orderSourcesOf } from './gateway-limits.js';
 import { ensurePollJobs, kindsOfLane, type JobDeps } from '../pipeline/jobs/index.js';
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
@@ -203,6 +203,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     configEvents: () => watcher?.events() ?? [],
     admission: () => admissionLimitsOf(partners.config),
     authFailures: () => authFailureLimitsOf(partners.config),
+    orderSources: () => orderSourcesOf(partners.config),
     backlog: () => queue.backlog(),
     notifyWork: () => {
       inboundPool.notify();

@@ -1,17 +1,29 @@
 /**
  * Accepting an order: one transaction stores the raw inbound message (when there is one), the
  * canonical order, its history line and the outbox job that will create the shipment. Only
- * then does the gateway answer 202. The same source + external id always yields the same order.
+ * then does the gateway answer 202. The same source + external id always yields the same order;
+ * a re-post says whether it matched the stored one (a duplicate) or differed from it (a conflict).
  */
 import { createHash } from 'node:crypto';
-import { orderLineIssues, orderTotal, WaygateError, type OrderInput } from '../domain/index.js';
+import {
+  orderLineIssues,
+  orderTotal,
+  WaygateError,
+  type OrderInput,
+  type OrderStatus,
+} from '../domain/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
 import { findIdempotencyKey, recordIdempotencyKey } from '../store/idempotency.js';
 import { insertInboundMessage } from '../store/inbound-messages.js';
 import type { FieldSealer } from '../store/sealing.js';
 import type { Executor } from '../store/transaction.js';
-import { findOrderIdByExternal, insertOrder } from '../store/orders.js';
+import {
+  findOrderIdByExternal,
+  getOrderRowByExternal,
+  insertOrder,
+  RECIPIENT_CONTEXT,
+} from '../store/orders.js';
 import { shipmentCreate } from './jobs/shipment-create.js';
 
 export interface RawInbound {
@@ -32,11 +44,23 @@ export interface AcceptContext {
    * request's nonce here, so accepting an order costs one commit, not two.
    */
   first?: (trx: Executor) => Promise<void>;
+  /**
+   * `refuse`: an order with this source + external id that differs from the stored one throws
+   * `order_conflict` naming the fields, and nothing is written. Otherwise (partner pushes, file
+   * imports) the stored order simply stands.
+   */
+  conflicts?: 'refuse';
 }
 
 export interface AcceptResult {
   id: string;
   created: boolean;
+  /**
+   * Why nothing was created: `idempotency-key` (a retry of a request already answered) or
+   * `external-id` (the source already has this order; `status` is its status now).
+   */
+  replay?: 'idempotency-key' | 'external-id' | 'redelivery';
+  status?: OrderStatus;
 }
 
 export function requestHash(input: OrderInput): string {
@@ -74,8 +98,8 @@ export async function acceptOrder(
   } catch (err) {
     // Two nodes inserting the same order at once: the loser re-reads the winner's order.
     if (isUniqueViolation(err)) {
-      const id = await findOrderIdByExternal(store.db, input.source, input.externalId);
-      if (id) return { id, created: false };
+      const existing = await compareWithStored(store.db, store.keys.cipher, input);
+      if (existing) return settleExisting(existing, input, ctx);
     }
     throw err;
   }
@@ -96,7 +120,7 @@ async function acceptInTx(
     if (!stored) {
       // A re-delivery of a message already stored: the order it carried is the answer.
       const id = await findOrderIdByExternal(trx, input.source, input.externalId);
-      if (id) return { id, created: false };
+      if (id) return { id, created: false, replay: 'redelivery' };
     }
   }
   if (ctx.idempotencyKey) {
@@ -111,18 +135,21 @@ async function acceptInTx(
           },
         );
       }
-      return { id: prior.orderId, created: false };
+      return { id: prior.orderId, created: false, replay: 'idempotency-key' };
     }
   }
   // Insert first and look only on a clash: a new order (nearly every call) costs no read.
   let id = newId('ord', nowMs);
+  let result: AcceptResult = { id, created: true };
   const created = await insertOrder(trx, cipher, { id, input, totalValue, status: 'accepted', nowMs });
   if (created) {
     await shipmentCreate.enqueue(trx, { orderId: id }, nowMs);
   } else {
-    const existing = await findOrderIdByExternal(trx, input.source, input.externalId);
+    const existing = await compareWithStored(trx, cipher, input);
     if (!existing) throw new Error(`order ${input.source}/${input.externalId} clashed but cannot be read`);
-    id = existing;
+    // Thrown inside the transaction: a conflicting re-post claims no nonce and no Idempotency-Key.
+    result = settleExisting(existing, input, ctx);
+    id = result.id;
   }
   if (ctx.idempotencyKey) {
     await recordIdempotencyKey(trx, {
@@ -133,7 +160,66 @@ async function acceptInTx(
       nowMs,
     });
   }
-  return { id, created };
+  return result;
+}
+
+interface StoredComparison {
+  id: string;
+  status: OrderStatus;
+  /** JSON pointers of the fields where the stored order differs from the one posted. */
+  differs: string[];
+}
+
+/**
+ * The stored order with the same source + external id, compared field by field with `input`.
+ * `notes` is not kept with the order, so it cannot differ.
+ */
+async function compareWithStored(
+  ex: Executor,
+  cipher: FieldSealer,
+  input: OrderInput,
+): Promise<StoredComparison | undefined> {
+  const row = await getOrderRowByExternal(ex, input.source, input.externalId);
+  if (!row) return undefined;
+  const differs: string[] = [];
+  if (row.currency !== input.currency) differs.push('/currency');
+  const placedAt = input.placedAt === undefined ? null : Date.parse(input.placedAt);
+  if ((row.placed_at === null ? null : Number(row.placed_at)) !== placedAt) differs.push('/placedAt');
+  diffJson(JSON.parse(cipher.open(row.recipient, RECIPIENT_CONTEXT)), input.recipient, '/recipient', differs);
+  diffJson(JSON.parse(row.items), input.items, '/items', differs);
+  return { id: row.id, status: row.status as OrderStatus, differs };
+}
+
+/** Appends the JSON pointer of every leaf where `a` and `b` differ (an added or missing line by its index). */
+function diffJson(a: unknown, b: unknown, path: string, out: string[]): void {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) diffJson(a[i], b[i], `${path}/${i}`, out);
+    return;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of [...keys].sort()) {
+      diffJson(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`,
+        out,
+      );
+    }
+    return;
+  }
+  if (a !== b) out.push(path);
+}
+
+function settleExisting(existing: StoredComparison, input: OrderInput, ctx: AcceptContext): AcceptResult {
+  if (ctx.conflicts === 'refuse' && existing.differs.length > 0) {
+    throw new WaygateError(
+      'order_conflict',
+      `order ${input.externalId} from ${input.source} exists as ${existing.id} with different ${existing.differs.join(', ')}; the stored order is unchanged`,
+      existing.differs.map((field) => ({ field, message: 'differs from the stored order' })),
+    );
+  }
+  return { id: existing.id, created: false, replay: 'external-id', status: existing.status };
 }
 
 export function isUniqueViolation(err: unknown): boolean {

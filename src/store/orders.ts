@@ -141,6 +141,20 @@ export async function orderSource(ex: Executor, id: string): Promise<string | un
   return row?.source;
 }
 
+/** The order a source already holds under this external id (to compare a re-post with it). */
+export async function getOrderRowByExternal(
+  ex: Executor,
+  source: string,
+  externalId: string,
+): Promise<OrdersTable | undefined> {
+  return ex
+    .selectFrom('orders')
+    .selectAll()
+    .where('source', '=', source)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+}
+
 export async function getOrderRow(ex: Executor, id: string): Promise<OrdersTable | undefined> {
   return (await orderById(ex, { id })).rows[0];
 }

@@ -15,10 +15,10 @@ import { getOrderRow, historyForOrder, listOrders, orderFields, readOrder } from
 import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
 import type { OrdersTable } from '../../store/schema.js';
-import type { GatewayDeps } from '../types.js';
+import type { GatewayDeps, OrderSources } from '../types.js';
 import type { Admission } from '../admission.js';
 import { nonceClaimFor } from '../auth.js';
-import { Accepted, ErrorBody, OrderDetail, OrderList } from './views.js';
+import { Accepted, Duplicate, ErrorBody, OrderDetail, OrderList } from './views.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ListQuery = Type.Object(
@@ -39,7 +39,15 @@ const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  422: ErrorBody,
+};
 const security = [{ apiKey: [], signature: [] }];
 
 function summary(row: OrdersTable) {
@@ -65,6 +73,29 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
+/**
+ * A source the hub does not know is refused with the ones it does, unless the config allows
+ * ad-hoc sources; a key bound to a partner may always submit that partner's own orders.
+ */
+function checkSource(source: string, boundTo: string | undefined, sources: OrderSources | undefined): void {
+  if (boundTo) {
+    if (source !== boundTo)
+      throw new WaygateError(
+        'source_not_allowed',
+        `this key acts for ${boundTo} and may only submit orders with source ${boundTo}`,
+      );
+    return;
+  }
+  if (!sources || sources.allowAdHoc || sources.known.includes(source)) return;
+  const known = [...sources.known].sort();
+  const list = known.length > 0 ? `known sources: ${known.join(', ')}` : 'no sales channel is configured';
+  throw new WaygateError(
+    'unknown_source',
+    `source ${source} is not a configured sales channel (${list}); add it to the partner config, or set orders.allowAdHocSources: true`,
+    [{ field: '/source', message: `must be one of ${known.join(', ') || '(none configured)'}` }],
+  );
+}
+
 export const orderRoutes =
   (deps: GatewayDeps, admission: Admission): FastifyPluginAsync =>
   async (app) => {
@@ -75,30 +106,27 @@ export const orderRoutes =
         schema: {
           summary: 'Accept an order',
           description:
-            'Stored durably with its shipment job before the answer. Same source + externalId, or the same Idempotency-Key, returns the same order id.',
+            'Stored durably with its shipment job before the answer (202). A retry with the same Idempotency-Key answers 202 again with the same id. Re-posting the same source + externalId answers 200 with the stored order and `"duplicate": true` when the body is the same, 409 `order_conflict` naming the fields that differ when it is not (the stored order is unchanged). A source that is not a configured sales channel answers 422 `unknown_source` listing the known ones.',
           tags: ['orders'],
           security,
           body: OrderInput,
           headers: IdempotencyHeaders,
-          response: { 202: Accepted, ...errors },
+          response: { 200: Duplicate, 202: Accepted, ...errors },
         },
       },
       async (req, reply) => {
-        const partnerId = req.caller?.partnerId;
-        if (partnerId && req.body.source !== partnerId) {
-          throw new WaygateError(
-            'source_not_allowed',
-            `this key acts for ${partnerId} and may only submit orders with source ${partnerId}`,
-          );
-        }
+        checkSource(req.body.source, req.caller?.partnerId, deps.orderSources?.());
         const idempotencyKey = req.headers['idempotency-key'];
         return admission.run(reply, async () => {
           const result = await acceptOrder(deps.store, req.body, {
             caller: req.caller?.id ?? 'anonymous',
             ...(idempotencyKey ? { idempotencyKey } : {}),
             ...(req.nonceClaim ? { first: nonceClaimFor(req) } : {}),
+            conflicts: 'refuse',
           });
           if (result.created) deps.notifyWork();
+          if (result.replay === 'external-id' && result.status)
+            return reply.code(200).send({ id: result.id, status: result.status, duplicate: true });
           if (!result.created) reply.header('idempotent-replayed', 'true');
           return reply.code(202).send({ id: result.id, status: 'accepted' });
         });

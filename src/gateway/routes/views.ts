@@ -13,6 +13,12 @@ export const ErrorBody = Type.Object({
 });
 
 export const Accepted = Type.Object({ id: Type.String(), status: Type.Literal('accepted') });
+/** An identical re-post of an order already stored (same source + externalId, same contents). */
+export const Duplicate = Type.Object({
+  id: Type.String(),
+  status: OrderStatusSchema,
+  duplicate: Type.Literal(true),
+});
 
 export const ShipmentView = Type.Object({
   id: Type.String(),
