@@ -426,7 +426,7 @@ describe('OWASP API Security Top 10 (2023)', () => {
       const res = await gw.call('POST', '/v1/orders', '{"source": "x", ');
       expect(res.statusCode).toBe(400);
       expect(res.body).not.toMatch(/at .*\.(js|ts):\d+|node_modules|\/work\//);
-      expect(Object.keys(res.json().error).sort()).toEqual(['code', 'details', 'message']);
+      expect(Object.keys(res.json().error).sort()).toEqual(['code', 'details', 'message', 'requestId']);
     });
 
     it('serves HTTPS with TLS 1.2 or newer and refuses TLS 1.1', async () => {

@@ -13,6 +13,7 @@ import { createAjv } from '../domain/validation.js';
 import { apiKeyAuth, authorize } from './auth.js';
 import { checkBodyShape, DEFAULT_BODY_SHAPE } from './body-shape.js';
 import { installCallAudit } from './call-audit.js';
+import { installRequestLog, requestIdFor } from './request-log.js';
 import { errorHandler, sendError } from './errors.js';
 import { DEFAULT_ADMISSION, createAdmission } from './admission.js';
 import { installAuthThrottle } from './auth-throttle.js';
@@ -44,10 +45,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       ? { https: { key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' as const } }
       : {}),
     ...(deps.trustProxy ? { trustProxy: deps.trustProxy } : {}),
-    // Per-request info lines would log every call twice; the gateway logs warnings and errors.
+    // Fastify's own per-request lines (info) stay below its level: request-log.ts writes one line
+    // per request, with the route pattern rather than the URL, and the caller.
     loggerInstance: (deps.logger
       ? deps.logger.child({ component: 'gateway' }, { level: 'warn' })
       : undefined) as FastifyBaseLogger | undefined,
+    genReqId: requestIdFor,
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: true,
   });
@@ -89,6 +92,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     done(null, parsed);
   });
   app.setErrorHandler(errorHandler);
+  installRequestLog(app, deps.logger || undefined);
   if (deps.onRoute) {
     const inventory = deps.onRoute;
     app.addHook('onRoute', (r) => {

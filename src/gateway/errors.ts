@@ -1,4 +1,7 @@
-/** One place maps error kinds to HTTP statuses and writes `{"error":{"code","message","details"}}`. */
+/**
+ * One place maps error kinds to HTTP statuses and writes
+ * `{"error":{"code","message","details","requestId"}}`.
+ */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CATALOGUE, renderMessage, WaygateError, type ErrorCode } from '../domain/index.js';
 import { fieldPath, type LocatedIssue } from '../domain/validation.js';
@@ -10,7 +13,14 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message?: string
   return reply
     .code(spec.status)
     .type('application/json')
-    .send({ error: { code, message: message ?? renderMessage(spec.message, details), details } });
+    .send({
+      error: {
+        code,
+        message: message ?? renderMessage(spec.message, details),
+        details,
+        requestId: String(reply.request.id),
+      },
+    });
 }
 
 interface ValidationIssue extends LocatedIssue {

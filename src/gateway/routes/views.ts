@@ -9,7 +9,13 @@ import {
 } from '../../domain/index.js';
 
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Unknown() }),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Unknown(),
+    /** The request's id (also in the X-Request-Id header): quote it when asking about this answer. */
+    requestId: Type.String(),
+  }),
 });
 
 export const Accepted = Type.Object({ id: Type.String(), status: Type.Literal('accepted') });
