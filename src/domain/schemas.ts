@@ -9,15 +9,25 @@ import { DECIMAL_PATTERN } from './money.js';
 import { MULTI_LINE_TEXT_PATTERN, SINGLE_LINE_TEXT_PATTERN } from './text.js';
 import { EXCEPTION_REASONS, SHIPMENT_STATUSES, TRACKING_CODE_LIST, TRACKING_STAGES } from './tracking.js';
 import { ORDER_STATUSES } from './order-status.js';
+import { CODE_STANDARD } from './validation.js';
 
 export const COUNTRY_CODES: readonly string[] = ISO_3166_ALPHA2;
 export const CURRENCY_CODES: readonly string[] = ISO_4217_CURRENCIES;
 
-const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
+const literalUnion = <T extends readonly string[]>(values: T, description: string, standard?: string) =>
+  Type.Unsafe<T[number]>({
+    type: 'string',
+    enum: [...values],
+    description,
+    ...(standard ? { [CODE_STANDARD]: standard } : {}),
+  });
 
-export const CountryCode = literalUnion(COUNTRY_CODES, 'ISO 3166-1 alpha-2 country code');
-export const CurrencyCode = literalUnion(CURRENCY_CODES, 'ISO 4217 currency code');
+export const CountryCode = literalUnion(
+  COUNTRY_CODES,
+  'ISO 3166-1 alpha-2 country code',
+  'ISO 3166-1 alpha-2',
+);
+export const CurrencyCode = literalUnion(CURRENCY_CODES, 'ISO 4217 currency code', 'ISO 4217');
 export const DecimalAmount = Type.String({
   pattern: DECIMAL_PATTERN,
   description: 'Decimal amount as a string, e.g. "12.50"; never a float',

@@ -29,6 +29,13 @@ describe('partner config file', () => {
     expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(/routing names carrier carrier-gamma/);
   });
 
+  it('names the allowed values of a small choice (tier)', () => {
+    const text = sandboxText.replace('    tier: B\n', '    tier: D\n');
+    expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(
+      /p\.yaml:\d+: partners\.carrier-beta\.tier must be one of A, B, C$/,
+    );
+  });
+
   it('rejects an unknown time zone in a call window with its line', () => {
     const text = sandboxText.replace(
       '    concurrency: 16\n',
