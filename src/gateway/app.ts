@@ -39,6 +39,26 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const JSON_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 
+/** The /docs front page: how to sign a request, as a complete copy-paste example. */
+const API_DESCRIPTION = [
+  'Cross-border logistics interface hub. Machine callers sign every /v1 request with their API key:',
+  '',
+  '`X-Waygate-Signature = hex(HMAC-SHA256(secret, timestamp \\n nonce \\n METHOD \\n path_with_query \\n hex(sha256(body))))`',
+  '',
+  'with `X-Api-Key` (the key id), `X-Waygate-Timestamp` (unix seconds, ±300 s) and `X-Waygate-Nonce` (unique per request).',
+  'A complete signed request in shell (`examples/post-order.sh` in the repository; `examples/post-order.ts` does the same with fetch):',
+  '',
+  '```sh',
+  'ts=$(date +%s); nonce=$(openssl rand -hex 16)',
+  "hash=$(openssl dgst -sha256 -hex < order.json | sed 's/^.*= //')",
+  'sig=$(printf \'%s\\n%s\\n%s\\n%s\\n%s\' "$ts" "$nonce" POST /v1/orders "$hash" | openssl dgst -sha256 -hmac "$WAYGATE_KEY_SECRET" -hex | sed \'s/^.*= //\')',
+  'curl -i -X POST "$WAYGATE_URL/v1/orders" -H "Content-Type: application/json" -H "X-Api-Key: $WAYGATE_KEY_ID" \\',
+  '  -H "X-Waygate-Timestamp: $ts" -H "X-Waygate-Nonce: $nonce" -H "X-Waygate-Signature: $sig" --data-binary @order.json',
+  '```',
+  '',
+  'The example order is under POST /v1/orders. Every answer carries `X-Request-Id`; error bodies repeat it as `error.requestId`.',
+].join('\n');
+
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.tls
@@ -116,9 +136,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       info: {
         title: 'Waygate API',
         version: '1',
-        description:
-          'Cross-border logistics interface hub. Machine callers sign every /v1 request with their API key: ' +
-          'X-Waygate-Signature = hex(HMAC-SHA256(secret, timestamp\\nnonce\\nMETHOD\\npath_with_query\\nhex(sha256(body)))).',
+        description: API_DESCRIPTION,
       },
       components: {
         securitySchemes: {

@@ -1,4 +1,5 @@
 /** Orders: accept (202, idempotent), read one with its logistics data, search with a cursor. */
+import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import {
@@ -19,6 +20,18 @@ import type { GatewayDeps, OrderSources } from '../types.js';
 import type { Admission } from '../admission.js';
 import { nonceClaimFor } from '../auth.js';
 import { Accepted, Duplicate, ErrorBody, OrderDetail, OrderList } from './views.js';
+
+/**
+ * The example order of examples/order.json (the one the README shows and the example scripts
+ * send), shown on /docs; a build without the examples folder simply shows none.
+ */
+function exampleOrders(): unknown[] {
+  try {
+    return [JSON.parse(readFileSync(new URL('../../../examples/order.json', import.meta.url), 'utf8'))];
+  } catch {
+    return [];
+  }
+}
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ListQuery = Type.Object(
@@ -109,7 +122,7 @@ export const orderRoutes =
             'Stored durably with its shipment job before the answer (202). A retry with the same Idempotency-Key answers 202 again with the same id. Re-posting the same source + externalId answers 200 with the stored order and `"duplicate": true` when the body is the same, 409 `order_conflict` naming the fields that differ when it is not (the stored order is unchanged). A source that is not a configured sales channel answers 422 `unknown_source` listing the known ones.',
           tags: ['orders'],
           security,
-          body: OrderInput,
+          body: { ...OrderInput, examples: exampleOrders() },
           headers: IdempotencyHeaders,
           response: { 200: Duplicate, 202: Accepted, ...errors },
         },
