@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     allowOnly: !process.env.CI,
     pool: 'forks',
+    // Ends the output with a line when the PostgreSQL suites were left out (test/setup/global.ts).
+    globalSetup: ['test/setup/global.ts'],
+    // A temp audit directory per test file instead of ~/.local/state/waygate/audit.
+    setupFiles: ['test/setup/audit-dir.ts'],
   },
 });
