@@ -32,6 +32,15 @@ const bin = fileURLToPath(new URL('../../bin/waygate.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'waygate-kill9-'));
 const dbUrl = values.db ?? `sqlite:${join(tmp, 'hub.db')}`;
 const children = new Set();
+// The test runner ends a drill that runs too long with SIGTERM: take the sandbox and hubs along
+// and remove the folder, instead of leaving them running.
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(1);
+  });
+}
 
 function freePort() {
   return new Promise((resolve) => {
@@ -169,6 +178,7 @@ try {
   process.stderr.write(`kill9 drill failed: ${err.stack ?? err}\n`);
 } finally {
   for (const child of children) child.kill('SIGKILL');
-  if (!values.db) rmSync(tmp, { recursive: true, force: true });
+  // Made on every run (it holds the default database), so removed on every run.
+  rmSync(tmp, { recursive: true, force: true });
   process.exit(exitCode);
 }
