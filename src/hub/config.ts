@@ -5,8 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { parseDocument } from 'yaml';
 import { createAjv } from '../domain/validation.js';
+import {
+  lineMentioning,
+  pointerSegments,
+  problemAt,
+  readYamlSource,
+  type YamlSource,
+} from '../domain/yaml-source.js';
 import { checkPartnerUrl, isCidr, type NetworkPolicy } from '../domain/network-policy.js';
 import { PartnerUrl, PolicySchema } from '../pipeline/policy/schema.js';
 import { PartnerSigningSchema } from '../security/certs/partner-signing.js';
@@ -162,7 +168,7 @@ function interpolate(
       const v = env[name];
       if (v === undefined) {
         throw new ConfigError(
-          `${where.file}:${lineOf(where.text, placeholder)}: ${path} environment variable ${name} is not set`,
+          `${where.file}:${lineMentioning(where, placeholder)}: ${path} environment variable ${name} is not set`,
         );
       }
       return v;
@@ -180,36 +186,20 @@ function interpolate(
 
 /** Parses and validates config text; errors name the file, line and field. */
 export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new ConfigError(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
-  }
-  const raw = interpolate(doc.toJS(), env, { file, text });
+  const { source, syntaxErrors } = readYamlSource(text, file);
+  if (syntaxErrors.length > 0) throw new ConfigError(syntaxErrors[0]!);
+  const raw = interpolate(source.doc.toJS(), env, { file, text });
   if (!validate(raw)) {
     const first = validate.errors?.[0];
-    const field = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-    const segments = first?.instancePath.split('/').slice(1) ?? [];
-    const node = segments.length > 0 ? doc.getIn(segments, true) : undefined;
-    const range = (node as { range?: [number, number] } | undefined)?.range;
-    const line = range ? text.slice(0, range[0]).split('\n').length : '?';
-    throw new ConfigError(`${file}:${line}: ${field} ${first?.message ?? 'is invalid'}`);
+    const path = pointerSegments(first?.instancePath ?? '');
+    throw new ConfigError(problemAt(source, path, first?.message ?? 'is invalid'));
   }
-  checkNetwork(raw, file, doc, text);
-  checkPartners(raw, file, text);
-  const problems = connectorSettingsProblems(raw, doc, file, text);
+  checkNetwork(raw, source);
+  checkPartners(raw, source);
+  const problems = connectorSettingsProblems(raw, source);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   checkReferences(raw, file);
   return raw;
-}
-
-type YamlDoc = ReturnType<typeof parseDocument>;
-
-/** The line of the node at `path`, else of the first mention of its last segment. */
-function lineAt(doc: YamlDoc, text: string, path: readonly (string | number)[]): number | string {
-  const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-  if (node?.range) return text.slice(0, node.range[0]).split('\n').length;
-  return lineOf(text, String(path.at(-1)));
 }
 
 /** The network policy a config sets (defaults: no loopback, no extra ranges). */
@@ -225,14 +215,11 @@ export function networkPolicyOf(config: HubConfig): NetworkPolicy {
  * Every partner URL parsed as the HTTP client will parse it and judged by the address it names,
  * in whatever spelling (see domain/network-policy.ts); every range must be a valid CIDR.
  */
-function checkNetwork(config: HubConfig, file: string, doc: YamlDoc, text: string): void {
+function checkNetwork(config: HubConfig, source: YamlSource): void {
   for (const key of ['allow', 'deny'] as const) {
     for (const [i, cidr] of (config.network?.[key] ?? []).entries()) {
       if (!isCidr(cidr)) {
-        const path = ['network', key, i];
-        throw new ConfigError(
-          `${file}:${lineAt(doc, text, path)}: network.${key}.${i} ${cidr} is not a CIDR range`,
-        );
+        throw new ConfigError(problemAt(source, ['network', key, i], `${cidr} is not a CIDR range`));
       }
     }
   }
@@ -250,38 +237,28 @@ function checkNetwork(config: HubConfig, file: string, doc: YamlDoc, text: strin
       if (url === undefined) continue;
       const verdict = checkPartnerUrl(url, policy);
       if (!verdict.ok) {
-        throw new ConfigError(`${file}:${lineAt(doc, text, path)}: ${path.join('.')} ${verdict.reason}`);
+        throw new ConfigError(problemAt(source, path, verdict.reason));
       }
     }
   }
 }
 
-function checkPartners(config: HubConfig, file: string, text: string): void {
+function checkPartners(config: HubConfig, source: YamlSource): void {
   for (const [id, p] of Object.entries(config.partners)) {
     if (!p.baseUrl && !p.channels?.primary) {
-      throw new ConfigError(
-        `${file}:${lineOf(text, id)}: partners.${id} needs baseUrl or channels.primary.url`,
-      );
+      throw new ConfigError(problemAt(source, ['partners', id], 'needs baseUrl or channels.primary.url'));
     }
     for (const [i, w] of (p.callWindows ?? []).entries()) {
       if (w.timezone && !isTimeZone(w.timezone)) {
-        throw new ConfigError(
-          `${file}:${lineOf(text, w.timezone)}: partners.${id}.callWindows.${i}.timezone ${w.timezone} is not an IANA time zone`,
-        );
+        const path = ['partners', id, 'callWindows', i, 'timezone'];
+        throw new ConfigError(problemAt(source, path, `${w.timezone} is not an IANA time zone`));
       }
       if (w.from === w.to) {
-        throw new ConfigError(
-          `${file}:${lineOf(text, id)}: partners.${id}.callWindows.${i} opens and closes at the same time`,
-        );
+        const path = ['partners', id, 'callWindows', i];
+        throw new ConfigError(problemAt(source, path, 'opens and closes at the same time'));
       }
     }
   }
-}
-
-/** The first line mentioning `needle` (for messages about values the schema cannot place). */
-function lineOf(text: string, needle: string): number | string {
-  const idx = text.indexOf(needle);
-  return idx < 0 ? '?' : text.slice(0, idx).split('\n').length;
 }
 
 function checkReferences(config: HubConfig, file: string): void {

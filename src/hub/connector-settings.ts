@@ -5,7 +5,7 @@
  * guards the start, every hot reload and `waygate config check`; each problem is reported as
  * `file:line: field message` like every other config error (values are never echoed).
  */
-import { isMap, isScalar, type Document, type Node } from 'yaml';
+import { pointerSegments, problemAt, type YamlSource } from '../domain/yaml-source.js';
 import { connectorFor, CONNECTORS } from '../connectors/catalogue.js';
 import { settingsIssues } from '../connectors/settings.js';
 import type { PartnerKind } from '../connectors/types.js';
@@ -20,13 +20,10 @@ interface PartnerLike {
 /** Every problem found, as `file:line: field message`; empty when the partners are sound. */
 export function connectorSettingsProblems(
   config: { partners: Record<string, PartnerLike> },
-  doc: Document,
-  file: string,
-  text: string,
+  source: YamlSource,
 ): string[] {
   const problems: string[] = [];
-  const at = (path: readonly string[], message: string) =>
-    problems.push(`${file}:${lineOfPath(doc, text, path)}: ${path.join('.')} ${message}`);
+  const at = (path: readonly string[], message: string) => problems.push(problemAt(source, path, message));
   for (const [id, p] of Object.entries(config.partners)) {
     const connectorId = p.connector ?? id;
     const def = connectorFor(p.kind, connectorId);
@@ -41,25 +38,8 @@ export function connectorSettingsProblems(
     for (const issue of settingsIssues(def.manifest.settings, p)) {
       const message =
         issue.message === 'is required' ? `is required by connector ${def.manifest.id}` : issue.message;
-      at(['partners', id, ...issue.pointer.split('/').slice(1)], message);
+      at(['partners', id, ...pointerSegments(issue.pointer)], message);
     }
   }
   return problems;
-}
-
-/**
- * The line of the deepest key of `path` present in the document: the key itself when it is
- * there, else (a missing credential) the line of the map that lacks it.
- */
-function lineOfPath(doc: Document, text: string, path: readonly string[]): number | string {
-  let node: unknown = doc.contents;
-  let offset: number | undefined;
-  for (const segment of path) {
-    if (!isMap(node)) break;
-    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === segment);
-    if (!pair) break;
-    offset = (pair.key as Node).range?.[0] ?? offset;
-    node = pair.value;
-  }
-  return offset === undefined ? '?' : text.slice(0, offset).split('\n').length;
 }
