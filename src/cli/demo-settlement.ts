@@ -19,7 +19,7 @@ export interface DemoSettlement {
   falsePositives: number;
 }
 
-const CARD_DIR = fileURLToPath(new URL('../../config/rate-cards', import.meta.url));
+export const CARD_DIR = fileURLToPath(new URL('../../config/rate-cards', import.meta.url));
 
 export async function settleDemo(
   store: Store,

@@ -12,7 +12,7 @@ import { createLogger } from '../hub/logger.js';
 import { sandboxHubConfig } from '../hub/sandbox-config.js';
 import type { Store } from '../store/db.js';
 import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
-import { settleDemo, type DemoSettlement } from './demo-settlement.js';
+import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
 
 export interface DemoOptions {
   orders: number;
@@ -78,6 +78,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     port: 0,
     config: sandboxHubConfig(sandbox.url, sandbox.credentials),
     logger: log,
+    rateCardDir: CARD_DIR,
   });
   const bar = new SingleBar(
     {

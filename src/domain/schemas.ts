@@ -137,6 +137,25 @@ export const TrackingEvent = Type.Object(
     nextCarrier: Type.Optional(Text(100)),
     nextTrackingNo: Type.Optional(Text(64)),
     estimatedDelivery: Type.Optional(Timestamp),
+    /** The carrier weighed or measured the parcel at this scan: its figures re-price the shipment. */
+    measured: Type.Optional(
+      Type.Object(
+        {
+          weightGrams: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+          dimsCm: Type.Optional(
+            Type.Object(
+              {
+                length: Type.Integer({ minimum: 1, maximum: 1000 }),
+                width: Type.Integer({ minimum: 1, maximum: 1000 }),
+                height: Type.Integer({ minimum: 1, maximum: 1000 }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, minProperties: 1 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

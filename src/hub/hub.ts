@@ -2,6 +2,7 @@
  * The composition root: opens the store, builds connectors from config, starts the workers and
  * the gateway, and tells push partners where to reach the hub.
  */
+import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { WaygateError } from '../domain/index.js';
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import { ensurePollJobs, kindsOfLane, type JobDeps } from '../pipeline/jobs/inde
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
 import { WorkerPool } from '../pipeline/worker.js';
+import { DEFAULT_RATE_CARD_DIR, loadRateCards, type RateCardBook } from '../pipeline/settlement/cards.js';
 import { keyFileFor, loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
 import { recordAudit } from '../store/audit.js';
@@ -45,6 +47,8 @@ export interface HubOptions {
   watch?: { file: string; env: NodeJS.ProcessEnv };
   /** Serve HTTPS (TLS 1.2 or newer) with this key and certificate, PEM. */
   tls?: { key: string; cert: string };
+  /** The rate-card folder that prices each waybill as it is stored (default config/rate-cards). */
+  rateCardDir?: string;
 }
 
 export interface Hub {
@@ -136,7 +140,8 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   const current = () => partners;
   const queue = new JobQueue(store);
   // Every job kind, its handler and its lane are declared in pipeline/jobs/ (the job registry).
-  const jobDeps: JobDeps = { store, queue, partners: current };
+  const rateCards = openRateCards(opts.rateCardDir, log);
+  const jobDeps: JobDeps = { store, queue, partners: current, rateCards: () => rateCards };
   // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
   // other; within the outbound lane, each partner's own concurrency limit isolates partners.
   const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16 });
@@ -325,5 +330,21 @@ async function subscribePartners(partners: PartnerSet, publicUrl: string, log: L
         await new Promise((r) => setTimeout(r, 200 * attempt));
       }
     }
+  }
+}
+
+/**
+ * The rate cards that price waybills as they are stored. No folder: the hub runs without
+ * expected charges (bills are priced when reconciled); a bad card is logged with every issue
+ * and pricing stays off rather than pricing with half a book.
+ */
+function openRateCards(dir: string | undefined, log: Logger): RateCardBook | undefined {
+  const path = dir ?? DEFAULT_RATE_CARD_DIR;
+  if (!existsSync(path)) return undefined;
+  try {
+    return loadRateCards(path);
+  } catch (err) {
+    log.error({ dir: path, err: (err as Error).message }, 'rate cards not loaded: waybills are not priced');
+    return undefined;
   }
 }

@@ -22,6 +22,8 @@ export interface IngestResult {
   /** Events left out because a value was outside the canonical bounds (issue 16), and why. */
   refused: number;
   issues: PartnerValueIssue[];
+  /** Accepted events that carry the carrier's measured weight or dimensions (they re-price). */
+  measured: TrackingEvent[];
 }
 
 /**
@@ -39,11 +41,12 @@ export async function ingestTrackingEvents(
   waybills?: ReadonlySet<string>,
 ): Promise<IngestResult> {
   const { accepted: events, refused, issues } = screenTrackingEvents(given, nowMs, waybills);
+  const measured = events.filter((e) => e.measured !== undefined);
   if (events.length === 0 && !raw)
-    return { received: given.length, inserted: 0, shipmentsUpdated: 0, refused, issues };
+    return { received: given.length, inserted: 0, shipmentsUpdated: 0, refused, issues, measured };
   return store.write(async (trx) => {
     if (raw && !(await insertInboundMessage(trx, store.keys.cipher, raw, nowMs)))
-      return { received: given.length, inserted: 0, shipmentsUpdated: 0, refused, issues };
+      return { received: given.length, inserted: 0, shipmentsUpdated: 0, refused, issues, measured: [] };
     const inserted = await insertEvents(trx, events, nowMs);
     let shipmentsUpdated = 0;
     if (inserted > 0) {
@@ -54,7 +57,7 @@ export async function ingestTrackingEvents(
         if (await applyTracking(trx, w.carrier, w.waybillNo, nowMs, store.dialect)) shipmentsUpdated++;
       }
     }
-    return { received: given.length, inserted, shipmentsUpdated, refused, issues };
+    return { received: given.length, inserted, shipmentsUpdated, refused, issues, measured };
   });
 }
 

@@ -32,6 +32,7 @@ import { users } from './migrations/005_users.js';
 import { certs } from './migrations/006_certs.js';
 import { sealedJobErrors } from './migrations/007_sealed_job_errors.js';
 import { settlement } from './migrations/008_settlement.js';
+import { settlementMeasured } from './migrations/009_settlement_measured.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -69,6 +70,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '006_certs': certs(dialect),
     '007_sealed_job_errors': sealedJobErrors(),
     '008_settlement': settlement(dialect),
+    '009_settlement_measured': settlementMeasured(dialect),
   };
   return { getMigrations: async () => all };
 }

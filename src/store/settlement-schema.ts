@@ -1,4 +1,4 @@
-/** Row types of fee settlement (migration 008_settlement). Amounts are decimal strings. */
+/** Row types of fee settlement (migrations 008_settlement, 009_settlement_measured). Amounts are decimal strings. */
 
 export interface SettlementChargesTable {
   shipment_id: string;
@@ -14,6 +14,16 @@ export interface SettlementChargesTable {
   /** `declared`: from the order's lines; `measured`: recomputed from the carrier's weight/dims. */
   basis: string;
   computed_at: number;
+  /** The version of the card that priced it (migration 009; null on charges priced before). */
+  card_version: string | null;
+  /** The weight the order's lines declare, grams. */
+  declared_grams: number | null;
+  /** The carrier's measured weight (grams) and dimensions (JSON `{length,width,height}` cm). */
+  measured_grams: number | null;
+  measured_dims: string | null;
+  /** Where the measurement came from: `tracking:<event id>`, `api:<actor>`… */
+  measured_source: string | null;
+  measured_at: number | null;
 }
 
 export interface SettlementBillsTable {

@@ -34,9 +34,41 @@ export async function upsertCharge(ex: Executor, row: SettlementChargesTable): P
         total: row.total,
         basis: row.basis,
         computed_at: row.computed_at,
+        card_version: row.card_version,
+        declared_grams: row.declared_grams,
+        measured_grams: row.measured_grams,
+        measured_dims: row.measured_dims,
+        measured_source: row.measured_source,
+        measured_at: row.measured_at,
       }),
     )
     .execute();
+}
+
+export async function chargeOfShipment(
+  ex: Executor,
+  shipmentId: string,
+): Promise<SettlementChargesTable | undefined> {
+  return sdb(ex)
+    .selectFrom('settlement_charges')
+    .selectAll()
+    .where('shipment_id', '=', shipmentId)
+    .executeTakeFirst();
+}
+
+/** The shipment of a carrier's waybill, if the hub stored one. */
+export async function shipmentIdOfWaybill(
+  ex: Executor,
+  carrier: string,
+  waybillNo: string,
+): Promise<string | undefined> {
+  const r = await ex
+    .selectFrom('shipments')
+    .select('id')
+    .where('carrier', '=', carrier)
+    .where('waybill_no', '=', waybillNo)
+    .executeTakeFirst();
+  return r?.id;
 }
 
 export async function chargesForWaybills(

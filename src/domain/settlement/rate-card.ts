@@ -26,6 +26,7 @@
  * ```
  * Warehouse card: `kind: warehouse` with `handling: { perOrder: "1.20", perUnit: "0.30" }`.
  */
+import { createHash } from 'node:crypto';
 import { isCountryCode, isCurrencyCode } from '../codes.js';
 import { minorDigits, parseAmount } from './currency.js';
 import { validateBillMapping, type BillMapping } from './bill.js';
@@ -50,6 +51,12 @@ export interface Surcharge {
 
 interface CardBase {
   id: string;
+  /**
+   * Which edition of the card: the file's `version` when it gives one, else a digest of its
+   * content — stored with every expected charge, so a later edit of a card under the same id is
+   * told apart from the one that priced the shipment.
+   */
+  version: string;
   partner: string;
   /** The partner's display name (statements), any script. */
   partnerName: string;
@@ -158,7 +165,12 @@ export function validateRateCard(raw: unknown): { card?: RateCard; issues: CardI
   if (validFrom && validTo && validTo < validFrom) add(['validTo'], 'must not be before validFrom');
   const tolerance = raw.tolerance === undefined ? 0n : price(['tolerance'], raw.tolerance);
 
-  const base: CardBase = { id, partner, partnerName, currency, validFrom, validTo, tolerance };
+  let version = `sha256:${createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 16)}`;
+  if (raw.version !== undefined) {
+    if (typeof raw.version === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(raw.version)) version = raw.version;
+    else add(['version'], 'must be 1 to 64 letters, digits, ., _, : or -');
+  }
+  const base: CardBase = { id, version, partner, partnerName, currency, validFrom, validTo, tolerance };
   if (raw.bills !== undefined) {
     const m = validateBillMapping(raw.bills);
     for (const issue of m.issues) add(['bills', ...issue.path], issue.message);

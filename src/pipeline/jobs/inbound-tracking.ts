@@ -1,4 +1,5 @@
 /** `inbound.tracking`: turns a stored tracking push from a carrier into tracking events. */
+import { repriceFromTracking } from '../settlement/charges.js';
 import { ingestTrackingEvents } from '../tracking.js';
 import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
@@ -16,7 +17,9 @@ export const inboundTracking = defineJobKind({
       const carrier = deps.partners().carrier(p.partnerId)?.primary;
       if (!carrier?.parseCallback) throw new Error(`carrier ${p.partnerId} does not push tracking`);
       const push = carrier.parseCallback(await loadRequest(deps.store, p));
-      await ingestTrackingEvents(deps.store, push.events);
+      const result = await ingestTrackingEvents(deps.store, push.events);
+      // A scan with the carrier's weighing re-prices the shipment (idempotent on a replay).
+      await repriceFromTracking(deps.store, deps.rateCards?.(), result.measured);
       await deps.queue.complete(job);
     },
   }),

@@ -13,6 +13,7 @@ import type { Store } from '../../store/db.js';
 import { enqueue, type Job, type JobQueue } from '../../store/queue.js';
 import type { Executor } from '../../store/transaction.js';
 import type { PartnerDirectory } from '../partners.js';
+import type { RateCardBook } from '../settlement/cards.js';
 import { checker, type FieldIssue } from '../validation.js';
 
 /**
@@ -27,6 +28,11 @@ export interface JobDeps {
   store: Store;
   queue: JobQueue;
   partners: () => PartnerDirectory;
+  /**
+   * The rate cards in force, when the hub has them: a shipment's expected charge is stored with
+   * its waybill, and re-priced when a tracking event carries the carrier's measured weight.
+   */
+  rateCards?: () => RateCardBook | undefined;
 }
 
 /** A leased job whose payload matched its kind's schema. */

@@ -1,7 +1,8 @@
 /**
  * `shipment.create`: route the order to a carrier, create the shipment there with an idempotency
  * key derived from the order id (so a retry after a crash is recognised by the carrier as the
- * same request), and store the waybill in the same transaction that completes the job. Queued by
+ * same request), and store the waybill — with its expected charge under the carrier's rate card —
+ * in the same transaction that completes the job. Queued by
  * acceptOrder in the order's own transaction.
  */
 import { Type } from '@sinclair/typebox';
@@ -13,6 +14,7 @@ import { insertShipment, shipmentIdForOrder } from '../../store/shipments.js';
 import { editOrder, OrderEdit } from '../order-edit.js';
 import { acceptShipmentCreated } from '../partner-values.js';
 import { routeCarrier } from '../routing.js';
+import { storeChargeForNewShipment } from '../settlement/charges.js';
 import { applyTracking } from '../tracking.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
@@ -67,9 +69,10 @@ export const shipmentCreate = defineJobKind({
         allowLoopbackHttp: partners.networkPolicy?.().allowLoopback ?? false,
         nowMs,
       });
+      const shipmentId = newId('shp', nowMs);
       await deps.store.write(async (trx) => {
-        await insertShipment(trx, {
-          id: newId('shp', nowMs),
+        const inserted = await insertShipment(trx, {
+          id: shipmentId,
           order_id: order.id,
           carrier: carrierId,
           waybill_no: created.waybillNo,
@@ -88,6 +91,16 @@ export const shipmentCreate = defineJobKind({
           `waybill ${created.waybillNo} from ${carrierId}`,
           nowMs,
         );
+        // What the parcel should cost, priced now under the card in force [003-5.9], stored with
+        // the waybill so the two exist together or not at all.
+        if (inserted)
+          await storeChargeForNewShipment(
+            trx,
+            deps.rateCards?.(),
+            { shipmentId, carrier: carrierId, waybillNo: created.waybillNo, createdAt: nowMs },
+            order,
+            nowMs,
+          );
         // Events pushed before the waybill was stored (a crash in between) apply now.
         await applyTracking(trx, carrierId, created.waybillNo, nowMs, deps.store.dialect);
         await deps.queue.complete(job, trx);

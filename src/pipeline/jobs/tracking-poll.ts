@@ -9,6 +9,7 @@ import type { Store } from '../../store/db.js';
 import { setNextPoll, waybillsDueForPoll } from '../../store/shipments.js';
 import type { CarrierDirectory } from '../partners.js';
 import { DeferredError } from '../policy/runtime.js';
+import { repriceFromTracking } from '../settlement/charges.js';
 import { ingestTrackingEvents } from '../tracking.js';
 import { PartnerCallError } from '../../connectors/errors.js';
 import type { PartnerValueIssue } from '../../domain/partner-values.js';
@@ -60,6 +61,7 @@ export const trackingPoll = defineJobKind({
             undefined,
             new Set(chunk),
           );
+          await repriceFromTracking(deps.store, deps.rateCards?.(), result.measured);
           refused += result.refused;
           if (issues.length < 5) issues.push(...result.issues.slice(0, 5 - issues.length));
           await setNextPoll(deps.store.db, carrierId, chunk, Date.now() + partners.pollIntervalMs());

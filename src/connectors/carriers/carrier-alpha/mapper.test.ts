@@ -65,6 +65,12 @@ describe('carrier-alpha mapper, alpha → canonical', () => {
     );
   });
 
+  it('carries the weight and dimensions of a weighing scan, sides rounded up, a malformed weight left out', () => {
+    expect(fromAlphaPush(fixture('tracking-weighed.alpha.json'))).toEqual(
+      fixture('tracking-weighed.canonical.json'),
+    );
+  });
+
   it('gives each event the carrier’s own scan id, so re-deliveries in other batches dedupe', () => {
     const push = fixture('tracking-push.alpha.json') as { id: string; data: { events: unknown[] } };
     const again = { ...push, id: 'evt_other', data: { ...push.data, events: push.data.events.slice(1, 3) } };

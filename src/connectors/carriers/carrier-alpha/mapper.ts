@@ -170,7 +170,36 @@ export function fromAlphaEvent(trackingNumber: string, raw: unknown): TrackingEv
   }
   const eta = isoOrUndefined(raw.estimated_delivery);
   if (eta) event.estimatedDelivery = eta;
+  const measured = alphaMeasurement(raw);
+  if (measured) event.measured = measured;
   return event;
+}
+
+const KG_PER_UNIT: Record<string, number> = { kg: 1, g: 0.001, lb: 0.45359237 };
+const CM_PER_UNIT: Record<string, number> = { cm: 1, mm: 0.1, in: 2.54 };
+
+/**
+ * Alpha weighs and measures a parcel at its origin hub: the scan then carries `weight`
+ * `{value, unit}` and `dimensions` `{length, width, height, unit}`. Grams to the gram, sides
+ * rounded up to the whole cm as carriers bill them; a malformed figure is left out (the scan
+ * itself still counts), a figure out of the canonical range is then refused by the screen.
+ */
+function alphaMeasurement(raw: Record<string, unknown>): TrackingEvent['measured'] {
+  const out: NonNullable<TrackingEvent['measured']> = {};
+  const w = raw.weight;
+  if (isObject(w) && typeof w.value === 'number' && w.value > 0 && typeof w.unit === 'string') {
+    const perUnit = KG_PER_UNIT[w.unit];
+    if (perUnit !== undefined) out.weightGrams = Math.max(1, Math.round(w.value * perUnit * 1000));
+  }
+  const d = raw.dimensions;
+  if (isObject(d) && typeof d.unit === 'string' && CM_PER_UNIT[d.unit] !== undefined) {
+    const perUnit = CM_PER_UNIT[d.unit]!;
+    const side = (v: unknown) => (typeof v === 'number' && v > 0 ? Math.ceil(v * perUnit - 1e-9) : undefined);
+    const [length, width, height] = [side(d.length), side(d.width), side(d.height)];
+    if (length !== undefined && width !== undefined && height !== undefined)
+      out.dimsCm = { length, width, height };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** A `tracking.updated` push body. Throws WaygateError('invalid_input') on anything else. */
