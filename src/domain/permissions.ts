@@ -32,6 +32,10 @@ export const PERMISSIONS = [
   'finance:read',
   /** Receive and reconcile bills, move disputes, record payments and exchange rates. */
   'finance:manage',
+  /** Stock per warehouse and SKU, its history, inbound receipts and reconciliation reports. */
+  'inventory:read',
+  /** Send inbound receipts (ASN) and take snapshots. */
+  'inventory:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

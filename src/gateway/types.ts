@@ -12,6 +12,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import type { Store } from '../store/db.js';
 import type { RateCardBook } from '../pipeline/settlement/cards.js';
 import type { FxSource } from '../pipeline/settlement/fx.js';
+import type { ViewOptions } from '../pipeline/inventory-view.js';
 import type { AdmissionLimits, AdmissionView } from './admission.js';
 import type { NonceClaim, SessionResolver } from './auth.js';
 
@@ -76,6 +77,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** Fee settlement: rate cards (default: read from config/rate-cards on first use) and options. */
   settlement?: SettlementDeps;
+  /** Inventory: each warehouse's outage threshold before its snapshot serves (default 30 min). */
+  inventory?: ViewOptions;
 }
 
 export interface SettlementDeps {

@@ -56,8 +56,16 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'files:export',
     'pii:read',
   ],
-  warehouse: ['orders:read', 'tracking:read', 'files:export'],
-  order_desk: ['orders:read', 'orders:write', 'tracking:read', 'files:import', 'files:export', 'pii:read'],
+  warehouse: ['orders:read', 'tracking:read', 'files:export', 'inventory:read', 'inventory:manage'],
+  order_desk: [
+    'orders:read',
+    'orders:write',
+    'tracking:read',
+    'files:import',
+    'files:export',
+    'pii:read',
+    'inventory:read',
+  ],
   compliance: [
     'orders:read',
     'tracking:read',
@@ -78,7 +86,14 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'partners:read',
   ],
   finance: ['orders:read', 'reports:read', 'files:export', 'finance:read', 'finance:manage'],
-  management: [...READ_OPS, 'reports:read', 'audit:read', 'interfaces:approve', 'finance:read'],
+  management: [
+    ...READ_OPS,
+    'reports:read',
+    'audit:read',
+    'interfaces:approve',
+    'finance:read',
+    'inventory:read',
+  ],
   viewer: READ_OPS,
 };
 
