@@ -66,6 +66,24 @@ export interface HttpClientOptions {
   maxResponseBytes?: number | ((partnerId: string) => number | undefined);
   /** Name resolution (default the system resolver); tests point names at chosen addresses. */
   lookup?: LookupFn;
+  /**
+   * Told of every call once it ends (metrics). Called synchronously; it must be cheap and must
+   * not throw. Carries no URL, header or body: nothing personal can reach a metric label.
+   */
+  observe?: (o: HttpObservation) => void;
+}
+
+/** One partner call as metrics see it. */
+export interface HttpObservation {
+  partnerId: string;
+  method: HttpRequest['method'];
+  /** The HTTP status, when an answer came. */
+  status?: number;
+  /** The transport failure's code, when none came (`partner_timeout`, `partner_unreachable`, …). */
+  error?: string;
+  durationMs: number;
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 /** A connection refused by the network policy: never retried, it needs a config change. */
@@ -181,6 +199,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
     async send(req) {
       const timeout = req.timeoutMs ?? defaultTimeout;
       const limit = limitFor(req);
+      const observe = opts.observe;
+      const started = observe ? performance.now() : 0;
       try {
         const res = await request(req.url, {
           dispatcher: agent,
@@ -195,10 +215,27 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         for (const [k, v] of Object.entries(res.headers)) {
           if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
         }
-        const body = await readLimited(res.body, limit, headers['content-length']);
+        const { text: body, size } = await readLimited(res.body, limit, headers['content-length']);
+        observe?.({
+          partnerId: req.partnerId,
+          method: req.method,
+          status: res.statusCode,
+          durationMs: performance.now() - started,
+          bytesSent: req.body === undefined ? 0 : Buffer.byteLength(req.body),
+          bytesReceived: size,
+        });
         return { status: res.statusCode, headers, body };
       } catch (err) {
-        throw transportError(req.partnerId, err);
+        const failure = transportError(req.partnerId, err);
+        observe?.({
+          partnerId: req.partnerId,
+          method: req.method,
+          error: failure.code,
+          durationMs: performance.now() - started,
+          bytesSent: req.body === undefined ? 0 : Buffer.byteLength(req.body),
+          bytesReceived: 0,
+        });
+        throw failure;
       }
     },
     close: () => agent.close(),
@@ -210,7 +247,7 @@ async function readLimited(
   body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
   limit: number,
   contentLength: string | undefined,
-): Promise<string> {
+): Promise<{ text: string; size: number }> {
   const declared =
     contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
   if (declared !== undefined && declared > limit) {
@@ -227,7 +264,7 @@ async function readLimited(
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return { text: Buffer.concat(chunks, size).toString('utf8'), size };
 }
 
 function transportError(partnerId: string, err: unknown): PartnerCallError {

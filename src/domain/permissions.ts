@@ -36,6 +36,16 @@ export const PERMISSIONS = [
   'inventory:read',
   /** Send inbound receipts (ASN) and take snapshots. */
   'inventory:manage',
+  /** Scrape `/metrics` from an address outside `metrics.allow` (Prometheus with a key). */
+  'metrics:read',
+  /** See alerts, their rules and the notifications sent. */
+  'alerts:read',
+  /** Acknowledge alerts. */
+  'alerts:manage',
+  /** See incidents, their timelines and reports, and the fault knowledge base. */
+  'incidents:read',
+  /** Open, annotate and close incidents; edit the fault knowledge base. */
+  'incidents:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

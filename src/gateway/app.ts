@@ -30,6 +30,7 @@ import { userRoutes } from './routes/users.js';
 import { AccountService } from '../security/accounts.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { partnerHealthRoutes } from './routes/partner-health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import type { GatewayDeps } from './types.js';
 
 /** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
@@ -218,6 +219,20 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       }),
   });
   installCallAudit(app, deps.store);
+  const metrics = deps.metrics;
+  if (metrics) {
+    // Route pattern, never the URL: ids in paths would be personal data and unbounded labels.
+    app.addHook('onResponse', async (req, reply) => {
+      metrics.observeApi(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime);
+    });
+    await app.register(
+      metricsRoutes(deps, {
+        metrics,
+        allow: deps.metricsAllow ?? (() => []),
+        authenticate: (req, reply) => auth.authenticate(req, reply),
+      }),
+    );
+  }
   // Markup in stored data leaves as inert JSON escapes, so a viewer that sniffs or embeds the
   // answer cannot be made to run it (stored XSS through partner data).
   app.addHook('onSend', async (_req, reply, payload) => {

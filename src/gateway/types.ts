@@ -14,6 +14,7 @@ import type { RateCardBook } from '../pipeline/settlement/cards.js';
 import type { FxSource } from '../pipeline/settlement/fx.js';
 import type { ViewOptions } from '../pipeline/inventory-view.js';
 import type { AdmissionLimits, AdmissionView } from './admission.js';
+import type { HubMetrics } from '../monitor/metrics.js';
 import type { NonceClaim, SessionResolver } from './auth.js';
 
 export interface OrderSources {
@@ -75,6 +76,10 @@ export interface GatewayDeps {
   orderSources?: () => OrderSources;
   /** Milliseconds since the epoch, for the failed-authentication windows; injectable for tests. */
   now?: () => number;
+  /** Prometheus metrics: `/metrics` is served and every API request counted when given. */
+  metrics?: HubMetrics;
+  /** Addresses (CIDR) that may scrape `/metrics` without credentials, read per request. */
+  metricsAllow?: () => readonly string[];
   /** Fee settlement: rate cards (default: read from config/rate-cards on first use) and options. */
   settlement?: SettlementDeps;
   /** Inventory: each warehouse's outage threshold before its snapshot serves (default 30 min). */

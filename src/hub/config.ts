@@ -79,6 +79,13 @@ export const HubConfigSchema = Type.Object(
       ),
     ),
     network: Type.Optional(NetworkConfig),
+    /** `/metrics`: addresses (the Prometheus servers) that may scrape it without a key. */
+    metrics: Type.Optional(
+      Type.Object(
+        { allow: Type.Optional(Type.Array(Cidr, { maxItems: 256 })) },
+        { additionalProperties: false },
+      ),
+    ),
     partners: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }), PartnerConfig),
     routing: Type.Object(
       {
@@ -216,6 +223,11 @@ export function networkPolicyOf(config: HubConfig): NetworkPolicy {
  * in whatever spelling (see domain/network-policy.ts); every range must be a valid CIDR.
  */
 function checkNetwork(config: HubConfig, source: YamlSource): void {
+  for (const [i, cidr] of (config.metrics?.allow ?? []).entries()) {
+    if (!isCidr(cidr)) {
+      throw new ConfigError(problemAt(source, ['metrics', 'allow', i], `${cidr} is not a CIDR range`));
+    }
+  }
   for (const key of ['allow', 'deny'] as const) {
     for (const [i, cidr] of (config.network?.[key] ?? []).entries()) {
       if (!isCidr(cidr)) {

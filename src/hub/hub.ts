@@ -30,6 +30,7 @@ import { networkPolicyOf, type HubConfig } from './config.js';
 import { watchConfig, type ConfigEvent, type ConfigWatcher } from './config-watcher.js';
 import { buildPartnerSet, type PartnerSet, type SigningResolver } from './partners.js';
 import { startProbes } from '../monitor/probes.js';
+import { HubMetrics } from '../monitor/metrics.js';
 
 /** Ended sessions stay a day for investigations (the audit log keeps the logins for good). */
 const SESSION_KEEP_MS = 86_400_000;
@@ -49,6 +50,8 @@ export interface HubOptions {
   tls?: { key: string; cert: string };
   /** The rate-card folder that prices each waybill as it is stored (default config/rate-cards). */
   rateCardDir?: string;
+  /** Include Node.js process figures in `/metrics` (default true). */
+  processMetrics?: boolean;
 }
 
 export interface Hub {
@@ -57,6 +60,7 @@ export interface Hub {
   box: SecretBox;
   app: FastifyInstance;
   pool: WorkerPool;
+  metrics: HubMetrics;
   partners(): PartnerSet;
   configEvents(): readonly ConfigEvent[];
   /** Releases a parked partner (as `waygate partners release`), here and, via the store, on every node. */
@@ -92,8 +96,10 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   // Signed audit checkpoints every minute and at close, retention prune daily [003-4.4] [000-15].
   const audit = startAuditMaintenance(store, auditNotaryFor(dbUrl), { logger: log });
   started.push(() => audit.stop());
+  const metrics = new HubMetrics({ processMetrics: opts.processMetrics ?? true });
   // Every partner call: addresses judged at connect time, answers bounded, both from the live config.
   const http = createHttpClient({
+    observe: metrics.observeHttp,
     network: () => networkPolicyOf(partners.config),
     maxResponseBytes: (id) =>
       partners.config.partners[id]?.maxResponseBytes ?? partners.config.network?.maxResponseBytes,
@@ -144,9 +150,17 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   const jobDeps: JobDeps = { store, queue, partners: current, rateCards: () => rateCards };
   // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
   // other; within the outbound lane, each partner's own concurrency limit isolates partners.
-  const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16 });
+  const inboundPool = new WorkerPool('inbound', jobDeps, log, {
+    concurrency: 16,
+    observe: metrics.observeJob,
+  });
   const pool = new WorkerPool('outbound', jobDeps, log, {
     concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
+    observe: metrics.observeJob,
+  });
+  metrics.setSources({
+    queueStats: () => queue.stats(),
+    partners: () => [...partners.carriers()].map((r) => r.view()),
   });
   let probes = startProbes(partners, log);
   started.push(() => probes.stop());
@@ -210,6 +224,8 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     authFailures: () => authFailureLimitsOf(partners.config),
     orderSources: () => orderSourcesOf(partners.config),
     backlog: () => queue.backlog(),
+    metrics,
+    metricsAllow: () => partners.config.metrics?.allow ?? [],
     notifyWork: () => {
       inboundPool.notify();
       pool.notify();
@@ -277,6 +293,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     box,
     app,
     pool,
+    metrics,
     partners: current,
     configEvents: () => watcher?.events() ?? [],
     releasePartner,

@@ -26,6 +26,29 @@ export interface WorkerOptions {
   leaseMs: number;
   idlePollMs: number;
   retry: RetrySchedule;
+  /** Told of every job's fate (metrics, alert statistics); synchronous, cheap, never throws. */
+  observe?: (o: JobObservation) => void;
+}
+
+/**
+ * One run of a job as metrics see it: `ok`, `retry` (failed, will run again), `dead` (handed to
+ * the dead letters) or `deferred` (never reached the partner: window, 429 gate, saturation).
+ * `code` is a catalogue or partner-error code, never a partner's own text.
+ */
+export interface JobObservation {
+  kind: string;
+  partnerId: string | null;
+  outcome: 'ok' | 'retry' | 'dead' | 'deferred';
+  code: string;
+  durationMs: number;
+}
+
+/** The stable code of a failure, for metrics: never free text. */
+export function failureCode(err: unknown): string {
+  const cause = err instanceof ScheduledRetryError ? err.failure : err;
+  if (cause instanceof PartnerCallError) return cause.code;
+  if (cause instanceof WaygateError) return cause.code;
+  return 'unexpected';
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -135,19 +158,35 @@ export class WorkerPool {
         );
       return;
     }
+    const observe = this.#opts.observe;
+    const started = observe ? performance.now() : 0;
     try {
       await prepared.run();
+      observe?.({
+        kind: job.kind,
+        partnerId: job.partnerId ?? job.routedTo ?? null,
+        outcome: 'ok',
+        code: 'ok',
+        durationMs: performance.now() - started,
+      });
     } catch (err) {
-      await this.#fail(job, prepared, err);
+      const outcome = await this.#fail(job, prepared, err);
+      observe?.({
+        kind: job.kind,
+        partnerId: job.partnerId ?? job.routedTo ?? null,
+        outcome,
+        code: failureCode(err),
+        durationMs: performance.now() - started,
+      });
     }
   }
 
-  async #fail(job: Job, prepared: PreparedJob, err: unknown): Promise<void> {
+  async #fail(job: Job, prepared: PreparedJob, err: unknown): Promise<JobObservation['outcome']> {
     if (err instanceof DeferredError) {
       await this.#queue
         .defer(job, err.untilMs)
         .catch((e: unknown) => this.#log.error({ jobId: job.id, err: errorText(e) }, 'could not defer job'));
-      return;
+      return 'deferred';
     }
     const cause = err instanceof ScheduledRetryError ? err.failure : err;
     // Masked for the logs, the job row and the order's history; the full text is sealed.
@@ -167,7 +206,7 @@ export class WorkerPool {
         );
         await this.#queue.deadLetter(job, recorded);
         await prepared.onDead(recorded.shown);
-        return;
+        return 'dead';
       }
       let runAt: number;
       if (err instanceof ScheduledRetryError) {
@@ -184,5 +223,6 @@ export class WorkerPool {
       // The lease will run out and the job will be retried; nothing is lost.
       this.#log.error({ jobId: job.id, err: errorText(storeErr) }, 'could not record job failure');
     }
+    return 'retry';
   }
 }

@@ -46,6 +46,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'dlq:manage',
     'certs:read',
     'files:export',
+    'metrics:read',
+    'alerts:read',
+    'alerts:manage',
+    'incidents:read',
+    'incidents:manage',
   ],
   logistics_ops: [
     ...READ_OPS,
@@ -55,6 +60,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'files:import',
     'files:export',
     'pii:read',
+    'alerts:read',
+    'alerts:manage',
+    'incidents:read',
+    'incidents:manage',
   ],
   warehouse: ['orders:read', 'tracking:read', 'files:export', 'inventory:read', 'inventory:manage'],
   order_desk: [
@@ -93,6 +102,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'interfaces:approve',
     'finance:read',
     'inventory:read',
+    'alerts:read',
+    'incidents:read',
   ],
   viewer: READ_OPS,
 };

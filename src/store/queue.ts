@@ -39,6 +39,8 @@ export interface Job {
   runAt: number;
   leaseOwner: string;
   history: AttemptRecord[];
+  /** The partner a handler chose at run time (routing), for the worker's metrics; not stored. */
+  routedTo?: string;
 }
 
 export interface AttemptRecord {
@@ -49,6 +51,14 @@ export interface AttemptRecord {
   /** `replayed` only: who took the job out of the dead-letter queue, and the fields they edited. */
   by?: string;
   edited?: string[];
+}
+
+/** How many jobs of a kind are in a status, and since when the oldest waits. */
+export interface KindStats {
+  kind: string;
+  status: string;
+  count: number;
+  oldestCreatedAt: number | null;
 }
 
 /** The context bound into a sealed job error (see JobError). */
@@ -325,6 +335,29 @@ export class JobQueue {
       .where('status', 'in', ['ready', 'leased'])
       .executeTakeFirst();
     return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Per kind and status: how many jobs, and the oldest one's creation time (for queue depth,
+   * oldest-job age and dead-letter gauges). One grouped read over the jobs table.
+   */
+  async stats(): Promise<KindStats[]> {
+    const rows = await this.#store.db
+      .selectFrom('jobs')
+      .select([
+        'kind',
+        'status',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        (eb) => eb.fn.min<number>('created_at').as('oldest'),
+      ])
+      .groupBy(['kind', 'status'])
+      .execute();
+    return rows.map((r) => ({
+      kind: r.kind,
+      status: r.status,
+      count: Number(r.n),
+      oldestCreatedAt: r.oldest === null ? null : Number(r.oldest),
+    }));
   }
 
   /** Throws unless the jobs table answers a read: the readiness probe's view of the store. */

@@ -36,7 +36,11 @@ export interface JobDeps {
 }
 
 /** A leased job whose payload matched its kind's schema. */
-export type TypedJob<P> = Omit<Job, 'payload'> & { readonly payload: P };
+export type TypedJob<P> = Omit<Job, 'payload'> & {
+  readonly payload: P;
+  /** Names the partner this run goes to when the job was queued without one (routing). */
+  routeTo?(partnerId: string): void;
+};
 
 export interface JobHandler<P> {
   /** Does the work and completes the job (usually inside its own business transaction). */
@@ -208,7 +212,13 @@ export function defineJobKind<const N extends string, S extends TSchema>(
               issues,
             );
           }
-          const typed: TypedJob<Static<S>> = { ...job, payload: value };
+          const typed: TypedJob<Static<S>> = {
+            ...job,
+            payload: value,
+            routeTo: (partnerId) => {
+              job.routedTo = partnerId;
+            },
+          };
           return {
             run: () => handler.run(typed),
             onDead: async (error) => {

@@ -50,6 +50,7 @@ export const shipmentCreate = defineJobKind({
       const partners = deps.partners();
       const carrierId = routeCarrier(partners.routing(), order.destinationCountry);
       const carrier = partners.carrier(carrierId);
+      job.routeTo?.(carrierId);
       if (!carrier) throw new Error(`routing chose carrier ${carrierId}, which is not configured`);
       const request: ShipmentRequest = {
         orderId: order.id,
