@@ -29,6 +29,12 @@ const SECRETS = [
   '4930555014',
   'Kastanienallee',
   'ZQ-ID-88412907',
+  // The buyer and payment (customs data) are sealed like the recipient.
+  'Yorick',
+  'Buyer-Plaintext',
+  '5550 9981',
+  'YB-PASS-55120931',
+  'TXN-PLAIN-77310',
 ];
 
 /** Every byte the database keeps on disk (SQLite) or every row as text (PostgreSQL). */
@@ -79,7 +85,14 @@ describe.each(DIALECTS)('personal data at rest and data-subject rights (%s)', (d
     // The values are there, sealed: they read back exactly.
     const row = await store.db.selectFrom('orders').selectAll().executeTakeFirstOrThrow();
     expect(row.recipient.startsWith('wgf1.k1.')).toBe(true);
-    expect((await readOrder(store.keys, row)).recipient).toEqual(consignee().recipient);
+    const read = await readOrder(store.keys, row);
+    expect(read.recipient).toEqual(consignee().recipient);
+    expect(row.customs_sealed?.startsWith('wgf1.k1.')).toBe(true);
+    expect({ buyer: read.buyer, payment: read.payment, charges: read.charges }).toEqual({
+      buyer: consignee().buyer,
+      payment: consignee().payment,
+      charges: consignee().charges,
+    });
   });
 
   it('re-seals every value under a new key while orders keep arriving, and reads stay right', async () => {
@@ -105,7 +118,7 @@ describe.each(DIALECTS)('personal data at rest and data-subject rights (%s)', (d
     expect(result.newKeyId).toBe('k2');
     expect(result.retired).toEqual(['k1']);
     const usage = await keyUsage(store.db, store.keys);
-    expect(usage.filter((u) => u.table === 'orders')).toEqual([
+    expect(usage.filter((u) => u.table === 'orders' && u.column === 'recipient')).toEqual([
       { table: 'orders', column: 'recipient', keyId: 'k2', rows: 30 + written },
     ]);
     const rows = await store.db.selectFrom('orders').selectAll().execute();

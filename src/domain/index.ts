@@ -9,3 +9,4 @@ export * from './masking.js';
 export * from './order-rules.js';
 export * from './permissions.js';
 export * from './text.js';
+export * from './customs.js';

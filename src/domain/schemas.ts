@@ -86,6 +86,45 @@ export const OrderItem = Type.Object(
 );
 export type OrderItem = Static<typeof OrderItem>;
 
+/** The buyer who paid (订购人): customs checks the name against the ID number. Personal data: sealed at rest. */
+export const Buyer = Type.Object(
+  {
+    name: Text(60),
+    phone: Type.String({ pattern: '^\\+?[0-9 ()-]{5,24}$' }),
+    idType: literalUnion(['national-id', 'other'] as const, 'Kind of identity document'),
+    idNumber: Text(60),
+  },
+  { additionalProperties: false },
+);
+export type Buyer = Static<typeof Buyer>;
+
+/** How the order was paid, as the payment company reports it (the second of the three documents). */
+export const Payment = Type.Object(
+  {
+    /** The payment company (a finance partner id or its name). */
+    provider: Text(100),
+    transactionId: Text(60),
+    amount: DecimalAmount,
+    paidAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type Payment = Static<typeof Payment>;
+
+/** Amounts beside the goods value, in the order's currency; an absent one is zero. */
+export const Charges = Type.Object(
+  {
+    freight: Type.Optional(DecimalAmount),
+    insurance: Type.Optional(DecimalAmount),
+    /** Non-cash deductions (points, vouchers): subtracted from what the buyer paid. */
+    discount: Type.Optional(DecimalAmount),
+    /** Tax collected in advance by the seller (代扣税款). */
+    tax: Type.Optional(DecimalAmount),
+  },
+  { additionalProperties: false },
+);
+export type Charges = Static<typeof Charges>;
+
 export const OrderInput = Type.Object(
   {
     source: Type.String({
@@ -98,6 +137,10 @@ export const OrderInput = Type.Object(
     items: Type.Array(OrderItem, { minItems: 1, maxItems: 500 }),
     placedAt: Type.Optional(Timestamp),
     notes: Type.Optional(Prose(1000, 0)),
+    /** Customs data (optional): who paid, how, and the charges beside the goods. */
+    buyer: Type.Optional(Buyer),
+    payment: Type.Optional(Payment),
+    charges: Type.Optional(Charges),
   },
   { additionalProperties: false },
 );
@@ -199,6 +242,9 @@ export const Order = Type.Object(
     destinationCountry: CountryCode,
     recipient: Address,
     items: Type.Array(OrderItem),
+    buyer: Type.Optional(Buyer),
+    payment: Type.Optional(Payment),
+    charges: Type.Optional(Charges),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -327,6 +373,9 @@ export const CANONICAL_SCHEMAS: Record<string, TSchema> = {
   Order,
   OrderItem,
   Address,
+  Buyer,
+  Payment,
+  Charges,
   Money: MoneySchema,
   Shipment,
   Waybill,

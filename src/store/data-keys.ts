@@ -14,6 +14,9 @@ export const SEALED_COLUMNS = [
   { table: 'orders', column: 'recipient', context: 'orders.recipient' },
   { table: 'inbound_messages', column: 'body', context: 'inbound_messages.body' },
   { table: 'jobs', column: 'error_sealed', context: 'jobs.error' },
+  { table: 'orders', column: 'customs_sealed', context: 'orders.customs' },
+  { table: 'customs_declarations', column: 'message_sealed', context: 'customs_declarations.message' },
+  { table: 'customs_declarations', column: 'last_info_sealed', context: 'customs_declarations.info' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];
@@ -182,7 +185,7 @@ export async function resealAll(
           const plaintext = ring.cipher.keyIdOf(r.value) === undefined;
           const plain = plaintext ? r.value : await ring.open(r.value, col.context);
           const set: Record<string, string | null> = { [col.column]: ring.cipher.seal(plain, col.context) };
-          if (col.table === 'orders' && opts.reindex) {
+          if (col.table === 'orders' && col.column === 'recipient' && opts.reindex) {
             const idx = opts.reindex(plain);
             set.recipient_email_bidx = idx.email;
             set.recipient_phone_bidx = idx.phone;

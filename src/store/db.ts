@@ -33,6 +33,7 @@ import { certs } from './migrations/006_certs.js';
 import { sealedJobErrors } from './migrations/007_sealed_job_errors.js';
 import { settlement } from './migrations/008_settlement.js';
 import { settlementMeasured } from './migrations/009_settlement_measured.js';
+import { customs } from './migrations/010_customs.js';
 import { warehouses } from './migrations/011_warehouses.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
@@ -72,6 +73,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '007_sealed_job_errors': sealedJobErrors(),
     '008_settlement': settlement(dialect),
     '009_settlement_measured': settlementMeasured(dialect),
+    '010_customs': customs(dialect),
     '011_warehouses': warehouses(dialect),
   };
   return { getMigrations: async () => all };

@@ -1,6 +1,14 @@
 /** Order rows: insert, read with their logistics data, search with cursor pagination. */
 import { sql, type SqlBool } from 'kysely';
-import type { Address, OrderInput, OrderItem, OrderStatus } from '../domain/index.js';
+import type {
+  Address,
+  Buyer,
+  Charges,
+  OrderInput,
+  OrderItem,
+  OrderStatus,
+  Payment,
+} from '../domain/index.js';
 import type { KeyRing } from './data-keys.js';
 import type { FieldSealer } from './sealing.js';
 import type { Executor } from './transaction.js';
@@ -8,6 +16,20 @@ import type { OrdersTable } from './schema.js';
 import { compiled } from './compiled.js';
 
 export const RECIPIENT_CONTEXT = 'orders.recipient';
+export const CUSTOMS_DATA_CONTEXT = 'orders.customs';
+
+/** The buyer and payment of an order (customs data), sealed like the recipient; null without them. */
+export function sealCustomsData(
+  cipher: FieldSealer,
+  data: { buyer?: Buyer | undefined; payment?: Payment | undefined },
+): string | null {
+  if (!data.buyer && !data.payment) return null;
+  const plain = {
+    ...(data.buyer ? { buyer: data.buyer } : {}),
+    ...(data.payment ? { payment: data.payment } : {}),
+  };
+  return cipher.seal(JSON.stringify(plain), CUSTOMS_DATA_CONTEXT);
+}
 
 /** The recipient as stored: sealed, with blind indexes to find it by e-mail or phone. */
 export function sealRecipient(cipher: FieldSealer, recipient: Address) {
@@ -34,6 +56,9 @@ export interface OrderRecord {
   destinationCountry: string;
   recipient: Address;
   items: OrderItem[];
+  buyer?: Buyer;
+  payment?: Payment;
+  charges?: Charges;
   placedAt: string | null;
   createdAt: string;
   updatedAt: string;
@@ -70,6 +95,8 @@ export async function insertOrder(ex: Executor, cipher: FieldSealer, row: NewOrd
     destination_country: input.recipient.country,
     ...sealRecipient(cipher, input.recipient),
     items: JSON.stringify(input.items),
+    customs_sealed: sealCustomsData(cipher, input),
+    charges: input.charges ? JSON.stringify(input.charges) : null,
     placed_at: input.placedAt ? Date.parse(input.placedAt) : null,
     created_at: row.nowMs,
     updated_at: row.nowMs,
@@ -108,10 +135,19 @@ export async function findOrderIdByExternal(
 
 /** The order with its recipient unsealed. */
 export async function readOrder(keys: KeyRing, row: OrdersTable): Promise<OrderRecord> {
+  const customs = row.customs_sealed
+    ? (JSON.parse(await keys.open(row.customs_sealed, CUSTOMS_DATA_CONTEXT)) as {
+        buyer?: Buyer;
+        payment?: Payment;
+      })
+    : {};
   return {
     ...orderFields(row),
     recipient: JSON.parse(await keys.open(row.recipient, RECIPIENT_CONTEXT)) as Address,
     items: JSON.parse(row.items) as OrderItem[],
+    ...(customs.buyer ? { buyer: customs.buyer } : {}),
+    ...(customs.payment ? { payment: customs.payment } : {}),
+    ...(row.charges ? { charges: JSON.parse(row.charges) as Charges } : {}),
     placedAt: row.placed_at === null ? null : new Date(row.placed_at).toISOString(),
   };
 }

@@ -15,6 +15,10 @@ export interface OrdersTable {
   recipient_email_bidx: string | null;
   recipient_phone_bidx: string | null;
   items: string;
+  /** Sealed JSON of the order's buyer and payment (customs data), when the order has them. */
+  customs_sealed: string | null;
+  /** JSON of the order's charges (freight, insurance, discount, tax), when it has them. */
+  charges: string | null;
   placed_at: number | null;
   created_at: number;
   updated_at: number;
@@ -127,6 +131,37 @@ export interface NoncesTable {
   expires_at: number;
 }
 
+export interface CustomsDeclarationsTable {
+  id: string;
+  order_id: string;
+  partner_id: string;
+  direction: string;
+  document: string;
+  message_type: string;
+  status: string;
+  guid: string;
+  order_no: string;
+  logistics_no: string | null;
+  customs_no: string | null;
+  last_code: string | null;
+  last_info_sealed: string | null;
+  discrepancies: string | null;
+  override_by: string | null;
+  message_sealed: string | null;
+  sent_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CustomsHistoryTable {
+  id: Generated<number>;
+  declaration_id: string;
+  at: number;
+  status: string;
+  code: string | null;
+  note: string;
+}
+
 export interface Database {
   orders: OrdersTable;
   order_history: OrderHistoryTable;
@@ -139,4 +174,6 @@ export interface Database {
   nonces: NoncesTable;
   data_keys: DataKeysTable;
   audit_log: AuditLogTable;
+  customs_declarations: CustomsDeclarationsTable;
+  customs_history: CustomsHistoryTable;
 }
