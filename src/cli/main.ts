@@ -4,15 +4,12 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CANONICAL_SCHEMAS } from '../domain/index.js';
-import { startSandbox } from '../sandbox/server.js';
-import { startHub } from '../hub/hub.js';
 import { createLogger } from '../hub/logger.js';
 import { loadHubConfig } from '../hub/config.js';
 import { fetchSandboxCredentials, SANDBOX_CONFIG_FILE, sandboxEnv } from '../hub/sandbox-config.js';
 import { makeSandboxCredentials } from '../sandbox/credentials.js';
 import { localFieldCipher } from '../security/field-cipher.js';
 import { DEFAULT_DB_URL, describeDbUrl, migrate, openStore } from '../store/db.js';
-import { formatSummary, runDemo } from './demo.js';
 import { registerDlqCommands } from './dlq.js';
 import { registerApiKeyCommands } from './apikeys.js';
 import { registerKeyCommands } from './keys.js';
@@ -120,6 +117,11 @@ export function buildCli(): Command {
           throw new InvalidArgumentError(`--sandbox-url ${o.sandboxUrl} is not an http(s) URL`);
         const tls = o.tlsCert || o.tlsKey ? readTls(o.tlsCert, o.tlsKey) : undefined;
         const log = createLogger();
+        // The server stack (Fastify and its plugins) is loaded only by the commands that serve.
+        const [{ startSandbox }, { startHub }] = await Promise.all([
+          import('../sandbox/server.js'),
+          import('../hub/hub.js'),
+        ]);
         const sandbox = o.sandbox ? await startSandbox({ port: 0 }) : undefined;
         let hub: Awaited<ReturnType<typeof startHub>>;
         try {
@@ -162,6 +164,7 @@ export function buildCli(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--step-ms <n>', 'milliseconds between tracking steps', int('step-ms', 1, 3_600_000), 250)
     .action(async (o: { port: number; host: string; stepMs: number }) => {
+      const { startSandbox } = await import('../sandbox/server.js');
       const sandbox = await startSandbox({ port: o.port, host: o.host, stepMs: o.stepMs });
       process.stdout.write(`waygate sandbox listening on ${sandbox.url}\n`);
       await untilSignal(() => sandbox.close());
@@ -176,6 +179,7 @@ export function buildCli(): Command {
     .option('--step-ms <n>', 'sandbox milliseconds between tracking steps', int('step-ms', 1, 60_000), 250)
     .option('--timeout <s>', 'give up after this many seconds', int('timeout', 1, 86_400), 600)
     .action(async (o: { orders: number; db: string; json?: boolean; stepMs: number; timeout: number }) => {
+      const { formatSummary, runDemo } = await import('./demo.js');
       const summary = await runDemo({
         orders: o.orders,
         dbUrl: o.db,

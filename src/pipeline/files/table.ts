@@ -15,7 +15,8 @@ import { basename, extname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+// Types only: exceljs takes seconds to load, so only a spreadsheet read or write loads it.
+import type ExcelJS from 'exceljs';
 import { WaygateError } from '../../domain/index.js';
 import { openPrivateFile, type PrivateFileWriter } from '../../security/private-file.js';
 
@@ -85,7 +86,8 @@ async function readCsvGrid(path: string): Promise<GridRow[]> {
 }
 
 async function readXlsxGrid(path: string): Promise<GridRow[]> {
-  const workbook = new ExcelJS.Workbook();
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   try {
     await workbook.xlsx.readFile(path);
   } catch (err) {
@@ -214,7 +216,8 @@ async function xlsxWriter<K extends string>(
   columns: readonly Column<K>[],
   sheetName: string,
 ): Promise<TableWriter<K>> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: file.stream, useStyles: true });
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.stream.xlsx.WorkbookWriter({ stream: file.stream, useStyles: true });
   const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = columns.map((c) => ({
     key: c.key,

@@ -5,7 +5,6 @@
  * accounts) and PDF (to send; the partner's name may be Chinese, so the font is a CJK one).
  */
 import { existsSync } from 'node:fs';
-import PDFDocument from 'pdfkit';
 import { stringify } from 'csv-stringify/sync';
 import { WaygateError } from '../../domain/index.js';
 import { convert, formatAmount, isPeriod, parseSignedAmount } from '../../domain/settlement/index.js';
@@ -215,8 +214,10 @@ export function findCjkFont(path?: string): { path: string; family?: string } {
   return { path: chosen, ...(family ? { family } : {}) };
 }
 
-export function renderStatementPdf(s: Statement, fontPath?: string): Promise<Buffer> {
+export async function renderStatementPdf(s: Statement, fontPath?: string): Promise<Buffer> {
   const font = findCjkFont(fontPath);
+  // Loaded on first use: pdfkit takes seconds to load and only statements need it.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     layout: 'landscape',
