@@ -38,6 +38,8 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The body's exact bytes, for answers that are not text (a PDF or PNG label). */
+  bytes?: Buffer;
 }
 
 export interface HttpClient {
@@ -215,16 +217,16 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         for (const [k, v] of Object.entries(res.headers)) {
           if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
         }
-        const { text: body, size } = await readLimited(res.body, limit, headers['content-length']);
+        const bytes = await readLimited(res.body, limit, headers['content-length']);
         observe?.({
           partnerId: req.partnerId,
           method: req.method,
           status: res.statusCode,
           durationMs: performance.now() - started,
           bytesSent: req.body === undefined ? 0 : Buffer.byteLength(req.body),
-          bytesReceived: size,
+          bytesReceived: bytes.length,
         });
-        return { status: res.statusCode, headers, body };
+        return { status: res.statusCode, headers, body: bytes.toString('utf8'), bytes };
       } catch (err) {
         const failure = transportError(req.partnerId, err);
         observe?.({
@@ -247,7 +249,7 @@ async function readLimited(
   body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
   limit: number,
   contentLength: string | undefined,
-): Promise<{ text: string; size: number }> {
+): Promise<Buffer> {
   const declared =
     contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
   if (declared !== undefined && declared > limit) {
@@ -264,7 +266,7 @@ async function readLimited(
     }
     chunks.push(chunk);
   }
-  return { text: Buffer.concat(chunks, size).toString('utf8'), size };
+  return Buffer.concat(chunks, size);
 }
 
 function transportError(partnerId: string, err: unknown): PartnerCallError {

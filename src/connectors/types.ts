@@ -20,7 +20,7 @@ export type PartnerKind = (typeof PARTNER_KINDS)[number];
  * optional methods of the flags it does not list are absent (checked for every registered connector).
  */
 export const CAPABILITIES = {
-  carrier: ['shipment.create', 'tracking.push', 'tracking.poll', 'probe'],
+  carrier: ['shipment.create', 'tracking.push', 'tracking.poll', 'probe', 'shipment.cancel', 'label.fetch'],
   platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch'],
   customs: ['declaration.submit', 'declaration.status'],
   warehouse: ['outbound.create', 'stock.query'],
@@ -37,6 +37,8 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'tracking.push': ['registerTrackingWebhook', 'verifyCallback', 'parseCallback'],
       'tracking.poll': ['fetchTracking'],
       probe: ['probe'],
+      'shipment.cancel': ['cancelShipment'],
+      'label.fetch': ['fetchLabel'],
     },
     platform: {
       'orders.webhook': ['verifyWebhook', 'parseOrderWebhook'],
@@ -174,6 +176,13 @@ export interface ShipmentCreated {
   estimatedDelivery?: string;
 }
 
+/** A shipping label as the carrier renders it, fetched once and kept by the hub. */
+export interface ShipmentLabel {
+  format: 'PDF' | 'ZPL' | 'PNG';
+  /** The label's bytes (a PDF document, ZPL commands, a PNG image). */
+  data: Buffer;
+}
+
 export interface TrackingPush {
   /** The partner's id for this delivery of the push, used to drop re-deliveries. */
   deliveryId: string;
@@ -197,6 +206,10 @@ export interface CarrierConnector {
   parseCallback?(req: InboundRequest): TrackingPush;
   /** 'probe': a cheap call that proves the channel answers; throws a PartnerCallError when it does not. */
   probe?(): Promise<void>;
+  /** 'shipment.cancel': voids a waybill not yet handed over; a refusal is a partner_rejected error. */
+  cancelShipment?(waybillNo: string): Promise<void>;
+  /** 'label.fetch': the label of a waybill this carrier issued, in the format the carrier renders. */
+  fetchLabel?(waybillNo: string): Promise<ShipmentLabel>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 /**
  * The simulated partners, one entry each: its kind, the test credentials it issues and whether
@@ -39,6 +39,11 @@ export const SANDBOX_PARTNERS = {
       appKey: () => String(20000000 + (randomBytes(3).readUIntBE(0, 3) % 9999999)),
       appSecret: () => token(16),
     },
+  },
+  fourpx: {
+    kind: 'carrier',
+    faults: true,
+    credentials: { appKey: () => randomUUID(), appSecret: () => randomUUID() },
   },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
