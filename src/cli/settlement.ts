@@ -2,12 +2,21 @@
  * `waygate settlement reconcile|disputes|statement --partner P --period YYYY-MM`: fee
  * settlement from the command line [003-5.9]. Reconcile judges every bill of the period line by
  * line (and lists shipments no bill charged); disputes lists the period's disputes; statement
- * prints or writes the statement as JSON, CSV or PDF.
+ * prints or writes the statement as JSON, CSV or PDF. `import FILE` takes in a bill file (CSV,
+ * XLSX or JSON) of a partner without an API, read with its column mapping.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { isCurrencyCode } from '../domain/index.js';
-import { isPeriod } from '../domain/settlement/index.js';
+import { isCurrencyCode, WaygateError } from '../domain/index.js';
+import {
+  isPeriod,
+  parseBillMappingText,
+  RateCardError,
+  type BillMapping,
+} from '../domain/settlement/index.js';
+import { receiveBill, type BillFormat } from '../pipeline/settlement/bills.js';
+import { reconcileBill } from '../pipeline/settlement/reconcile.js';
 import { DEFAULT_RATE_CARD_DIR, loadRateCards } from '../pipeline/settlement/cards.js';
 import { HttpFxSource } from '../pipeline/settlement/fx.js';
 import { DEFAULT_REPORTING_CURRENCY, reconcilePeriod } from '../pipeline/settlement/reconcile.js';
@@ -113,4 +122,104 @@ export function registerSettlementCommands(program: Command): void {
         return o.format === 'csv' ? (content as string).replace(/\n$/, '') : st;
       }),
     );
+
+  s.command('import')
+    .description(
+      "take in a partner's bill file (CSV, XLSX or JSON): kept raw, then read with the column mapping",
+    )
+    .argument('<file>', 'the bill: .csv, .xlsx or .json')
+    .requiredOption('--partner <id>', 'the partner (carrier or warehouse)', partner)
+    .option('--mapping <file>', "the column mapping (YAML); default: the partner's rate-card mapping")
+    .option('--cards <dir>', 'rate-card folder', DEFAULT_RATE_CARD_DIR)
+    .option('--reconcile', 'reconcile the bill at once')
+    .option('--reporting <currency>', 'reporting currency', currency, DEFAULT_REPORTING_CURRENCY)
+    .option('--fx-url <url>', 'a bank rate endpoint for missing FX rates (e.g. the sandbox)')
+    .addOption(dbOption())
+    .option('--json', 'print JSON')
+    .action(
+      (
+        file: string,
+        o: CommonOptions & {
+          partner: string;
+          mapping?: string;
+          cards: string;
+          reconcile?: boolean;
+          reporting: string;
+          fxUrl?: string;
+        },
+      ) => {
+        // Everything about the files is checked before the store is opened.
+        const format = FORMATS[extname(file).toLowerCase()];
+        if (!format) throw new InvalidArgumentError(`${file}: the bill must be a .csv, .xlsx or .json file`);
+        const body = readInput(file, format);
+        let mapping: BillMapping | undefined;
+        if (o.mapping) {
+          try {
+            mapping = parseBillMappingText(readInput(o.mapping, 'csv') as string, o.mapping);
+          } catch (err) {
+            if (err instanceof RateCardError)
+              throw new InvalidArgumentError(`the mapping is not valid:\n  ${err.issues.join('\n  ')}`);
+            throw err;
+          }
+        }
+        const book = loadRateCards(o.cards);
+        return withStore(o, async (store) => {
+          let received;
+          try {
+            received = await receiveBill(store, book, {
+              partnerId: o.partner,
+              format,
+              body,
+              ...(mapping ? { mapping } : {}),
+            });
+          } catch (err) {
+            if (err instanceof WaygateError && err.code === 'settlement_bill_unreadable' && !o.json)
+              printIssues(err, file);
+            throw err;
+          }
+          const reconciled = o.reconcile
+            ? await reconcileBill(store, book, received.billId, {
+                actor: cliActor(),
+                reportingCurrency: o.reporting,
+                ...(o.fxUrl ? { fx: new HttpFxSource(o.fxUrl) } : {}),
+              })
+            : undefined;
+          if (o.json) return { ...received, ...(reconciled ? { reconciled } : {}) };
+          const head = received.created
+            ? `bill ${received.billNo}: ${received.lines} lines stored as ${received.billId} (raw kept as ${received.messageId})`
+            : `bill ${received.billNo} was received before as ${received.billId}: nothing new stored`;
+          return reconciled
+            ? `${head}\n${reconciled.flagged} of ${reconciled.lines} lines flagged ${JSON.stringify(reconciled.byComponent)}; ` +
+                `billed ${reconciled.billed} ${reconciled.currency}, due ${reconciled.expected}, over-charged ${reconciled.overcharged}`
+            : head;
+        });
+      },
+    );
+}
+
+const FORMATS: Record<string, BillFormat | undefined> = { '.csv': 'csv', '.xlsx': 'xlsx', '.json': 'json' };
+
+function readInput(file: string, format: BillFormat): string | Buffer {
+  try {
+    const bytes = readFileSync(file);
+    return format === 'xlsx' ? bytes : bytes.toString('utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+}
+
+/** Each row's problems, one line each, before the one-line error withStore prints. */
+function printIssues(err: WaygateError, file: string): void {
+  const d = (err.details ?? {}) as {
+    issues?: { where: string; field: string; message: string }[];
+    issueCount?: number;
+  };
+  for (const i of d.issues ?? []) process.stderr.write(`${file}: ${i.where}: ${i.field} ${i.message}\n`);
+  if ((d.issueCount ?? 0) > (d.issues?.length ?? 0))
+    process.stderr.write(`${file}: … ${(d.issueCount ?? 0) - (d.issues?.length ?? 0)} more\n`);
+  process.stderr.write(
+    'nothing of the bill was stored but the raw file; fix the file or the mapping and import it again\n',
+  );
 }

@@ -170,6 +170,10 @@ export const ERROR_CATALOGUE = {
     message: 'the partner already sent a different bill with this number',
   },
   settlement_bill_not_found: { status: 404, message: 'no such bill' },
+  settlement_mapping_invalid: {
+    status: 400,
+    message: 'the column mapping is not valid; details names each field of the mapping',
+  },
   settlement_line_not_found: { status: 404, message: 'the bill has no such line' },
   fx_rate_invalid: { status: 400, message: 'the exchange rate is invalid' },
   fx_rate_missing: {

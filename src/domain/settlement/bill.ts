@@ -25,6 +25,8 @@ export interface BillMapping {
   pull?: string;
   /** json: the key of the lines' list. */
   lines?: string;
+  /** table, XLSX: the worksheet holding the bill (default: the first). */
+  sheet?: string;
   /** Bill-level fields: top-level keys (json) or columns repeated on every row (table). */
   header: { billNo: string; currency: string; issuedOn: string; period?: string };
   line: {
@@ -197,6 +199,8 @@ export function validateBillMapping(raw: unknown): {
     issues.push({ path: ['pull'], message: 'must be a path such as /bills?period={period}' });
   if (raw.format === 'json' && !name(raw.lines))
     issues.push({ path: ['lines'], message: 'must name the key of the lines' });
+  if (raw.sheet !== undefined && (raw.format !== 'table' || !name(raw.sheet)))
+    issues.push({ path: ['sheet'], message: 'must name a worksheet of a table bill' });
   const header = isObject(raw.header) ? raw.header : {};
   if (!isObject(raw.header))
     issues.push({ path: ['header'], message: 'must map billNo, currency, issuedOn' });

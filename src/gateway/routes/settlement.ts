@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
+import { validateBillMapping, type BillMapping } from '../../domain/settlement/index.js';
 import { loadRateCards, type RateCardBook } from '../../pipeline/settlement/cards.js';
 import { receiveBill, recordPayment } from '../../pipeline/settlement/bills.js';
 import { reconcileBill } from '../../pipeline/settlement/reconcile.js';
@@ -55,6 +56,11 @@ const BillUpload = Type.Object(
     format: Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('xlsx')]),
     /** The bill as received: text for json/csv, base64 for xlsx. */
     content: Type.String({ minLength: 1, maxLength: 8 * 1024 * 1024 }),
+    /**
+     * For a partner without an API: how to read this file (the `bills` block of a rate card:
+     * format, header and line columns, charges). Default: the partner's rate-card mapping.
+     */
+    mapping: Type.Optional(Type.Object({}, { additionalProperties: true })),
   },
   { additionalProperties: false },
 );
@@ -209,7 +215,21 @@ export const settlementRoutes =
       async (req, reply) => {
         const { partner, format, content } = req.body;
         const body = format === 'xlsx' ? Buffer.from(content, 'base64') : content;
-        const r = await receiveBill(deps.store, cards(), { partnerId: partner, format, body });
+        let mapping: BillMapping | undefined;
+        if (req.body.mapping !== undefined) {
+          const checked = validateBillMapping(req.body.mapping);
+          if (!checked.mapping)
+            throw new WaygateError('settlement_mapping_invalid', undefined, {
+              issues: checked.issues.map((i) => ({ field: `mapping.${i.path.join('.')}`, message: i.message })),
+            });
+          mapping = checked.mapping;
+        }
+        const r = await receiveBill(deps.store, cards(), {
+          partnerId: partner,
+          format,
+          body,
+          ...(mapping ? { mapping } : {}),
+        });
         return reply.code(r.created ? 201 : 200).send(r);
       },
     );

@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { WaygateError } from '../../domain/index.js';
-import { formatAmount, isPeriod, mapBill, parseAmount, type Bill } from '../../domain/settlement/index.js';
+import {
+  formatAmount,
+  isPeriod,
+  mapBill,
+  parseAmount,
+  type Bill,
+  type BillMapping,
+} from '../../domain/settlement/index.js';
 import { recordAudit } from '../../store/audit.js';
 import type { Store } from '../../store/db.js';
 import { newId } from '../../store/ids.js';
@@ -29,6 +36,11 @@ export interface IncomingBill {
   format: BillFormat;
   /** The bill as received: text for json/csv, the file's bytes for xlsx. */
   body: string | Buffer;
+  /**
+   * How to read it, for a partner without an API whose file comes with its own column mapping
+   * (an upload's `mapping`, the CLI's `--mapping FILE`); default: the mapping of its rate card.
+   */
+  mapping?: BillMapping;
 }
 
 export interface ReceivedBill {
@@ -42,7 +54,22 @@ export interface ReceivedBill {
 
 const MAX_LINES = 200_000;
 
-async function rowsOf(format: 'csv' | 'xlsx', body: string | Buffer) {
+/**
+ * A spreadsheet cell as the text a CSV would hold: dates as YYYY-MM-DD, numbers (stored as binary
+ * floating point by XLSX) to at most 4 decimals so 12.3 is "12.3", not "12.300000000000001";
+ * a formula by its cached result.
+ */
+function cellText(cell: ExcelJS.Cell): string {
+  let v: unknown = cell.value;
+  if (v && typeof v === 'object' && 'result' in v) v = (v as { result: unknown }).result;
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(Number(v.toFixed(4))) : '';
+  if (v && typeof v === 'object' && 'richText' in v)
+    return (v as { richText: { text: string }[] }).richText.map((r) => r.text).join('').trim();
+  return cell.text.trim();
+}
+
+async function rowsOf(format: 'csv' | 'xlsx', body: string | Buffer, sheetName?: string) {
   if (format === 'csv') {
     let records: Record<string, string>[];
     try {
@@ -67,17 +94,21 @@ async function rowsOf(format: 'csv' | 'xlsx', body: string | Buffer) {
   } catch {
     throw new WaygateError('settlement_bill_unreadable', 'the XLSX file cannot be read');
   }
-  const sheet = wb.worksheets[0];
-  if (!sheet) throw new WaygateError('settlement_bill_unreadable', 'the XLSX file has no sheet');
+  const sheet = sheetName ? wb.getWorksheet(sheetName) : wb.worksheets[0];
+  if (!sheet)
+    throw new WaygateError(
+      'settlement_bill_unreadable',
+      sheetName ? `the XLSX file has no sheet named ${sheetName}` : 'the XLSX file has no sheet',
+    );
   const header: string[] = [];
-  sheet.getRow(1).eachCell((cell, col) => (header[col] = cell.text.trim()));
+  sheet.getRow(1).eachCell((cell, col) => (header[col] = cellText(cell)));
   const rows: { row: number; values: Record<string, string> }[] = [];
   sheet.eachRow((row, n) => {
     if (n === 1) return;
     const values: Record<string, string> = {};
     row.eachCell((cell, col) => {
       const key = header[col];
-      if (key) values[key] = cell.text.trim();
+      if (key) values[key] = cellText(cell);
     });
     if (Object.keys(values).length) rows.push({ row: n, values });
   });
@@ -86,7 +117,7 @@ async function rowsOf(format: 'csv' | 'xlsx', body: string | Buffer) {
 
 /** Reads a received bill into the canonical form (no I/O but the parse). */
 export async function readBill(book: RateCardBook, incoming: IncomingBill): Promise<Bill> {
-  const mapping = book.billMapping(incoming.partnerId);
+  const mapping = incoming.mapping ?? book.billMapping(incoming.partnerId);
   if (!mapping)
     throw new WaygateError(
       'settlement_no_rate_card',
@@ -112,7 +143,7 @@ export async function readBill(book: RateCardBook, incoming: IncomingBill): Prom
         'settlement_bill_unreadable',
         `${incoming.partnerId} bills are JSON, not ${incoming.format.toUpperCase()}`,
       );
-    source = { format: 'table', rows: await rowsOf(incoming.format, incoming.body) };
+    source = { format: 'table', rows: await rowsOf(incoming.format, incoming.body, mapping.sheet) };
   }
   const { bill, issues } = mapBill(incoming.partnerId, source, mapping);
   if (!bill)
