@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
+// Types only: exceljs takes seconds to load, so only reading an XLSX bill loads it.
+import type ExcelJS from 'exceljs';
 import { WaygateError } from '../../domain/index.js';
 import {
   formatAmount,
@@ -85,7 +86,8 @@ async function rowsOf(format: 'csv' | 'xlsx', body: string | Buffer, sheetName?:
     }
     return records.map((values, i) => ({ row: i + 2, values }));
   }
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   try {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'base64');
     await wb.xlsx.load(
