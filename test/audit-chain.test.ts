@@ -449,7 +449,7 @@ describe('waygate audit (CLI)', () => {
     }
   }
 
-  it('verify exits 0 on an intact chain and 1 naming the edited entry', { timeout: 60_000 }, async () => {
+  it('verify exits 0 on an intact chain and 1 naming the edited entry', { timeout: 180_000 }, async () => {
     const { url, drop } = await createTestDbUrl('sqlite');
     try {
       const store = await openStore(url, { cipher: localFieldCipher });

@@ -315,18 +315,24 @@ describe('partner responses fuzzed through the sandbox hostile mode', () => {
       await hostile('carrier-alpha', { retryAfter: String(10 ** 12), rateLimitReset: '99999999999' });
       const posted = await h.postOrder(order('US'));
       const id = String(posted.body.id);
+      // Wait for this order's own job to be parked (not merely for an audit row, which an earlier
+      // hostile answer may already have written while this order was still being accepted).
+      const parkedJob = async () =>
+        h.hub.store.db
+          .selectFrom('jobs')
+          .select(['run_at'])
+          .where('kind', '=', 'shipment.create')
+          .where('payload', 'like', `%${id}%`)
+          .where('run_at', '>', Date.now() + 60_000)
+          .executeTakeFirst();
       await waitFor(
         async () =>
+          (await parkedJob()) !== undefined &&
           (await listAudit(h.hub.store.db, { limit: 50 })).some((a) => a.action === 'partner.wait_capped'),
-        15_000,
-        'the capped wait to be audited',
+        30_000,
+        "the order's job to be parked and the capped wait audited",
       );
-      const job = await h.hub.store.db
-        .selectFrom('jobs')
-        .select(['run_at'])
-        .where('kind', '=', 'shipment.create')
-        .where('payload', 'like', `%${id}%`)
-        .executeTakeFirstOrThrow();
+      const job = (await parkedJob())!;
       expect(job.run_at).toBeLessThanOrEqual(Date.now() + 2 * 3_600_000 + 5_000);
       const partners = await get('/v1/partners');
       expect(partners.status).toBe(200);
