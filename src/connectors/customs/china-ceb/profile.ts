@@ -19,7 +19,7 @@ export const SANDBOX_PROFILE: Required<Omit<CustomsProfile, 'owner'>> = {
   transportMode: '5',
   destinationPort: '502',
   packaging: '2',
-  sender: { code: 'SANDBOXEBC1', name: '沙箱跨境电商企业', dxpId: 'DXPENTSANDBOX0001' },
+  sender: { code: 'SANDBOXEBC1', name: '沙箱跨境电商企业', dxpId: 'DXPENT0000000001' },
 };
 
 export function mergeProfiles(...layers: ReadonlyArray<CustomsProfile | undefined>): CustomsProfile {

@@ -87,6 +87,12 @@ export function loadXsdPack(dir?: string): Pack {
       throw new XsdUnavailable(`${path} is not the 2022-05 edition (SHA-256 ${actual.slice(0, 16)}…)`);
     files[name] = text;
   }
+  // The transfer schema includes the terminal one by its Chinese file name, which libxml2 in
+  // WebAssembly cannot turn into a URI: point it at the same file under its pack name.
+  files['transfer-node-202205.xsd'] = files['transfer-node-202205.xsd']!.replace(
+    'schemaLocation="终端节点报文.xsd"',
+    'schemaLocation="terminal-node-202205.xsd"',
+  );
   const pack = { dir: found, files };
   packs.set(found, pack);
   return pack;
@@ -104,8 +110,6 @@ function preloads(pack: Pack, main: string): XMLFileInfo[] {
     if (name === main) continue;
     out.push({ fileName: name, contents: text });
   }
-  // transfer-node includes the terminal schema by its Chinese file name.
-  out.push({ fileName: '终端节点报文.xsd', contents: pack.files['terminal-node-202205.xsd']! });
   return out;
 }
 
