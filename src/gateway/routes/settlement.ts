@@ -220,7 +220,10 @@ export const settlementRoutes =
           const checked = validateBillMapping(req.body.mapping);
           if (!checked.mapping)
             throw new WaygateError('settlement_mapping_invalid', undefined, {
-              issues: checked.issues.map((i) => ({ field: `mapping.${i.path.join('.')}`, message: i.message })),
+              issues: checked.issues.map((i) => ({
+                field: `mapping.${i.path.join('.')}`,
+                message: i.message,
+              })),
             });
           mapping = checked.mapping;
         }

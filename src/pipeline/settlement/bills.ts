@@ -66,7 +66,10 @@ function cellText(cell: ExcelJS.Cell): string {
   if (v instanceof Date) return v.toISOString().slice(0, 10);
   if (typeof v === 'number') return Number.isFinite(v) ? String(Number(v.toFixed(4))) : '';
   if (v && typeof v === 'object' && 'richText' in v)
-    return (v as { richText: { text: string }[] }).richText.map((r) => r.text).join('').trim();
+    return (v as { richText: { text: string }[] }).richText
+      .map((r) => r.text)
+      .join('')
+      .trim();
   return cell.text.trim();
 }
 
