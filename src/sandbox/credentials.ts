@@ -45,6 +45,14 @@ export const SANDBOX_PARTNERS = {
     faults: true,
     credentials: { appKey: () => randomUUID(), appSecret: () => randomUUID() },
   },
+  yunexpress: {
+    kind: 'carrier',
+    faults: true,
+    credentials: {
+      customerCode: () => `C${String(randomBytes(3).readUIntBE(0, 3) % 100000).padStart(5, '0')}`,
+      apiSecret: () => token(18),
+    },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

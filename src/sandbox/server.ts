@@ -9,6 +9,7 @@ import { createShop, type ShopPartner } from './shop.js';
 import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
 import { createFourpx } from './fourpx.js';
+import { createYunExpress } from './yunexpress.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { registerBilling, SandboxBilling } from './billing.js';
@@ -63,7 +64,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   });
   ctx.ledger = billing.ledger;
   const shop = createShop(ctx);
-  const carriers: SandboxPartner[] = [createCarrierAlpha(ctx), createCarrierBeta(ctx), createFourpx(ctx)];
+  const carriers: SandboxPartner[] = [
+    createCarrierAlpha(ctx),
+    createCarrierBeta(ctx),
+    createFourpx(ctx),
+    createYunExpress(ctx),
+  ];
   for (const partner of [shop, ...carriers]) partner.register(app);
 
   const stats = (): SandboxStats => ({
