@@ -22,6 +22,7 @@ import { registerBenchCommand } from './bench.js';
 import { registerSettlementCommands } from './settlement.js';
 import { registerPartnerCommands } from './partners.js';
 import { registerNewCommands } from './new-connector.js';
+import { registerProductCommands } from './products.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -260,6 +261,7 @@ export function buildCli(): Command {
   registerSettlementCommands(program);
   registerPartnerCommands(program);
   registerNewCommands(program);
+  registerProductCommands(program);
   return program;
 }
 

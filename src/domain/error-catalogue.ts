@@ -86,12 +86,19 @@ export const ERROR_CATALOGUE = {
   idempotency_key_reused: { status: 409, message: 'the Idempotency-Key was used for a different request' },
   source_not_allowed: { status: 403, message: "the order's source is not the key's partner" },
   order_not_editable: { status: 409, message: 'the order can no longer be edited' },
-  order_not_cancellable: { status: 409, message: 'only a failed order can be cancelled' },
+  order_not_cancellable: { status: 409, message: 'only a failed or needs_data order can be cancelled' },
   order_conflict: {
     status: 409,
     message: 'an order with this source and externalId exists with different contents',
   },
   unknown_source: { status: 422, message: 'the order source is not a configured sales channel' },
+
+  // Product catalogue
+  product_not_found: { status: 404, message: 'no such product' },
+  products_invalid: {
+    status: 400,
+    message: 'some products are invalid and none was saved; details[] names each row and field',
+  },
 
   // Partner pushes
   partner_not_found: { status: 404, message: 'no such partner' },

@@ -10,3 +10,4 @@ export * from './order-rules.js';
 export * from './permissions.js';
 export * from './text.js';
 export * from './customs.js';
+export * from './catalogue.js';

@@ -6,6 +6,8 @@ import type { ShipmentStatus } from './tracking.js';
  * in the dead-letter queue; the order itself is never rolled back.
  */
 export const ORDER_STATUSES = [
+  /** A line lacks customs data the catalogue does not have yet; it moves on when the product is added. */
+  'needs_data',
   'accepted',
   'failed',
   'cancelled',
@@ -45,7 +47,8 @@ const FINAL: ReadonlySet<OrderStatus> = new Set(['delivered', 'returned', 'cance
  * then be erased).
  */
 export function isCancellableOrderStatus(status: OrderStatus): boolean {
-  return status === 'failed';
+  // `needs_data`: no job and no carrier has it; it waits for catalogue data that may never come.
+  return status === 'failed' || status === 'needs_data';
 }
 
 export function isFinalOrderStatus(status: OrderStatus): boolean {

@@ -46,6 +46,10 @@ export const PERMISSIONS = [
   'incidents:read',
   /** Open, annotate and close incidents; edit the fault knowledge base. */
   'incidents:manage',
+  /** The product catalogue: SKU master data for customs (HS code, origin, declared names, value). */
+  'products:read',
+  /** Add or change products; releases the orders that waited for them. */
+  'products:write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -72,19 +72,65 @@ export const Address = Type.Object(
 );
 export type Address = Static<typeof Address>;
 
-export const OrderItem = Type.Object(
+/**
+ * Customs data of a line: filled from the product catalogue (store/products.ts) when the order
+ * does not carry it. Real platform orders never carry HS codes.
+ */
+const customsFields = {
+  hsCode: HsCode,
+  originCountry: CountryCode,
+  weightGrams: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+};
+const lineFields = {
+  sku: Text(64),
+  description: Prose(500),
+  quantity: Type.Integer({ minimum: 1, maximum: 100000 }),
+  unitPrice: DecimalAmount,
+  /** Names for the customs declaration, from the catalogue (English and Chinese). */
+  declaredNameEn: Type.Optional(Text(200)),
+  declaredNameZh: Type.Optional(Text(200)),
+  /** Declared value of one unit, from the catalogue (may differ from the sale price). */
+  declaredValue: Type.Optional(MoneySchema),
+};
+
+/** A line ready to ship: every customs field present. */
+export const OrderItem = Type.Object({ ...lineFields, ...customsFields }, { additionalProperties: false });
+export type OrderItem = Static<typeof OrderItem>;
+
+/**
+ * A line as an order brings it: the customs fields may be missing, and the catalogue fills them.
+ * An order with a line the catalogue cannot complete waits in `needs_data` (never ships).
+ */
+export const OrderLine = Type.Object(
   {
-    sku: Text(64),
-    description: Prose(500),
-    quantity: Type.Integer({ minimum: 1, maximum: 100000 }),
-    unitPrice: DecimalAmount,
-    hsCode: HsCode,
-    originCountry: CountryCode,
-    weightGrams: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    ...lineFields,
+    hsCode: Type.Optional(customsFields.hsCode),
+    originCountry: Type.Optional(customsFields.originCountry),
+    weightGrams: Type.Optional(customsFields.weightGrams),
   },
   { additionalProperties: false },
 );
-export type OrderItem = Static<typeof OrderItem>;
+export type OrderLine = Static<typeof OrderLine>;
+
+/** The customs fields an OrderLine may lack. */
+export const CUSTOMS_FIELDS = ['hsCode', 'originCountry', 'weightGrams'] as const;
+export type CustomsField = (typeof CUSTOMS_FIELDS)[number];
+
+/** Product master data per SKU (the catalogue): what customs needs of every line. */
+export const Product = Type.Object(
+  {
+    sku: Text(64),
+    hsCode: HsCode,
+    originCountry: CountryCode,
+    nameEn: Text(200),
+    nameZh: Text(200),
+    weightGrams: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    declaredValue: DecimalAmount,
+    currency: CurrencyCode,
+  },
+  { additionalProperties: false },
+);
+export type Product = Static<typeof Product>;
 
 /** The buyer who paid (订购人): customs checks the name against the ID number. Personal data: sealed at rest. */
 export const Buyer = Type.Object(
@@ -134,7 +180,7 @@ export const OrderInput = Type.Object(
     externalId: Text(100),
     currency: CurrencyCode,
     recipient: Address,
-    items: Type.Array(OrderItem, { minItems: 1, maxItems: 500 }),
+    items: Type.Array(OrderLine, { minItems: 1, maxItems: 500 }),
     placedAt: Type.Optional(Timestamp),
     notes: Type.Optional(Prose(1000, 0)),
     /** Customs data (optional): who paid, how, and the charges beside the goods. */
@@ -241,7 +287,7 @@ export const Order = Type.Object(
     totalValue: DecimalAmount,
     destinationCountry: CountryCode,
     recipient: Address,
-    items: Type.Array(OrderItem),
+    items: Type.Array(OrderLine),
     buyer: Type.Optional(Buyer),
     payment: Type.Optional(Payment),
     charges: Type.Optional(Charges),
@@ -372,6 +418,8 @@ export const CANONICAL_SCHEMAS: Record<string, TSchema> = {
   OrderInput,
   Order,
   OrderItem,
+  OrderLine,
+  Product,
   Address,
   Buyer,
   Payment,

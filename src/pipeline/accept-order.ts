@@ -6,9 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  enrichLines,
   orderLineIssues,
   orderTotal,
+  skusOf,
   WaygateError,
+  type MissingData,
   type OrderInput,
   type OrderStatus,
 } from '../domain/index.js';
@@ -24,7 +27,9 @@ import {
   insertOrder,
   RECIPIENT_CONTEXT,
 } from '../store/orders.js';
+import { productsBySku, setMissingSkus } from '../store/products.js';
 import { shipmentCreate } from './jobs/shipment-create.js';
+import { describeMissing } from './catalogue.js';
 
 export interface RawInbound {
   partnerId: string;
@@ -61,6 +66,8 @@ export interface AcceptResult {
    */
   replay?: 'idempotency-key' | 'external-id' | 'redelivery';
   status?: OrderStatus;
+  /** A new order that waits in `needs_data`: what the catalogue must supply. */
+  missing?: MissingData[];
 }
 
 export function requestHash(input: OrderInput): string {
@@ -138,11 +145,33 @@ async function acceptInTx(
       return { id: prior.orderId, created: false, replay: 'idempotency-key' };
     }
   }
+  // Lines missing customs data are filled from the catalogue; an order it cannot complete waits.
+  // Looked up for every order (one keyed read): a line that carries its customs data still gets
+  // the catalogue's declared names and value.
+  const catalogue = await productsBySku(trx, skusOf(input.items));
+  const { lines, missing } = enrichLines(input.items, catalogue);
+  const status: OrderStatus = missing.length > 0 ? 'needs_data' : 'accepted';
+  const note =
+    missing.length > 0 ? `waiting for catalogue data: ${describeMissing(missing)}` : 'order accepted';
   // Insert first and look only on a clash: a new order (nearly every call) costs no read.
   let id = newId('ord', nowMs);
-  let result: AcceptResult = { id, created: true };
-  const created = await insertOrder(trx, cipher, { id, input, totalValue, status: 'accepted', nowMs });
-  if (created) {
+  let result: AcceptResult = { id, created: true, ...(missing.length > 0 ? { status, missing } : {}) };
+  const created = await insertOrder(trx, cipher, {
+    id,
+    input: { ...input, items: lines },
+    totalValue,
+    status,
+    note,
+    nowMs,
+  });
+  if (created && missing.length > 0) {
+    await setMissingSkus(
+      trx,
+      id,
+      missing.map((m) => m.sku),
+      nowMs,
+    );
+  } else if (created) {
     await shipmentCreate.enqueue(trx, { orderId: id }, nowMs);
   } else {
     const existing = await compareWithStored(trx, cipher, input);
@@ -186,8 +215,34 @@ async function compareWithStored(
   const placedAt = input.placedAt === undefined ? null : Date.parse(input.placedAt);
   if ((row.placed_at === null ? null : Number(row.placed_at)) !== placedAt) differs.push('/placedAt');
   diffJson(JSON.parse(cipher.open(row.recipient, RECIPIENT_CONTEXT)), input.recipient, '/recipient', differs);
-  diffJson(JSON.parse(row.items), input.items, '/items', differs);
+  diffLines(JSON.parse(row.items) as unknown[], input.items, differs);
   return { id: row.id, status: row.status as OrderStatus, differs };
+}
+
+/** Fields the catalogue may have filled in: a re-post that does not carry them does not differ. */
+const ENRICHED = new Set([
+  'hsCode',
+  'originCountry',
+  'weightGrams',
+  'declaredNameEn',
+  'declaredNameZh',
+  'declaredValue',
+]);
+
+function diffLines(stored: unknown[], posted: OrderInput['items'], out: string[]): void {
+  for (let i = 0; i < Math.max(stored.length, posted.length); i++) {
+    const s = stored[i] as Record<string, unknown> | undefined;
+    const p = posted[i] as Record<string, unknown> | undefined;
+    if (!s || !p) {
+      out.push(`/items/${i}`);
+      continue;
+    }
+    const keys = new Set([...Object.keys(s), ...Object.keys(p)]);
+    for (const k of [...keys].sort()) {
+      if (p[k] === undefined && ENRICHED.has(k)) continue;
+      diffJson(s[k], p[k], `/items/${i}/${k}`, out);
+    }
+  }
 }
 
 /** Appends the JSON pointer of every leaf where `a` and `b` differ (an added or missing line by its index). */

@@ -40,7 +40,7 @@ export async function cancelFailedOrder(
     if (!isCancellableOrderStatus(status)) {
       throw new WaygateError(
         'order_not_cancellable',
-        `order ${orderId} is ${status}; only a failed order can be cancelled`,
+        `order ${orderId} is ${status}; only a failed or needs_data order can be cancelled`,
         {
           status,
         },

@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   Address,
   OrderItem,
+  type OrderLine,
   WaygateError,
   orderLineIssues,
   orderTotal,
@@ -58,7 +59,7 @@ function changedFields(prefix: string, before: object, after: object): string[] 
 
 export interface EditedOrder {
   recipient: Address;
-  items: OrderItem[];
+  items: OrderLine[];
   totalValue: string;
   /** JSON pointers of the order fields the edit changed. */
   changed: string[];

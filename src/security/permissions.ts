@@ -30,7 +30,7 @@ export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
 
-const READ_OPS: Permission[] = ['orders:read', 'tracking:read', 'partners:read'];
+const READ_OPS: Permission[] = ['orders:read', 'tracking:read', 'partners:read', 'products:read'];
 
 /**
  * Least privilege per role: each gets what its duties in the interface lifecycle need and no
@@ -64,6 +64,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'alerts:manage',
     'incidents:read',
     'incidents:manage',
+    'products:write',
   ],
   warehouse: ['orders:read', 'tracking:read', 'files:export', 'inventory:read', 'inventory:manage'],
   order_desk: [
@@ -74,8 +75,12 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'files:export',
     'pii:read',
     'inventory:read',
+    'products:read',
+    'products:write',
   ],
   compliance: [
+    'products:read',
+    'products:write',
     'orders:read',
     'tracking:read',
     'audit:read',

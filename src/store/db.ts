@@ -35,6 +35,7 @@ import { settlement } from './migrations/008_settlement.js';
 import { settlementMeasured } from './migrations/009_settlement_measured.js';
 import { customs } from './migrations/010_customs.js';
 import { warehouses } from './migrations/011_warehouses.js';
+import { catalogue } from './migrations/013_catalogue.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -75,6 +76,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '009_settlement_measured': settlementMeasured(dialect),
     '010_customs': customs(dialect),
     '011_warehouses': warehouses(dialect),
+    '013_catalogue': catalogue(dialect),
   };
   return { getMigrations: async () => all };
 }

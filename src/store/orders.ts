@@ -5,7 +5,7 @@ import type {
   Buyer,
   Charges,
   OrderInput,
-  OrderItem,
+  OrderLine,
   OrderStatus,
   Payment,
 } from '../domain/index.js';
@@ -55,7 +55,8 @@ export interface OrderRecord {
   totalValue: string;
   destinationCountry: string;
   recipient: Address;
-  items: OrderItem[];
+  /** As enriched from the catalogue; a `needs_data` order's lines may lack customs fields. */
+  items: OrderLine[];
   buyer?: Buyer;
   payment?: Payment;
   charges?: Charges;
@@ -69,6 +70,8 @@ export interface NewOrderRow {
   input: OrderInput;
   totalValue: string;
   status: OrderStatus;
+  /** The first history line (default "order accepted"). */
+  note?: string;
   nowMs: number;
 }
 
@@ -102,7 +105,7 @@ export async function insertOrder(ex: Executor, cipher: FieldSealer, row: NewOrd
     updated_at: row.nowMs,
   });
   if (!res.numAffectedRows) return false;
-  await appendHistory(ex, row.id, row.status, 'order accepted', row.nowMs);
+  await appendHistory(ex, row.id, row.status, row.note ?? 'order accepted', row.nowMs);
   return true;
 }
 
@@ -144,7 +147,7 @@ export async function readOrder(keys: KeyRing, row: OrdersTable): Promise<OrderR
   return {
     ...orderFields(row),
     recipient: JSON.parse(await keys.open(row.recipient, RECIPIENT_CONTEXT)) as Address,
-    items: JSON.parse(row.items) as OrderItem[],
+    items: JSON.parse(row.items) as OrderLine[],
     ...(customs.buyer ? { buyer: customs.buyer } : {}),
     ...(customs.payment ? { payment: customs.payment } : {}),
     ...(row.charges ? { charges: JSON.parse(row.charges) as Charges } : {}),
@@ -278,7 +281,7 @@ export async function updateOrderContents(
   ex: Executor,
   cipher: FieldSealer,
   orderId: string,
-  next: { recipient: Address; items: readonly OrderItem[]; totalValue: string },
+  next: { recipient: Address; items: readonly OrderLine[]; totalValue: string },
   nowMs: number,
 ): Promise<void> {
   await ex
@@ -290,6 +293,20 @@ export async function updateOrderContents(
       destination_country: next.recipient.country,
       updated_at: nowMs,
     })
+    .where('id', '=', orderId)
+    .execute();
+}
+
+/** Replaces an order's lines (their customs data filled from the catalogue); the total is unchanged. */
+export async function updateOrderItems(
+  ex: Executor,
+  orderId: string,
+  items: readonly OrderLine[],
+  nowMs: number,
+): Promise<void> {
+  await ex
+    .updateTable('orders')
+    .set({ items: JSON.stringify(items), updated_at: nowMs })
     .where('id', '=', orderId)
     .execute();
 }

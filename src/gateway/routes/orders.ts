@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  enrichLines,
   maskAddress,
   OrderInput,
   OrderStatusSchema,
@@ -119,7 +120,7 @@ export const orderRoutes =
         schema: {
           summary: 'Accept an order',
           description:
-            'Stored durably with its shipment job before the answer (202). A retry with the same Idempotency-Key answers 202 again with the same id. Re-posting the same source + externalId answers 200 with the stored order and `"duplicate": true` when the body is the same, 409 `order_conflict` naming the fields that differ when it is not (the stored order is unchanged). A source that is not a configured sales channel answers 422 `unknown_source` listing the known ones.',
+            'Stored durably with its shipment job before the answer (202). Lines without customs data (hsCode, originCountry, weightGrams) are filled from the product catalogue; when it lacks a SKU the order is kept as `needs_data` (202 with `missing`) and moves on by itself once the product is added. A retry with the same Idempotency-Key answers 202 again with the same id. Re-posting the same source + externalId answers 200 with the stored order and `"duplicate": true` when the body is the same, 409 `order_conflict` naming the fields that differ when it is not (the stored order is unchanged). A source that is not a configured sales channel answers 422 `unknown_source` listing the known ones.',
           tags: ['orders'],
           security,
           body: { ...OrderInput, examples: exampleOrders() },
@@ -141,6 +142,9 @@ export const orderRoutes =
           if (result.replay === 'external-id' && result.status)
             return reply.code(200).send({ id: result.id, status: result.status, duplicate: true });
           if (!result.created) reply.header('idempotent-replayed', 'true');
+          if (result.missing) {
+            return reply.code(202).send({ id: result.id, status: 'needs_data', missing: result.missing });
+          }
           return reply.code(202).send({ id: result.id, status: 'accepted' });
         });
       },
@@ -172,6 +176,7 @@ export const orderRoutes =
           ...summary(row),
           recipient: can(req.caller, 'pii:read') ? order.recipient : maskAddress(order.recipient),
           items: order.items,
+          ...(order.status === 'needs_data' ? { missing: enrichLines(order.items, new Map()).missing } : {}),
           placedAt: order.placedAt,
           shipments,
           tracking: {

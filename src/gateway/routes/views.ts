@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import {
   Address,
-  OrderItem,
+  OrderLine,
   OrderStatusSchema,
   ShipmentStatusSchema,
   TrackingEvent,
@@ -18,7 +18,15 @@ export const ErrorBody = Type.Object({
   }),
 });
 
-export const Accepted = Type.Object({ id: Type.String(), status: Type.Literal('accepted') });
+/** What a `needs_data` order waits for: per SKU, the customs fields the catalogue must supply. */
+export const MissingDataView = Type.Array(
+  Type.Object({ sku: Type.String(), fields: Type.Array(Type.String()) }),
+);
+export const Accepted = Type.Object({
+  id: Type.String(),
+  status: Type.Union([Type.Literal('accepted'), Type.Literal('needs_data')]),
+  missing: Type.Optional(MissingDataView),
+});
 /** An identical re-post of an order already stored (same source + externalId, same contents). */
 export const Duplicate = Type.Object({
   id: Type.String(),
@@ -60,7 +68,9 @@ export const OrderDetail = Type.Composite([
   OrderSummary,
   Type.Object({
     recipient: Address,
-    items: Type.Array(OrderItem),
+    items: Type.Array(OrderLine),
+    /** Present while the order is `needs_data`. */
+    missing: Type.Optional(MissingDataView),
     placedAt: Type.Union([Type.String(), Type.Null()]),
     shipments: Type.Array(ShipmentView),
     tracking: TrackingSummary,

@@ -53,7 +53,11 @@ const REQUIRED_COLUMNS = [
   'line1',
   'city',
   'country',
-  ...ITEM_COLUMNS,
+  // hsCode, originCountry and weightGrams may be left out: the product catalogue fills them.
+  'sku',
+  'description',
+  'quantity',
+  'unitPrice',
 ] as const;
 
 const INTEGER_COLUMNS: ReadonlySet<ItemColumn> = new Set(['quantity', 'weightGrams']);

@@ -6,10 +6,11 @@
  * acceptOrder in the order's own transaction.
  */
 import { Type } from '@sinclair/typebox';
-import { orderStatusFromShipment, orderTotal } from '../../domain/index.js';
+import { enrichLines, orderStatusFromShipment, orderTotal, shippableItems } from '../../domain/index.js';
 import type { ShipmentRequest } from '../../connectors/types.js';
 import { newId } from '../../store/ids.js';
 import { getOrderRow, readOrder, setOrderStatus } from '../../store/orders.js';
+import { setMissingSkus } from '../../store/products.js';
 import { insertShipment, shipmentIdForOrder } from '../../store/shipments.js';
 import { editOrder, OrderEdit } from '../order-edit.js';
 import { acceptShipmentCreated } from '../partner-values.js';
@@ -47,6 +48,28 @@ export const shipmentCreate = defineJobKind({
         return;
       }
       const order = await readOrder(deps.store.keys, row);
+      const items = shippableItems(order.items);
+      if (!items) {
+        // Never shipped without customs data: the order goes back to wait for the catalogue.
+        const { missing } = enrichLines(order.items, new Map());
+        await deps.store.write(async (trx) => {
+          await setMissingSkus(
+            trx,
+            order.id,
+            missing.map((m) => m.sku),
+            Date.now(),
+          );
+          await setOrderStatus(
+            trx,
+            order.id,
+            'needs_data',
+            'lines lack customs data; waiting for the catalogue',
+            Date.now(),
+          );
+          await deps.queue.complete(job, trx);
+        });
+        return;
+      }
       const partners = deps.partners();
       const carrierId = routeCarrier(partners.routing(), order.destinationCountry);
       const carrier = partners.carrier(carrierId);
@@ -57,10 +80,10 @@ export const shipmentCreate = defineJobKind({
         reference: order.externalId,
         idempotencyKey: shipmentIdempotencyKey(order.id),
         recipient: order.recipient,
-        items: order.items,
+        items,
         currency: order.currency,
-        declaredValue: orderTotal(order.items),
-        totalWeightGrams: order.items.reduce((g, i) => g + i.weightGrams * i.quantity, 0),
+        declaredValue: orderTotal(items),
+        totalWeightGrams: items.reduce((g, i) => g + i.weightGrams * i.quantity, 0),
       };
       // Through the partner's policy: window, suspension, 429 gate, rate limit, breaker, channel.
       const answer = await carrier.call((c) => c.createShipment(request), job.attempts);
