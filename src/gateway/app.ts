@@ -32,6 +32,8 @@ import { AccountService } from '../security/accounts.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { partnerHealthRoutes } from './routes/partner-health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { consoleRoutes } from './console.js';
+import { statsRoutes } from './routes/stats.js';
 import type { GatewayDeps } from './types.js';
 
 /** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
@@ -258,6 +260,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(authRoutes({ ...deps, accounts }), { prefix: '/v1' });
   await app.register(userRoutes({ ...deps, accounts }), { prefix: '/v1' });
   await app.register(apiKeyRoutes(deps, auth.forget), { prefix: '/v1' });
+  await app.register(statsRoutes(deps), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(consoleRoutes(deps.consoleDir ? { dir: deps.consoleDir } : {}));
   return app;
 }

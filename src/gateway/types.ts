@@ -80,6 +80,8 @@ export interface GatewayDeps {
   metrics?: HubMetrics;
   /** Addresses (CIDR) that may scrape `/metrics` without credentials, read per request. */
   metricsAllow?: () => readonly string[];
+  /** The built web console served at `/` (default dist/console). */
+  consoleDir?: string;
   /** Fee settlement: rate cards (default: read from config/rate-cards on first use) and options. */
   settlement?: SettlementDeps;
   /** Inventory: each warehouse's outage threshold before its snapshot serves (default 30 min). */

@@ -40,6 +40,13 @@ const LoginAnswer = Type.Object({
     description: 'the password expired: only POST /v1/auth/password is allowed until it is changed',
   }),
 });
+const SessionAnswer = Type.Object({
+  username: Type.String(),
+  role: Type.String(),
+  permissions: Type.Array(Type.String()),
+  expiresAt: Type.String({ format: 'date-time' }),
+  mustChangePassword: Type.Boolean(),
+});
 const ChangeBody = Type.Object(
   {
     currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -112,6 +119,38 @@ export const authRoutes =
           expiresAt: iso(r.expiresAt),
           role: r.role,
           mustChangePassword: r.mustChangePassword,
+        };
+      },
+    );
+
+    app.get(
+      '/auth/session',
+      {
+        config: { auth: 'none' },
+        schema: {
+          summary: 'Who this session is: username, role, the permissions it holds and when it ends',
+          description:
+            'The console asks this to show only what the user may do; the API still checks every call. ' +
+            'A session whose password expired holds no permission until the password is changed.',
+          tags,
+          response: { 200: SessionAnswer, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const info = await accounts.resolveSessionInfo(sessionToken(req));
+        if (!info)
+          return sendError(
+            reply,
+            'session_invalid',
+            'the session is unknown, expired or revoked; log in again',
+          );
+        reply.header('cache-control', 'no-store');
+        return {
+          username: info.username,
+          role: info.role,
+          permissions: [...info.caller.permissions].sort(),
+          expiresAt: iso(info.expiresAt),
+          mustChangePassword: info.mustChangePassword,
         };
       },
     );
