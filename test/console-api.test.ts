@@ -31,6 +31,8 @@ async function seed(store: TestStore) {
     destination_country: 'US',
     ...recipient,
     items: '[]',
+    customs_sealed: null,
+    charges: null,
     placed_at: null,
     created_at: at,
     updated_at: at,
