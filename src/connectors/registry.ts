@@ -9,3 +9,4 @@ export { connector as carrierBeta } from './carriers/carrier-beta/index.js';
 export { connector as sandboxShop } from './platforms/sandbox-shop/index.js';
 export { connector as fourpx } from './carriers/fourpx/index.js';
 export { connector as yunexpress } from './carriers/yunexpress/index.js';
+export { connector as ups } from './carriers/ups/index.js';

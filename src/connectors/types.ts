@@ -173,6 +173,8 @@ export interface ShipmentCreated {
   partnerShipmentId?: string;
   labelUrl?: string;
   labelFormat?: 'PDF' | 'ZPL' | 'PNG';
+  /** The label itself, when the carrier returns it with the create (UPS); stored sealed by the hub. */
+  label?: ShipmentLabel;
   estimatedDelivery?: string;
 }
 

@@ -53,6 +53,15 @@ export const SANDBOX_PARTNERS = {
       apiSecret: () => token(18),
     },
   },
+  ups: {
+    kind: 'carrier',
+    faults: true,
+    credentials: {
+      clientId: () => token(24),
+      clientSecret: () => token(32),
+      accountNumber: () => randomBytes(3).toString('hex').toUpperCase(),
+    },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

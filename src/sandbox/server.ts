@@ -10,6 +10,7 @@ import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
 import { createFourpx } from './fourpx.js';
 import { createYunExpress } from './yunexpress.js';
+import { createUps } from './ups.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { registerBilling, SandboxBilling } from './billing.js';
@@ -69,6 +70,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createCarrierBeta(ctx),
     createFourpx(ctx),
     createYunExpress(ctx),
+    createUps(ctx),
   ];
   for (const partner of [shop, ...carriers]) partner.register(app);
 
