@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountService } from '../src/security/accounts.js';
 import { operatorGrantor } from '../src/security/grants.js';
+import { ROLE_PERMISSIONS } from '../src/security/permissions.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { insertBulk } from '../src/store/bulk.js';
 import { newId } from '../src/store/ids.js';
@@ -130,7 +131,7 @@ describe.each(DIALECTS)('console API (%s)', (dialect) => {
     expect(res.json()).toMatchObject({
       username: 'lin.viewer',
       role: 'viewer',
-      permissions: ['orders:read', 'partners:read', 'tracking:read'],
+      permissions: [...ROLE_PERMISSIONS.viewer].sort(),
       mustChangePassword: false,
     });
     for (const authorization of [undefined, 'Bearer wgs_forged', `Bearer ${token}x`]) {
