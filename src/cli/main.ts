@@ -23,6 +23,7 @@ import { registerSettlementCommands } from './settlement.js';
 import { registerPartnerCommands } from './partners.js';
 import { registerNewCommands } from './new-connector.js';
 import { registerProductCommands } from './products.js';
+import { registerCustomsCommands } from './customs.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -262,6 +263,7 @@ export function buildCli(): Command {
   registerPartnerCommands(program);
   registerNewCommands(program);
   registerProductCommands(program);
+  registerCustomsCommands(program);
   return program;
 }
 

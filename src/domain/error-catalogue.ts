@@ -191,6 +191,23 @@ export const ERROR_CATALOGUE = {
   dispute_invalid: { status: 400, message: 'the dispute request is invalid' },
   dispute_already_open: { status: 409, message: 'the line already has a dispute that is not resolved' },
   dispute_transition_invalid: { status: 409, message: 'a {status} dispute cannot be {action}' },
+
+  // Customs declarations (CEB)
+  customs_field_missing: {
+    status: 422,
+    message:
+      'the declaration needs {field}, which neither the order, the catalogue nor the configuration supplies',
+  },
+  customs_message_invalid: {
+    status: 422,
+    message: 'the generated customs message fails the official XSD; details names the element and the rule',
+  },
+  customs_xsd_unavailable: {
+    status: 503,
+    message: 'the customs XSD folder is missing or not the 2022-05 edition',
+  },
+  customs_declaration_not_found: { status: 404, message: 'no such customs declaration' },
+  customs_not_held: { status: 409, message: 'the inventory list is not held; there is nothing to override' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

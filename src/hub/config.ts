@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
+import { CustomsProduct, CustomsProfile } from '../domain/customs.js';
 import { createAjv } from '../domain/validation.js';
 import {
   lineMentioning,
@@ -70,6 +71,26 @@ const PartnerConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Customs declarations (docs/customs.md): which customs partner declares, the companies and codes
+ * each source declares with (`defaults` merged with `sources.<source>`), catalogue data per SKU
+ * until the product catalogue supplies it, the XSD folder and the three-document tolerance.
+ */
+const CustomsConfig = Type.Object(
+  {
+    partner: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' })),
+    xsdDir: Type.Optional(Type.String({ minLength: 1 })),
+    matchTolerance: Type.Optional(Type.String({ pattern: '^\\d{1,6}(\\.\\d{1,4})?$' })),
+    defaults: Type.Optional(CustomsProfile),
+    sources: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }), CustomsProfile),
+    ),
+    products: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), CustomsProduct)),
+  },
+  { additionalProperties: false },
+);
+export type CustomsConfig = Static<typeof CustomsConfig>;
+
 export const HubConfigSchema = Type.Object(
   {
     hub: Type.Optional(
@@ -79,6 +100,7 @@ export const HubConfigSchema = Type.Object(
       ),
     ),
     network: Type.Optional(NetworkConfig),
+    customs: Type.Optional(CustomsConfig),
     /** `/metrics`: addresses (the Prometheus servers) that may scrape it without a key. */
     metrics: Type.Optional(
       Type.Object(
