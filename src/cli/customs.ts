@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { missingFields, shippableItems } from '../domain/catalogue.js';
 import { OrderInput, WaygateError } from '../domain/index.js';
 import { CustomsFieldMissing } from '../connectors/customs/china-ceb/fields.js';
 import { isMessageType, MESSAGE_TYPES, schemaOf } from '../connectors/customs/china-ceb/messages.js';
@@ -92,7 +93,17 @@ export function registerCustomsCommands(program: Command): void {
           throw new InvalidArgumentError(
             `${o.orderFile} is not a canonical order: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
           );
-        const order = raw;
+        const items = shippableItems(raw.items);
+        if (!items) {
+          const i = raw.items.findIndex((l) => missingFields(l).length > 0);
+          explain(
+            new CustomsFieldMissing(
+              `items[${i}].${missingFields(raw.items[i]!)[0]}`,
+              'the line lacks customs data; give it in the order file (the product catalogue fills it for orders in the hub)',
+            ),
+          );
+        }
+        const order = { ...raw, items };
         let cfg: CustomsConfig | undefined;
         if (o.config) cfg = loadHubConfig(o.config).customs;
         const profile = cfg ? mergeProfiles(cfg.defaults, cfg.sources?.[order.source]) : SANDBOX_PROFILE;

@@ -146,7 +146,7 @@ function product(c: CebCase, item: OrderItem, i: number) {
     );
   return {
     hsCode,
-    name: p.declaredName ?? item.description.replace(/\s+/g, ' ').trim(),
+    name: p.declaredName ?? item.declaredNameZh ?? item.description.replace(/\s+/g, ' ').trim(),
     model: p.model ?? item.sku,
     barcode: p.barcode,
   };
