@@ -121,7 +121,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       db: hub.store.dialect === 'sqlite' ? `sqlite (synchronous=${hub.store.sqliteSynchronous})` : 'postgres',
     };
     // After the journey's figures are taken, so its wall time is what it was before bills existed.
-    return { ...journey, settlement: await settleDemo(hub.store, sandbox.url, sandbox.billing) };
+    return {
+      ...journey,
+      settlement: await settleDemo(
+        hub.store,
+        sandbox.url,
+        sandbox.billing,
+        (id) => hub.partners().carrier(id)?.primary,
+      ),
+    };
   } finally {
     bar.stop();
     await hub.close();

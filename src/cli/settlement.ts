@@ -18,7 +18,7 @@ import {
 import { receiveBill, type BillFormat } from '../pipeline/settlement/bills.js';
 import { reconcileBill } from '../pipeline/settlement/reconcile.js';
 import { DEFAULT_RATE_CARD_DIR, loadRateCards } from '../pipeline/settlement/cards.js';
-import { HttpFxSource } from '../pipeline/settlement/fx.js';
+import { fxSourceAt, type FxSource } from '../pipeline/settlement/fx.js';
 import { DEFAULT_REPORTING_CURRENCY, reconcilePeriod } from '../pipeline/settlement/reconcile.js';
 import { toDisputeView } from '../pipeline/settlement/disputes.js';
 import { buildStatement, renderStatementCsv, renderStatementPdf } from '../pipeline/settlement/statement.js';
@@ -64,11 +64,13 @@ export function registerSettlementCommands(program: Command): void {
     .option('--fx-url <url>', 'a bank rate endpoint for missing FX rates (e.g. the sandbox)')
     .action((o: Options) =>
       withStore(o, async (store) => {
-        const r = await reconcilePeriod(store, loadRateCards(o.cards), o.partner, o.period, {
-          actor: cliActor(),
-          reportingCurrency: o.reporting,
-          ...(o.fxUrl ? { fx: new HttpFxSource(o.fxUrl) } : {}),
-        });
+        const r = await withFx(o.fxUrl, (fx) =>
+          reconcilePeriod(store, loadRateCards(o.cards), o.partner, o.period, {
+            actor: cliActor(),
+            reportingCurrency: o.reporting,
+            ...(fx ? { fx } : {}),
+          }),
+        );
         if (o.json) return r;
         const lines = r.bills.map(
           (b) =>
@@ -178,11 +180,13 @@ export function registerSettlementCommands(program: Command): void {
             throw err;
           }
           const reconciled = o.reconcile
-            ? await reconcileBill(store, book, received.billId, {
-                actor: cliActor(),
-                reportingCurrency: o.reporting,
-                ...(o.fxUrl ? { fx: new HttpFxSource(o.fxUrl) } : {}),
-              })
+            ? await withFx(o.fxUrl, (fx) =>
+                reconcileBill(store, book, received.billId, {
+                  actor: cliActor(),
+                  reportingCurrency: o.reporting,
+                  ...(fx ? { fx } : {}),
+                }),
+              )
             : undefined;
           if (o.json) return { ...received, ...(reconciled ? { reconciled } : {}) };
           const head = received.created
@@ -222,4 +226,14 @@ function printIssues(err: WaygateError, file: string): void {
   process.stderr.write(
     'nothing of the bill was stored but the raw file; fix the file or the mapping and import it again\n',
   );
+}
+
+/** The sandbox bank's (or another finance connector's) rate feed at `--fx-url`, closed after use. */
+async function withFx<T>(url: string | undefined, fn: (fx: FxSource | undefined) => Promise<T>): Promise<T> {
+  const fx = url ? fxSourceAt(url) : undefined;
+  try {
+    return await fn(fx);
+  } finally {
+    await fx?.close();
+  }
 }

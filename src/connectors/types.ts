@@ -20,11 +20,19 @@ export type PartnerKind = (typeof PARTNER_KINDS)[number];
  * optional methods of the flags it does not list are absent (checked for every registered connector).
  */
 export const CAPABILITIES = {
-  carrier: ['shipment.create', 'tracking.push', 'tracking.poll', 'probe', 'shipment.cancel', 'label.fetch'],
+  carrier: [
+    'shipment.create',
+    'tracking.push',
+    'tracking.poll',
+    'probe',
+    'shipment.cancel',
+    'label.fetch',
+    'bills.fetch',
+  ],
   platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch'],
   customs: ['declaration.submit', 'declaration.status'],
   warehouse: ['outbound.create', 'stock.query'],
-  finance: ['payment.declare', 'payment.status'],
+  finance: ['payment.declare', 'payment.status', 'fx.rates'],
 } as const satisfies Record<PartnerKind, readonly string[]>;
 
 export type CapabilityOf<K extends PartnerKind> = (typeof CAPABILITIES)[K][number];
@@ -39,6 +47,7 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       probe: ['probe'],
       'shipment.cancel': ['cancelShipment'],
       'label.fetch': ['fetchLabel'],
+      'bills.fetch': ['fetchBill'],
     },
     platform: {
       'orders.webhook': ['verifyWebhook', 'parseOrderWebhook'],
@@ -47,7 +56,11 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
     },
     customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
     warehouse: { 'outbound.create': ['createOutbound'], 'stock.query': ['queryStock'] },
-    finance: { 'payment.declare': ['declarePayment'], 'payment.status': ['paymentStatus'] },
+    finance: {
+      'payment.declare': ['declarePayment'],
+      'payment.status': ['paymentStatus'],
+      'fx.rates': ['fxRate'],
+    },
   };
 
 /**
@@ -212,6 +225,17 @@ export interface CarrierConnector {
   cancelShipment?(waybillNo: string): Promise<void>;
   /** 'label.fetch': the label of a waybill this carrier issued, in the format the carrier renders. */
   fetchLabel?(waybillNo: string): Promise<ShipmentLabel>;
+  /**
+   * 'bills.fetch': the carrier's bill of a month (YYYY-MM) exactly as it sent it — the hub keeps
+   * it raw before reading it with the partner's column mapping (docs/settlement.md).
+   */
+  fetchBill?(period: string): Promise<PartnerBillDocument>;
+}
+
+/** A partner's bill as received: JSON or CSV text, read later through its column mapping. */
+export interface PartnerBillDocument {
+  format: 'json' | 'csv';
+  body: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,6 +342,11 @@ export interface FinanceConnector {
   declarePayment?(req: PaymentDeclarationRequest): Promise<PaymentStatus>;
   /** 'payment.status' */
   paymentStatus?(paymentNo: string): Promise<PaymentStatus>;
+  /**
+   * 'fx.rates': the partner's rate `base` → `quote` for `day` (YYYY-MM-DD) as a decimal string,
+   * or undefined when it publishes none for that pair and day.
+   */
+  fxRate?(base: string, quote: string, day: string): Promise<string | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 // Types only: exceljs takes seconds to load, so only reading an XLSX bill loads it.
 import type ExcelJS from 'exceljs';
+import type { CarrierConnector } from '../../connectors/types.js';
 import { WaygateError } from '../../domain/index.js';
 import {
   formatAmount,
@@ -252,27 +253,22 @@ export async function receiveBill(
 }
 
 /**
- * Pulls a partner's bill of a period from its bill endpoint. This is a pipeline-level client of
- * the sandbox carriers' bill endpoints (`bills.pull` in the rate-card file names the path); a
- * finance connector on the connector contract takes its place for real partners.
+ * Pulls a carrier's bill of a period through its connector (`bills.fetch` on the connector
+ * contract), then receives it like any bill: kept raw first, read with the rate card's mapping.
  */
 export async function pullBill(
   store: Store,
   book: RateCardBook,
-  partnerId: string,
+  carrier: Pick<CarrierConnector, 'manifest' | 'fetchBill'>,
   period: string,
-  baseUrl: string,
   nowMs = Date.now(),
 ): Promise<ReceivedBill> {
   if (!isPeriod(period)) throw new WaygateError('settlement_period_invalid');
-  const mapping = book.billMapping(partnerId);
-  if (!mapping?.pull)
-    throw new WaygateError('settlement_no_rate_card', `no bill endpoint is configured for ${partnerId}`);
-  const url = `${baseUrl.replace(/\/+$/, '')}${mapping.pull.replace('{period}', period)}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-  if (!res.ok) throw new Error(`${partnerId} bill endpoint answered ${res.status}`);
-  const format: BillFormat = mapping.format === 'json' ? 'json' : 'csv';
-  return receiveBill(store, book, { partnerId, format, body: await res.text() }, nowMs);
+  const partnerId = carrier.manifest.id;
+  if (!carrier.fetchBill)
+    throw new WaygateError('settlement_no_rate_card', `${partnerId} does not serve its bills (bills.fetch)`);
+  const doc = await carrier.fetchBill(period);
+  return receiveBill(store, book, { partnerId, format: doc.format, body: doc.body }, nowMs);
 }
 
 /** Records what was paid on a bill so far (replaces the previous figure), audited. */

@@ -1,11 +1,15 @@
 /**
  * Exchange rates [001-6.3.2]: one rate per currency pair and day, from a rate source behind a
- * small interface (the sandbox bank serves one; a real bank's or central bank's feed plugs in
- * the same way) or entered by hand. Once a day's rate is recorded it is the one every conversion
+ * small interface — a finance connector's `fx.rates` (the sandbox bank's; a real bank's or
+ * central bank's feed is one more connector folder and registry line) — or entered by hand. Once a day's rate is recorded it is the one every conversion
  * of that day uses, and each converted line stores the rate and day it was converted with.
  */
 import { isFxRate, type FxRate } from '../../domain/settlement/index.js';
 import { isCurrencyCode, WaygateError } from '../../domain/index.js';
+import { connectorFor } from '../../connectors/catalogue.js';
+import { createHttpClient } from '../../connectors/http.js';
+import type { FinanceConnector } from '../../connectors/types.js';
+import { LOOPBACK_ALLOWED } from '../../domain/network-policy.js';
 import type { Store } from '../../store/db.js';
 import { recordAudit } from '../../store/audit.js';
 import { getFxRate, putFxRate } from '../../store/settlement.js';
@@ -16,22 +20,48 @@ export interface FxSource {
   rate(base: string, quote: string, day: string): Promise<string | undefined>;
 }
 
-/** A bank's rate endpoint: `GET {baseUrl}/bank/v1/rates?base=USD&quote=CNY&date=YYYY-MM-DD`. */
-export class HttpFxSource implements FxSource {
+/**
+ * A finance partner's rate feed (`fx.rates` on the connector contract), e.g. the sandbox bank:
+ * the question and its answer go through its connector like any partner call.
+ */
+export class ConnectorFxSource implements FxSource {
   readonly name: string;
-  readonly #url: string;
-  constructor(baseUrl: string, name = 'sandbox-bank') {
-    this.#url = baseUrl.replace(/\/+$/, '');
-    this.name = name;
+  readonly #connector: FinanceConnector;
+  constructor(connector: FinanceConnector) {
+    if (!connector.fxRate) throw new Error(`${connector.manifest.id} does not serve FX rates (fx.rates)`);
+    this.#connector = connector;
+    this.name = connector.manifest.id;
   }
   async rate(base: string, quote: string, day: string): Promise<string | undefined> {
-    const q = new URLSearchParams({ base, quote, date: day });
-    const res = await fetch(`${this.#url}/bank/v1/rates?${q}`, { signal: AbortSignal.timeout(5000) });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new Error(`${this.name} answered ${res.status}`);
-    const body = (await res.json()) as { rate?: unknown };
-    return typeof body.rate === 'string' && isFxRate(body.rate) ? body.rate : undefined;
+    const rate = await this.#connector.fxRate!(base, quote, day);
+    return rate !== undefined && isFxRate(rate) ? rate : undefined;
   }
+}
+
+/**
+ * The rate feed of a registered finance connector at `baseUrl` (the CLI's `--fx-url`, the demo's
+ * sandbox): an operator's explicit choice, so a loopback address is allowed. Close it when done.
+ */
+export function fxSourceAt(
+  baseUrl: string,
+  opts: { connectorId?: string; apiKey?: string } = {},
+): FxSource & { close(): Promise<void> } {
+  const id = opts.connectorId ?? 'sandbox-bank';
+  const def = connectorFor('finance', id);
+  if (!def || def.kind !== 'finance') throw new Error(`no finance connector ${id} is registered`);
+  const http = createHttpClient({ network: LOOPBACK_ALLOWED });
+  const source = new ConnectorFxSource(
+    def.create(
+      {
+        partnerId: id,
+        baseUrl,
+        // The sandbox bank takes any key; a real feed's comes from the environment, never argv.
+        credentials: { apiKey: opts.apiKey ?? process.env.WAYGATE_FX_API_KEY ?? 'sandbox' },
+      },
+      http,
+    ),
+  );
+  return Object.assign(source, { close: () => http.close() });
 }
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;

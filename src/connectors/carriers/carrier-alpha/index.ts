@@ -9,6 +9,7 @@ import type { HttpClient, HttpResponse } from '../../http.js';
 import type {
   CarrierConnector,
   InboundRequest,
+  PartnerBillDocument,
   PartnerEndpoint,
   ShipmentCreated,
   ShipmentRequest,
@@ -62,6 +63,13 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Ca
       // An unknown tracking number costs the carrier one lookup: 404 proves the channel answers.
       const res = await client.get('/alpha/v1/tracking/PROBE0000000');
       if (res.status !== 404) accepted(res);
+    },
+
+    async fetchBill(period: string): Promise<PartnerBillDocument> {
+      // A month of parcels is a large answer, assembled by the carrier on request: more time.
+      const res = await client.get(`/alpha/v1/bills?period=${encodeURIComponent(period)}`, 30_000);
+      accepted(res);
+      return { format: 'json', body: res.body };
     },
 
     async registerTrackingWebhook(url: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { TrackingEvent } from '../../../domain/index.js';
 import { defineCarrier } from '../../contract.js';
+import { errorForStatus } from '../../errors.js';
 import type { HttpClient } from '../../http.js';
 import { readSettings } from '../../settings.js';
 import type { CarrierConnector, PartnerEndpoint } from '../../types.js';
@@ -40,6 +41,18 @@ export function createConnector(
         events.push(...(await client.call('beta.trace.query', buildTraceContent(chunk), parseTraceResponse)));
       }
       return events;
+    },
+    async fetchBill(period) {
+      // Beta publishes its monthly bill as a CSV download beside the router, not through it.
+      const res = await http.send({
+        partnerId: manifest.id,
+        method: 'GET',
+        url: `${endpoint.baseUrl.replace(/\/+$/, '')}/beta/bills.csv?period=${encodeURIComponent(period)}`,
+        headers: { accept: 'text/csv' },
+        timeoutMs: 30_000,
+      });
+      if (res.status !== 200) throw errorForStatus(manifest.id, res.status, res.body.slice(0, 200));
+      return { format: 'csv', body: res.body };
     },
     async probe() {
       // A trace query for a waybill that cannot exist: a signed, parsed answer proves the router.

@@ -20,7 +20,7 @@ export const manifest = carrierManifest({
   dialect: 'xml-http',
   auth: 'top-hmac-sha256',
   defaultTier: 'B',
-  capabilities: ['shipment.create', 'tracking.poll', 'probe'],
+  capabilities: ['shipment.create', 'tracking.poll', 'probe', 'bills.fetch'],
   trackingBatchSize: 50,
   settings,
 });
