@@ -8,6 +8,7 @@
  * Carrier Alpha serves its bill as JSON (`GET /alpha/v1/bills?period=YYYY-MM`), Carrier Beta as
  * CSV (`GET /beta/bills.csv?period=YYYY-MM`), each in its own field names.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   computeExpectedCharge,
@@ -237,6 +238,12 @@ export class SandboxBilling {
   readonly #cards: Map<string, CarrierRateCard>;
   readonly #opts: BillingOptions;
   readonly #issued = new Map<string, SandboxBill>();
+  /**
+   * Each sandbox start is a new customer account at the carriers, so its bill numbers are its
+   * own: a demo run again against the same database receives new bills, not a "different bill
+   * under a number already received".
+   */
+  readonly #account = randomBytes(3).toString('hex').toUpperCase();
   constructor(cards: readonly CarrierRateCard[], opts: BillingOptions) {
     this.#cards = new Map(cards.map((c) => [c.partner, c]));
     this.#opts = opts;
@@ -253,7 +260,7 @@ export class SandboxBilling {
       card,
       this.ledger.of(carrier, period),
       {
-        billNo: `${carrier === 'carrier-alpha' ? 'ALP' : 'BET'}-${period}`,
+        billNo: `${carrier === 'carrier-alpha' ? 'ALP' : 'BET'}-${this.#account}-${period}`,
         period,
         issuedOn: new Date(nowMs).toISOString().slice(0, 10),
       },
