@@ -11,3 +11,4 @@ export { connector as fourpx } from './carriers/fourpx/index.js';
 export { connector as yunexpress } from './carriers/yunexpress/index.js';
 export { connector as ups } from './carriers/ups/index.js';
 export { connector as sandboxBank } from './finance/sandbox-bank/index.js';
+export { connector as shopify } from './platforms/shopify/index.js';

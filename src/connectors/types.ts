@@ -5,7 +5,7 @@
  * partner field names stay inside each connector's folder. docs/connectors.md walks through it.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Address, OrderInput, OrderItem, TrackingEvent } from '../domain/index.js';
+import type { Address, OrderInput, OrderItem, ShipmentStatus, TrackingEvent } from '../domain/index.js';
 import type { HttpClient } from './http.js';
 import type { PartnerSigning } from '../security/certs/partner-signing.js';
 
@@ -29,7 +29,7 @@ export const CAPABILITIES = {
     'label.fetch',
     'bills.fetch',
   ],
-  platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch'],
+  platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch', 'orders.pull', 'fulfilment.send'],
   customs: ['declaration.submit', 'declaration.status'],
   warehouse: ['outbound.create', 'stock.query'],
   finance: ['payment.declare', 'payment.status', 'fx.rates'],
@@ -53,6 +53,8 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'orders.webhook': ['verifyWebhook', 'parseOrderWebhook'],
       'orders.subscribe': ['subscribeOrderWebhook'],
       'orders.fetch': ['fetchOrder'],
+      'orders.pull': ['pullOrders'],
+      'fulfilment.send': ['sendFulfilment'],
     },
     customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
     warehouse: { 'outbound.create': ['createOutbound'], 'stock.query': ['queryStock'] },
@@ -248,8 +250,38 @@ export interface OrderWebhook {
   order: OrderInput;
 }
 
+/** A shipment reported back to the sales platform (its fulfilment / shipping confirmation). */
+export interface FulfilmentRequest {
+  /** The platform's own order id: the canonical order's externalId. */
+  externalOrderId: string;
+  waybillNo: string;
+  /** The carrier as the platform's buyers should see it (e.g. "4PX", "UPS"). */
+  carrierName: string;
+  trackingUrl?: string;
+  /** The canonical shipment status now (the platform may show it to the buyer). */
+  status: ShipmentStatus;
+  /** The platform's id of a fulfilment sent before: update it rather than create another. */
+  partnerRef?: string;
+}
+
+export interface FulfilmentSent {
+  /** The platform's fulfilment id (kept to update it as tracking moves). */
+  partnerRef: string;
+}
+
+/** One page of orders pulled from a platform, and where the next page starts. */
+export interface OrderPage {
+  orders: OrderInput[];
+  /** Opaque cursor of the next page; absent on the last one. */
+  next?: string;
+}
+
 export interface PlatformConnector {
   readonly manifest: PlatformManifest;
+  /** 'orders.pull': orders updated since `since` (ISO 8601), one page at a time. */
+  pullOrders?(since: string, cursor?: string): Promise<OrderPage>;
+  /** 'fulfilment.send': tell the platform the order shipped (and, later, how it moves). */
+  sendFulfilment?(req: FulfilmentRequest): Promise<FulfilmentSent>;
   /** 'orders.subscribe': tell the platform where to push new orders. */
   subscribeOrderWebhook?(url: string): Promise<void>;
   /** 'orders.webhook' */
