@@ -34,6 +34,8 @@ const SECRETS = [
   'Buyer-Plaintext',
   '5550 9981',
   'YB-PASS-55120931',
+  // Notes too: buyers write door codes and phone numbers in them.
+  'Notes-Plaintext',
   'TXN-PLAIN-77310',
 ];
 
@@ -88,6 +90,7 @@ describe.each(DIALECTS)('personal data at rest and data-subject rights (%s)', (d
     const read = await readOrder(store.keys, row);
     expect(read.recipient).toEqual(consignee().recipient);
     expect(row.customs_sealed?.startsWith('wgf1.k1.')).toBe(true);
+    expect(read.notes).toBe(consignee().notes);
     expect({ buyer: read.buyer, payment: read.payment, charges: read.charges }).toEqual({
       buyer: consignee().buyer,
       payment: consignee().payment,
@@ -176,6 +179,10 @@ describe.each(DIALECTS)('personal data at rest and data-subject rights (%s)', (d
     const after = await readOrder(store.keys, (await getOrderRow(store.db, id))!);
     expect(after.recipient).toEqual({ name: '[erased]', line1: '[erased]', city: '[erased]', country: 'DE' });
     expect(after.items).toEqual(consignee().items);
+    // The buyer and the notes go with the recipient; the payment is a finance record and stays.
+    expect(after.buyer).toBeUndefined();
+    expect(after.notes).toBeUndefined();
+    expect(after.payment).toEqual(consignee().payment);
     expect(after.totalValue).toBe('49.00');
     const untouched = await readOrder(store.keys, (await getOrderRow(store.db, otherId))!);
     expect(untouched.recipient).toEqual(other().recipient);

@@ -291,6 +291,7 @@ export const Order = Type.Object(
     buyer: Type.Optional(Buyer),
     payment: Type.Optional(Payment),
     charges: Type.Optional(Charges),
+    notes: Type.Optional(Prose(1000, 0)),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

@@ -25,6 +25,8 @@ import {
   findOrderIdByExternal,
   getOrderRowByExternal,
   insertOrder,
+  CUSTOMS_DATA_CONTEXT,
+  NOTES_CONTEXT,
   RECIPIENT_CONTEXT,
 } from '../store/orders.js';
 import { productsBySku, setMissingSkus } from '../store/products.js';
@@ -200,8 +202,8 @@ interface StoredComparison {
 }
 
 /**
- * The stored order with the same source + external id, compared field by field with `input`.
- * `notes` is not kept with the order, so it cannot differ.
+ * The stored order with the same source + external id, compared field by field with `input`:
+ * every field the order keeps, personal ones (recipient, buyer, notes) opened to compare.
  */
 async function compareWithStored(
   ex: Executor,
@@ -216,6 +218,14 @@ async function compareWithStored(
   if ((row.placed_at === null ? null : Number(row.placed_at)) !== placedAt) differs.push('/placedAt');
   diffJson(JSON.parse(cipher.open(row.recipient, RECIPIENT_CONTEXT)), input.recipient, '/recipient', differs);
   diffLines(JSON.parse(row.items) as unknown[], input.items, differs);
+  const customs = row.customs_sealed
+    ? (JSON.parse(cipher.open(row.customs_sealed, CUSTOMS_DATA_CONTEXT)) as Record<string, unknown>)
+    : {};
+  diffJson(customs.buyer, input.buyer, '/buyer', differs);
+  diffJson(customs.payment, input.payment, '/payment', differs);
+  diffJson(row.charges === null ? undefined : JSON.parse(row.charges), input.charges, '/charges', differs);
+  const notes = row.notes_sealed === null ? undefined : cipher.open(row.notes_sealed, NOTES_CONTEXT);
+  if ((notes ?? '') !== (input.notes ?? '')) differs.push('/notes');
   return { id: row.id, status: row.status as OrderStatus, differs };
 }
 

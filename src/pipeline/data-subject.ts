@@ -7,12 +7,18 @@
  * personal fields. It is refused while an order is still on its way: the carrier still needs
  * the address to deliver it.
  */
-import { isFinalOrderStatus, type Address, type OrderStatus, WaygateError } from '../domain/index.js';
+import {
+  isFinalOrderStatus,
+  type Address,
+  type Buyer,
+  type OrderStatus,
+  WaygateError,
+} from '../domain/index.js';
 import { normaliseForIndex } from '../security/field-cipher.js';
 import type { Store } from '../store/db.js';
 import { recordAudit } from '../store/audit.js';
 import { INBOUND_BODY_CONTEXT, inboundMessagesPage, replaceInboundBody } from '../store/inbound-messages.js';
-import { appendHistory, ordersByRecipientIndex, readOrder, replaceRecipient } from '../store/orders.js';
+import { appendHistory, erasePersonalData, ordersByRecipientIndex, readOrder } from '../store/orders.js';
 import type { Executor } from '../store/transaction.js';
 import type { OrdersTable } from '../store/schema.js';
 import { shipmentsForOrder } from '../store/shipments.js';
@@ -32,6 +38,8 @@ export interface SubjectExport {
     status: string;
     createdAt: string;
     recipient: Address;
+    buyer?: Buyer;
+    notes?: string;
     shipments: { carrier: string; waybillNo: string; status: string }[];
   }[];
   partnerMessages: { id: string; partnerId: string; kind: string; receivedAt: string; body: string }[];
@@ -109,6 +117,8 @@ export async function exportSubject(store: Store, q: SubjectQuery, actor: string
       status: o.status,
       createdAt: o.createdAt,
       recipient: o.recipient,
+      ...(o.buyer ? { buyer: o.buyer } : {}),
+      ...(o.notes ? { notes: o.notes } : {}),
       shipments: shipments.map((s) => ({ carrier: s.carrier, waybillNo: s.waybillNo, status: s.status })),
     });
   }
@@ -190,6 +200,6 @@ export async function eraseSubject(store: Store, q: SubjectQuery, actor: string)
 
 async function eraseOrder(store: Store, trx: Executor, row: OrdersTable, nowMs: number): Promise<void> {
   const order = await readOrder(store.keys, row);
-  await replaceRecipient(trx, store.keys.cipher, row.id, erasedAddress(order.recipient), nowMs);
+  await erasePersonalData(trx, store.keys.cipher, order, erasedAddress(order.recipient), nowMs);
   await appendHistory(trx, row.id, row.status, 'personal data erased on request', nowMs);
 }

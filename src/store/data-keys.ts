@@ -15,6 +15,7 @@ export const SEALED_COLUMNS = [
   { table: 'inbound_messages', column: 'body', context: 'inbound_messages.body' },
   { table: 'jobs', column: 'error_sealed', context: 'jobs.error' },
   { table: 'orders', column: 'customs_sealed', context: 'orders.customs' },
+  { table: 'orders', column: 'notes_sealed', context: 'orders.notes' },
   { table: 'customs_declarations', column: 'message_sealed', context: 'customs_declarations.message' },
   { table: 'customs_declarations', column: 'last_info_sealed', context: 'customs_declarations.info' },
 ] as const;

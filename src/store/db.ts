@@ -34,6 +34,7 @@ import { sealedJobErrors } from './migrations/007_sealed_job_errors.js';
 import { settlement } from './migrations/008_settlement.js';
 import { settlementMeasured } from './migrations/009_settlement_measured.js';
 import { customs } from './migrations/010_customs.js';
+import { orderNotes } from './migrations/016_order_notes.js';
 import { warehouses } from './migrations/011_warehouses.js';
 import { catalogue } from './migrations/013_catalogue.js';
 import { KeyRing } from './data-keys.js';
@@ -77,6 +78,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '010_customs': customs(dialect),
     '011_warehouses': warehouses(dialect),
     '013_catalogue': catalogue(dialect),
+    '016_order_notes': orderNotes(),
   };
   return { getMigrations: async () => all };
 }

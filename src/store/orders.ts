@@ -17,6 +17,7 @@ import { compiled } from './compiled.js';
 
 export const RECIPIENT_CONTEXT = 'orders.recipient';
 export const CUSTOMS_DATA_CONTEXT = 'orders.customs';
+export const NOTES_CONTEXT = 'orders.notes';
 
 /** The buyer and payment of an order (customs data), sealed like the recipient; null without them. */
 export function sealCustomsData(
@@ -60,6 +61,7 @@ export interface OrderRecord {
   buyer?: Buyer;
   payment?: Payment;
   charges?: Charges;
+  notes?: string;
   placedAt: string | null;
   createdAt: string;
   updatedAt: string;
@@ -100,6 +102,7 @@ export async function insertOrder(ex: Executor, cipher: FieldSealer, row: NewOrd
     items: JSON.stringify(input.items),
     customs_sealed: sealCustomsData(cipher, input),
     charges: input.charges ? JSON.stringify(input.charges) : null,
+    notes_sealed: input.notes ? cipher.seal(input.notes, NOTES_CONTEXT) : null,
     placed_at: input.placedAt ? Date.parse(input.placedAt) : null,
     created_at: row.nowMs,
     updated_at: row.nowMs,
@@ -151,6 +154,7 @@ export async function readOrder(keys: KeyRing, row: OrdersTable): Promise<OrderR
     ...(customs.buyer ? { buyer: customs.buyer } : {}),
     ...(customs.payment ? { payment: customs.payment } : {}),
     ...(row.charges ? { charges: JSON.parse(row.charges) as Charges } : {}),
+    ...(row.notes_sealed ? { notes: await keys.open(row.notes_sealed, NOTES_CONTEXT) } : {}),
     placedAt: row.placed_at === null ? null : new Date(row.placed_at).toISOString(),
   };
 }
@@ -331,17 +335,26 @@ export async function ordersByRecipientIndex(
     .execute();
 }
 
-/** Replaces an order's sealed recipient columns (erasure). */
-export async function replaceRecipient(
+/**
+ * Erasure of an order's personal data: the recipient replaced, the buyer and the notes removed.
+ * The payment stays (amounts and the payment company's reference are finance records, not the
+ * person's), re-sealed without the buyer beside it.
+ */
+export async function erasePersonalData(
   ex: Executor,
   cipher: FieldSealer,
-  id: string,
+  order: Pick<OrderRecord, 'id' | 'payment'>,
   recipient: Address,
   nowMs: number,
 ): Promise<void> {
   await ex
     .updateTable('orders')
-    .set({ ...sealRecipient(cipher, recipient), updated_at: nowMs })
-    .where('id', '=', id)
+    .set({
+      ...sealRecipient(cipher, recipient),
+      customs_sealed: sealCustomsData(cipher, order.payment ? { payment: order.payment } : {}),
+      notes_sealed: null,
+      updated_at: nowMs,
+    })
+    .where('id', '=', order.id)
     .execute();
 }

@@ -19,6 +19,8 @@ export interface OrdersTable {
   customs_sealed: string | null;
   /** JSON of the order's charges (freight, insurance, discount, tax), when it has them. */
   charges: string | null;
+  /** Sealed free-text notes of the order, when it has them. */
+  notes_sealed: string | null;
   placed_at: number | null;
   created_at: number;
   updated_at: number;

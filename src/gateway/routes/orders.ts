@@ -178,6 +178,9 @@ export const orderRoutes =
           items: order.items,
           ...(order.status === 'needs_data' ? { missing: enrichLines(order.items, new Map()).missing } : {}),
           placedAt: order.placedAt,
+          ...(order.notes !== undefined
+            ? { notes: can(req.caller, 'pii:read') ? order.notes : '[masked]' }
+            : {}),
           shipments,
           tracking: {
             status: first?.status ?? null,

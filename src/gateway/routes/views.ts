@@ -72,6 +72,12 @@ export const OrderDetail = Type.Composite([
     /** Present while the order is `needs_data`. */
     missing: Type.Optional(MissingDataView),
     placedAt: Type.Union([Type.String(), Type.Null()]),
+    notes: Type.Optional(
+      Type.String({
+        description:
+          "The order's notes; `[masked]` for a caller without pii:read (they hold names and numbers)",
+      }),
+    ),
     shipments: Type.Array(ShipmentView),
     tracking: TrackingSummary,
     customs: Type.Object({ status: Type.String() }),
