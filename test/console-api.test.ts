@@ -33,6 +33,7 @@ async function seed(store: TestStore) {
     ...recipient,
     items: '[]',
     customs_sealed: null,
+    notes_sealed: null,
     charges: null,
     placed_at: null,
     created_at: at,
