@@ -48,7 +48,7 @@ const cli = (args: readonly string[], stdin?: string) =>
   runBin(args, {
     cwd,
     env: { WAYGATE_AUDIT_DIR: join(cwd, 'audit'), WAYGATE_LOG_LEVEL: 'silent' },
-    killAfterMs: 30_000,
+    killAfterMs: 50_000,
     ...(stdin !== undefined ? { stdin } : {}),
   });
 
