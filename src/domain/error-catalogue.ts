@@ -208,6 +208,16 @@ export const ERROR_CATALOGUE = {
   },
   customs_declaration_not_found: { status: 404, message: 'no such customs declaration' },
   customs_not_held: { status: 409, message: 'the inventory list is not held; there is nothing to override' },
+  // Operations: alerts, incidents, knowledge base, reports
+  alert_not_found: { status: 404, message: 'no such alert' },
+  alert_not_firing: { status: 409, message: 'the alert is resolved; there is nothing to acknowledge' },
+  incident_not_found: { status: 404, message: 'no such incident' },
+  incident_closed: { status: 409, message: 'the incident is closed' },
+  incident_close_incomplete: {
+    status: 400,
+    message: 'closing an incident needs its cause and its fix',
+  },
+  report_period_invalid: { status: 400, message: 'the report date is not a valid YYYY-MM-DD day' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -34,6 +34,7 @@ import { partnerHealthRoutes } from './routes/partner-health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { consoleRoutes } from './console.js';
 import { statsRoutes } from './routes/stats.js';
+import { operationsRoutes } from './routes/operations.js';
 import type { GatewayDeps } from './types.js';
 
 /** Generous defaults: the limits that matter are set per key; these stop runaway callers. */
@@ -261,6 +262,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(userRoutes({ ...deps, accounts }), { prefix: '/v1' });
   await app.register(apiKeyRoutes(deps, auth.forget), { prefix: '/v1' });
   await app.register(statsRoutes(deps), { prefix: '/v1' });
+  if (deps.operations) await app.register(operationsRoutes(deps, deps.operations), { prefix: '/v1' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(consoleRoutes(deps.consoleDir ? { dir: deps.consoleDir } : {}));
   return app;

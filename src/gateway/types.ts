@@ -15,6 +15,7 @@ import type { FxSource } from '../pipeline/settlement/fx.js';
 import type { ViewOptions } from '../pipeline/inventory-view.js';
 import type { AdmissionLimits, AdmissionView } from './admission.js';
 import type { HubMetrics } from '../monitor/metrics.js';
+import type { Operations } from '../monitor/operations.js';
 import type { NonceClaim, SessionResolver } from './auth.js';
 
 export interface OrderSources {
@@ -82,6 +83,10 @@ export interface GatewayDeps {
   metricsAllow?: () => readonly string[];
   /** The built web console served at `/` (default dist/console). */
   consoleDir?: string;
+  /** Alerts, incidents, knowledge base, delays and reports: `/v1/alerts`, `/v1/incidents`, … */
+  operations?: Operations;
+  /** Reloads of the operations file applied and rejected. */
+  operationsEvents?: () => readonly unknown[];
   /** Fee settlement: rate cards (default: read from config/rate-cards on first use) and options. */
   settlement?: SettlementDeps;
   /** Inventory: each warehouse's outage threshold before its snapshot serves (default 30 min). */

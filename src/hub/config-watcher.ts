@@ -27,6 +27,26 @@ export function watchConfig(
   onApply: (config: HubConfig) => void,
   onEvent: (event: ConfigEvent) => void,
 ): ConfigWatcher {
+  return watchParsed(
+    file,
+    (text) => parseHubConfig(text, file, env),
+    (err) => err instanceof ConfigError,
+    onApply,
+    onEvent,
+  );
+}
+
+/**
+ * Watches any YAML file the hub applies live (partner policy, operations): `parse` validates it
+ * in full; errors it throws that `known` recognises are already `file:line: field message`.
+ */
+export function watchParsed<T>(
+  file: string,
+  parse: (text: string) => T,
+  known: (err: unknown) => boolean,
+  onApply: (value: T) => void,
+  onEvent: (event: ConfigEvent) => void,
+): ConfigWatcher {
   const events: ConfigEvent[] = [];
   const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
   let lastHash = '';
@@ -53,11 +73,11 @@ export function watchConfig(
     if (hash === lastHash) return;
     lastHash = hash;
     try {
-      const config = parseHubConfig(text, file, env);
-      onApply(config);
-      record('applied', `policy ${hash.slice(0, 12)} applied`);
+      const value = parse(text);
+      onApply(value);
+      record('applied', `${basename(file)} ${hash.slice(0, 12)} applied`);
     } catch (err) {
-      record('rejected', err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}`);
+      record('rejected', known(err) ? (err as Error).message : `${file}: ${(err as Error).message}`);
     }
   };
   const schedule = () => {

@@ -31,6 +31,14 @@ import { watchConfig, type ConfigEvent, type ConfigWatcher } from './config-watc
 import { buildPartnerSet, type PartnerSet, type SigningResolver } from './partners.js';
 import { startProbes } from '../monitor/probes.js';
 import { HubMetrics } from '../monitor/metrics.js';
+import { Operations } from '../monitor/operations.js';
+import {
+  loadOperations,
+  OperationsConfigError,
+  parseOperations,
+  type OperationsFile,
+} from '../monitor/ops-config.js';
+import { watchParsed } from './config-watcher.js';
 
 /** Ended sessions stay a day for investigations (the audit log keeps the logins for good). */
 const SESSION_KEEP_MS = 86_400_000;
@@ -52,6 +60,11 @@ export interface HubOptions {
   rateCardDir?: string;
   /** Include Node.js process figures in `/metrics` (default true). */
   processMetrics?: boolean;
+  /**
+   * Operations (alert rules, notifications, incidents, delays, reports): the operations file,
+   * watched and applied live; without one the tier default alert rules run and nobody is told.
+   */
+  operations?: { file?: string; env?: NodeJS.ProcessEnv; statsBucketMs?: number };
 }
 
 export interface Hub {
@@ -61,6 +74,7 @@ export interface Hub {
   app: FastifyInstance;
   pool: WorkerPool;
   metrics: HubMetrics;
+  operations: Operations;
   partners(): PartnerSet;
   configEvents(): readonly ConfigEvent[];
   /** Releases a parked partner (as `waygate partners release`), here and, via the store, on every node. */
@@ -150,13 +164,37 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   const jobDeps: JobDeps = { store, queue, partners: current, rateCards: () => rateCards };
   // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
   // other; within the outbound lane, each partner's own concurrency limit isolates partners.
-  const inboundPool = new WorkerPool('inbound', jobDeps, log, {
-    concurrency: 16,
-    observe: metrics.observeJob,
+  const opsFile = opts.operations?.file;
+  const operations = new Operations({
+    store,
+    log,
+    file: opsFile ? loadOperations(opsFile, opts.operations?.env ?? process.env) : {},
+    ...(opts.operations?.statsBucketMs ? { statsBucketMs: opts.operations.statsBucketMs } : {}),
+    sources: {
+      partners: () => [...partners.carriers()].map((r) => r.view()),
+      alerting: () =>
+        [...partners.carriers()].map((r) => ({
+          id: r.id,
+          tier: r.policy.tier,
+          kind: 'carrier',
+          alerts: r.policy.alerts,
+        })),
+      queueStats: () => queue.stats(),
+    },
   });
+  operations.reports.setTiers(() =>
+    Object.fromEntries([...partners.carriers()].map((r) => [r.id, r.policy.tier])),
+  );
+  operations.registerMetrics(metrics);
+  // Metrics and the statistics alerts and reports read see every job's fate; both are O(1).
+  const observe = (o: Parameters<typeof metrics.observeJob>[0]) => {
+    metrics.observeJob(o);
+    operations.stats.observe(o);
+  };
+  const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16, observe });
   const pool = new WorkerPool('outbound', jobDeps, log, {
     concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
-    observe: metrics.observeJob,
+    observe,
   });
   metrics.setSources({
     queueStats: () => queue.stats(),
@@ -211,6 +249,28 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     return result;
   };
   started.push(() => watcher?.close());
+  const opsEnv = opts.operations?.env ?? process.env;
+  const opsWatcher = opsFile
+    ? watchParsed<OperationsFile>(
+        opsFile,
+        (text) => parseOperations(text, opsFile, opsEnv),
+        (err) => err instanceof OperationsConfigError,
+        (file) => operations.setFile(file),
+        (event) => {
+          if (event.outcome === 'applied') log.info(event, 'operations file reloaded');
+          else log.error(event, 'operations file rejected; the last good one stays in force');
+          recordAudit(store.db, {
+            actor: 'system:config-watcher',
+            action: 'config.reload',
+            target: event.file,
+            detail: { message: event.message },
+            outcome: event.outcome === 'applied' ? 'ok' : 'rejected',
+          }).catch((err: Error) => log.error({ err: err.message }, 'could not audit an operations reload'));
+        },
+      )
+    : undefined;
+  started.push(() => opsWatcher?.close());
+  started.push(() => operations.stop());
   let workersRunning = false;
   const app = await buildGateway({
     store,
@@ -226,6 +286,8 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     backlog: () => queue.backlog(),
     metrics,
     metricsAllow: () => partners.config.metrics?.allow ?? [],
+    operations,
+    operationsEvents: () => opsWatcher?.events() ?? [],
     notifyWork: () => {
       inboundPool.notify();
       pool.notify();
@@ -250,6 +312,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     pool.start();
     workersRunning = true;
   }
+  operations.start();
 
   const purge = setInterval(() => {
     purgeExpiredNonces(store.db).catch((err: Error) => log.warn({ err: err.message }, 'nonce purge failed'));
@@ -294,6 +357,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     app,
     pool,
     metrics,
+    operations,
     partners: current,
     configEvents: () => watcher?.events() ?? [],
     releasePartner,
@@ -304,9 +368,11 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
       certExpiry.stop();
       certRefresh.stop();
       watcher?.close();
+      opsWatcher?.close();
       probes.stop();
       await app.close();
       await Promise.all([inboundPool.stop(), pool.stop()]);
+      await operations.stop();
       await http.close();
       await audit.stop();
       await store.close();

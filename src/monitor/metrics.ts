@@ -101,6 +101,9 @@ export class HubMetrics {
   readonly probeUp: Gauge<'partner' | 'channel'>;
   readonly probeLatency: Gauge<'partner' | 'channel'>;
   readonly probeAge: Gauge<'partner' | 'channel'>;
+  readonly alertsFiring: Gauge<'severity'>;
+  readonly incidentsOpen: Gauge<'severity' | 'overdue'>;
+  readonly delayedShipments: Gauge<'reason'>;
 
   /** Children cached by their label values: the hot path does one Map lookup per series. */
   readonly #cache = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
@@ -235,6 +238,24 @@ export class HubMetrics {
       name: 'waygate_probe_age_seconds',
       help: 'Seconds since the channel’s last probe',
       labelNames: ['partner', 'channel'],
+      registers,
+    });
+    this.alertsFiring = new Gauge({
+      name: 'waygate_alerts_firing',
+      help: 'Alerts firing now, per severity',
+      labelNames: ['severity'],
+      registers,
+    });
+    this.incidentsOpen = new Gauge({
+      name: 'waygate_incidents_open',
+      help: 'Incidents open, per severity and whether their deadline has passed',
+      labelNames: ['severity', 'overdue'],
+      registers,
+    });
+    this.delayedShipments = new Gauge({
+      name: 'waygate_shipments_delayed',
+      help: 'Shipments with an open delay exception, per reason',
+      labelNames: ['reason'],
       registers,
     });
   }

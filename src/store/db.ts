@@ -36,6 +36,7 @@ import { settlementMeasured } from './migrations/009_settlement_measured.js';
 import { customs } from './migrations/010_customs.js';
 import { orderNotes } from './migrations/016_order_notes.js';
 import { warehouses } from './migrations/011_warehouses.js';
+import { operations } from './migrations/012_operations.js';
 import { catalogue } from './migrations/013_catalogue.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
@@ -77,6 +78,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '009_settlement_measured': settlementMeasured(dialect),
     '010_customs': customs(dialect),
     '011_warehouses': warehouses(dialect),
+    '012_operations': operations(dialect),
     '013_catalogue': catalogue(dialect),
     '016_order_notes': orderNotes(),
   };

@@ -64,6 +64,10 @@ export async function startHarness(
     edit?: (doc: PolicyDoc) => void;
     concurrency?: number;
     logger?: Logger;
+    /** Operations file and statistics bucket (issue 15). */
+    operations?: { file?: string; env?: NodeJS.ProcessEnv; statsBucketMs?: number };
+    /** Extra environment for the policy file's placeholders. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'waygate-harness-'));
@@ -75,7 +79,7 @@ export async function startHarness(
   writeFileSync(policyFile, stringify(base));
   const { url: dbUrl, drop } = await createTestDbUrl(opts.dialect ?? 'sqlite');
   const sandbox = await startSandbox({ port: 0, stepMs: 60_000 });
-  const env = { ...process.env, ...sandboxEnv(sandbox.url, sandbox.credentials) };
+  const env = { ...process.env, ...sandboxEnv(sandbox.url, sandbox.credentials), ...opts.env };
   const hub = await startHub({
     dbUrl,
     port: 0,
@@ -83,6 +87,7 @@ export async function startHarness(
     logger: opts.logger ?? createLogger('silent'),
     watch: { file: policyFile, env },
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.operations ? { operations: { env, ...opts.operations } } : {}),
   });
   const key = await createApiKey(hub.store.db, hub.box, { ...ALL_SCOPES, name: 'harness' });
   const sandboxCall = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {

@@ -1,0 +1,579 @@
+/**
+ * Alert rules evaluated on a timer [000-13] [004-1]: the configured rules of the operations file
+ * plus, per carrier, its tier's defaults (success rate below the tier's SLA and p99 latency above
+ * its bound, over the tier's alert time — A 5 min, B 30 min — and a failed-over channel).
+ *
+ * An alert is one row per rule and subject while it fires (de-duplicated); it fires once the
+ * condition has held for `for`, resolves once it has been clear for `clearFor` (so a condition
+ * bouncing around its threshold does not flap), and an alert that fired `flapAfter` times within
+ * `flapWindow` is marked flapping and not notified again until it settles. A firing alert not
+ * acknowledged within its rule's `escalate.after` is sent to `escalate.to`. A rule may open an
+ * incident when it fires; resolving the alert is written on the incident's timeline.
+ */
+import type { Logger } from 'pino';
+import { newId } from '../store/ids.js';
+import {
+  callMinutes,
+  firesSince,
+  firingAlert,
+  firingAlerts,
+  getAlert,
+  insertAlert,
+  listShipmentExceptions,
+  updateAlert,
+  type OpAlertsTable,
+  type OpCallMinutesTable,
+} from '../store/operations.js';
+import { activeEndingBefore } from '../store/certs.js';
+import type { Store } from '../store/db.js';
+import type { KindStats } from '../store/queue.js';
+import { WaygateError } from '../domain/index.js';
+import { percentileMs, successRate, summarise } from './call-stats.js';
+import type { Incidents } from './incidents.js';
+import type { Notifier } from './notify.js';
+import { ms, type Condition, type OperationsFile, type RuleSpec, type Severity } from './ops-config.js';
+import type { PartnerHealthView } from './metrics.js';
+
+/** A rule with every default filled in. */
+export interface EffectiveRule {
+  name: string;
+  condition: Condition;
+  partner?: string;
+  iface?: string;
+  windowMs: number;
+  threshold: number;
+  percentile: number;
+  code?: string;
+  baselineMs: number;
+  factor: number;
+  minCalls: number;
+  forMs: number;
+  clearForMs: number;
+  severity: Severity;
+  incident: boolean;
+  notify: string[];
+  escalate?: { afterMs: number; to: string[] };
+  origin: 'file' | 'tier';
+}
+
+/** What a partner's tier asks of alerting (from its effective policy). */
+export interface PartnerAlerting {
+  id: string;
+  tier: string;
+  kind: 'carrier' | 'platform' | string;
+  alerts: { successRateBelow: number; p99AboveMs: number; alertWithinMs: number };
+}
+
+export function effectiveRule(r: RuleSpec, ops: OperationsFile): EffectiveRule {
+  const windowMs = ms(r.window, '5m');
+  return {
+    name: r.name,
+    condition: r.condition,
+    ...(r.partner ? { partner: r.partner } : {}),
+    ...(r.interface ? { iface: r.interface } : {}),
+    windowMs,
+    threshold: r.threshold ?? 0,
+    percentile: r.percentile ?? 99,
+    ...(r.code ? { code: r.code } : {}),
+    baselineMs: ms(r.baseline, '1h'),
+    factor: r.factor ?? 2,
+    minCalls: r.minCalls ?? 10,
+    forMs: ms(r.for, 0),
+    clearForMs: ms(r.clearFor, Math.min(windowMs, 120_000)),
+    severity: r.severity ?? 'general',
+    incident: r.incident ?? false,
+    notify: r.notify ?? ops.defaultRecipients ?? [],
+    ...(r.escalate ? { escalate: { afterMs: ms(r.escalate.after, 0), to: r.escalate.to } } : {}),
+    origin: 'file',
+  };
+}
+
+/**
+ * Default rules per carrier from its tier [004-1]: the alert must come within the tier's alert
+ * time, so the window is that time and evaluation runs far more often.
+ */
+export function tierRules(partners: readonly PartnerAlerting[], ops: OperationsFile): EffectiveRule[] {
+  const out: EffectiveRule[] = [];
+  for (const p of partners) {
+    if (p.kind !== 'carrier') continue;
+    const base = {
+      partner: p.id,
+      windowMs: p.alerts.alertWithinMs,
+      percentile: 99,
+      baselineMs: 3_600_000,
+      factor: 2,
+      minCalls: 10,
+      forMs: 0,
+      clearForMs: Math.min(p.alerts.alertWithinMs, 120_000),
+      notify: ops.defaultRecipients ?? [],
+      origin: 'tier' as const,
+    };
+    const severe: Severity = p.tier === 'A' ? 'major' : 'general';
+    out.push(
+      {
+        ...base,
+        name: `tier-${p.id}-success`,
+        condition: 'success_rate',
+        threshold: p.alerts.successRateBelow,
+        severity: severe,
+        incident: p.tier === 'A',
+      },
+      {
+        ...base,
+        name: `tier-${p.id}-latency`,
+        condition: 'latency',
+        threshold: p.alerts.p99AboveMs,
+        severity: 'general',
+        incident: false,
+      },
+      {
+        ...base,
+        name: `tier-${p.id}-failover`,
+        condition: 'channel_failover',
+        threshold: 0,
+        severity: 'minor',
+        incident: false,
+      },
+    );
+  }
+  return out;
+}
+
+/** A condition's verdict for one subject: true (holds), false (clear) or undefined (no verdict). */
+interface Verdict {
+  subject: string;
+  partner?: string;
+  iface?: string;
+  holds: boolean | undefined;
+  value: number;
+  summary: string;
+}
+
+export interface AlertSources {
+  partners: () => PartnerHealthView[];
+  alerting: () => PartnerAlerting[];
+  queueStats: () => Promise<KindStats[]>;
+}
+
+export interface AlertEngineDeps {
+  store: Store;
+  notifier: Notifier;
+  incidents: Incidents;
+  ops: () => OperationsFile | undefined;
+  sources: AlertSources;
+  log?: Logger;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+
+export class AlertEngine {
+  readonly #d: AlertEngineDeps;
+  /** When each rule+subject's condition started holding / clearing (in memory: a restart re-waits). */
+  readonly #since = new Map<string, { holding: boolean; at: number }>();
+  /** Dead-letter counts per kind over time, for "dead letters growing". */
+  readonly #deadSamples: Array<{ at: number; counts: Map<string, number> }> = [];
+
+  constructor(deps: AlertEngineDeps) {
+    this.#d = deps;
+  }
+
+  rules(): EffectiveRule[] {
+    const ops = this.#d.ops() ?? {};
+    const file = (ops.rules ?? []).map((r) => effectiveRule(r, ops));
+    const tiers = ops.tierDefaults === false ? [] : tierRules(this.#d.sources.alerting(), ops);
+    // A file rule of the same name replaces a tier rule (to tune one partner's default).
+    const named = new Set(file.map((r) => r.name));
+    return [...file, ...tiers.filter((r) => !named.has(r.name))];
+  }
+
+  async evaluate(nowMs = Date.now()): Promise<void> {
+    const rules = this.rules();
+    const longest = Math.max(
+      0,
+      ...rules.map((r) => r.windowMs + (r.condition === 'error_share' ? r.baselineMs : 0)),
+    );
+    const minutes =
+      longest > 0
+        ? await callMinutes(this.#d.store.db, { fromMs: nowMs - longest - 60_000, toMs: nowMs + 60_000 })
+        : [];
+    const queue = rules.some((r) => r.condition.startsWith('queue_') || r.condition === 'dead_letters')
+      ? await this.#d.sources.queueStats()
+      : [];
+    this.#sampleDead(queue, nowMs);
+    for (const rule of rules) {
+      let verdicts: Verdict[];
+      try {
+        verdicts = await this.#verdicts(rule, minutes, queue, nowMs);
+      } catch (err) {
+        this.#d.log?.error(
+          { rule: rule.name, err: (err as Error).message },
+          'alert rule could not be evaluated',
+        );
+        continue;
+      }
+      for (const v of verdicts) await this.#apply(rule, v, nowMs);
+    }
+    await this.#escalate(rules, nowMs);
+  }
+
+  #sampleDead(queue: readonly KindStats[], nowMs: number): void {
+    const counts = new Map<string, number>();
+    for (const s of queue) if (s.status === 'dead') counts.set(s.kind, (counts.get(s.kind) ?? 0) + s.count);
+    this.#deadSamples.push({ at: nowMs, counts });
+    while (this.#deadSamples.length > 2 && this.#deadSamples[0]!.at < nowMs - 86_400_000)
+      this.#deadSamples.shift();
+  }
+
+  /** Partners a rule applies to: the one named, or every partner seen (`*`). */
+  #subjects(rule: EffectiveRule, minutes: readonly OpCallMinutesTable[]): Array<string | undefined> {
+    if (rule.partner === undefined) return [undefined];
+    if (rule.partner !== '*') return [rule.partner];
+    const ids = new Set(this.#d.sources.partners().map((p) => p.id));
+    for (const m of minutes) if (m.partner !== 'none') ids.add(m.partner);
+    return [...ids];
+  }
+
+  async #verdicts(
+    rule: EffectiveRule,
+    minutes: readonly OpCallMinutesTable[],
+    queue: readonly KindStats[],
+    nowMs: number,
+  ): Promise<Verdict[]> {
+    const inWindow = (partner: string | undefined, fromMs: number, toMs: number) =>
+      summarise(
+        minutes.filter(
+          (m) =>
+            m.minute >= fromMs &&
+            m.minute < toMs &&
+            (partner === undefined || m.partner === partner) &&
+            (rule.iface === undefined || m.interface === rule.iface),
+        ),
+      );
+    const subjectOf = (partner: string | undefined) => [partner ?? '*', rule.iface ?? '*'].join('/');
+    const out: Verdict[] = [];
+    const from = nowMs - rule.windowMs;
+    switch (rule.condition) {
+      case 'success_rate':
+      case 'latency':
+      case 'error_share':
+      case 'no_traffic': {
+        for (const partner of this.#subjects(rule, minutes)) {
+          const s = inWindow(partner, from, nowMs + 1);
+          const recent = inWindow(partner, nowMs - rule.clearForMs, nowMs + 1);
+          const base = {
+            subject: subjectOf(partner),
+            ...(partner ? { partner } : {}),
+            ...(rule.iface ? { iface: rule.iface } : {}),
+          };
+          const who = `${partner ?? 'all partners'}${rule.iface ? ` ${rule.iface}` : ''}`;
+          if (rule.condition === 'success_rate') {
+            const rate = successRate(s);
+            // Clear only on evidence: recent calls that succeed, or no recent work at all.
+            // Work held back (open circuits, 429 gates) is not evidence of health.
+            const recentOk = recent.calls > 0 ? successRate(recent) >= rule.threshold : recent.deferred === 0;
+            const holds =
+              s.calls >= rule.minCalls && rate < rule.threshold ? true : recentOk ? false : undefined;
+            out.push({
+              ...base,
+              holds,
+              value: rate,
+              summary: `${who}: success rate ${pct(rate)} over ${s.calls} calls (below ${pct(rule.threshold)})`,
+            });
+          } else if (rule.condition === 'latency') {
+            const p = percentileMs(s, rule.percentile);
+            const holds = s.calls >= rule.minCalls ? p > rule.threshold : s.calls === 0 ? false : undefined;
+            out.push({
+              ...base,
+              holds,
+              value: p,
+              summary: `${who}: p${rule.percentile} latency ${Math.round(p)} ms (above ${rule.threshold} ms)`,
+            });
+          } else if (rule.condition === 'error_share') {
+            const code = rule.code ?? '';
+            const share = s.calls === 0 ? 0 : (s.codes[code] ?? 0) / s.calls;
+            const b = inWindow(partner, from - rule.baselineMs, from);
+            const baseShare = b.calls === 0 ? 0 : (b.codes[code] ?? 0) / b.calls;
+            const holds =
+              s.calls >= rule.minCalls ? share > rule.threshold && share > rule.factor * baseShare : false;
+            out.push({
+              ...base,
+              holds,
+              value: share,
+              summary: `${who}: ${code} is ${pct(share)} of calls (was ${pct(baseShare)})`,
+            });
+          } else {
+            const holds = s.calls + s.deferred === 0;
+            out.push({
+              ...base,
+              holds,
+              value: s.calls,
+              summary: `${who}: no traffic for ${Math.round(rule.windowMs / 60_000)} min`,
+            });
+          }
+        }
+        break;
+      }
+      case 'queue_backlog':
+      case 'queue_age': {
+        const mine = queue.filter(
+          (q) => (q.status === 'ready' || q.status === 'leased') && (!rule.iface || q.kind === rule.iface),
+        );
+        const subject = `queue/${rule.iface ?? '*'}`;
+        if (rule.condition === 'queue_backlog') {
+          const n = mine.reduce((a, q) => a + q.count, 0);
+          out.push({
+            subject,
+            ...(rule.iface ? { iface: rule.iface } : {}),
+            holds: n > rule.threshold,
+            value: n,
+            summary: `${n} jobs waiting in ${rule.iface ?? 'the queue'} (above ${rule.threshold})`,
+          });
+        } else {
+          const oldest = Math.min(...mine.map((q) => q.oldestCreatedAt ?? Infinity));
+          const age = Number.isFinite(oldest) ? (nowMs - oldest) / 1000 : 0;
+          out.push({
+            subject,
+            ...(rule.iface ? { iface: rule.iface } : {}),
+            holds: age > rule.threshold,
+            value: age,
+            summary: `oldest job in ${rule.iface ?? 'the queue'} waits ${Math.round(age)} s (above ${rule.threshold} s)`,
+          });
+        }
+        break;
+      }
+      case 'dead_letters': {
+        const count = (c: Map<string, number>) =>
+          rule.iface ? (c.get(rule.iface) ?? 0) : [...c.values()].reduce((a, b) => a + b, 0);
+        const now = this.#deadSamples.at(-1);
+        const then = [...this.#deadSamples].reverse().find((s) => s.at <= from) ?? this.#deadSamples[0];
+        const growth = now && then ? count(now.counts) - count(then.counts) : 0;
+        out.push({
+          subject: `dlq/${rule.iface ?? '*'}`,
+          ...(rule.iface ? { iface: rule.iface } : {}),
+          holds: growth > rule.threshold,
+          value: growth,
+          summary: `${growth} new dead letters${rule.iface ? ` in ${rule.iface}` : ''} within ${Math.round(rule.windowMs / 60_000)} min`,
+        });
+        break;
+      }
+      case 'channel_failover': {
+        for (const p of this.#d.sources.partners()) {
+          if (rule.partner && rule.partner !== '*' && rule.partner !== p.id) continue;
+          const primary = p.channels[0];
+          if (!primary) continue;
+          const active = p.channels.find((c) => c.active);
+          const holds = primary.state !== 'closed' || (active !== undefined && active.name !== primary.name);
+          out.push({
+            subject: `${p.id}/channels`,
+            partner: p.id,
+            holds,
+            value: holds ? 1 : 0,
+            summary: holds
+              ? `${p.id}: primary channel ${primary.state}; ${active ? `traffic on ${active.name}` : 'no channel usable'}`
+              : `${p.id}: primary channel healthy`,
+          });
+        }
+        break;
+      }
+      case 'cert_expiry': {
+        const ending = await activeEndingBefore(this.#d.store.db, nowMs + rule.threshold * 86_400_000);
+        out.push({
+          subject: 'certificates',
+          holds: ending.length > 0,
+          value: ending.length,
+          summary: `${ending.length} certificate(s) end within ${rule.threshold} days: ${ending.map((c) => `${c.owner}/${c.name}`).join(', ')}`,
+        });
+        break;
+      }
+      case 'tracking_delays': {
+        const open = await listShipmentExceptions(this.#d.store.db, { open: true, limit: 10_000 });
+        const mine = open.filter((e) => !rule.partner || rule.partner === '*' || e.carrier === rule.partner);
+        out.push({
+          subject: `delays/${rule.partner ?? '*'}`,
+          ...(rule.partner && rule.partner !== '*' ? { partner: rule.partner } : {}),
+          holds: mine.length > rule.threshold,
+          value: mine.length,
+          summary: `${mine.length} shipments delayed (no scan, ETA passed or held in customs)`,
+        });
+        break;
+      }
+    }
+    return out;
+  }
+
+  async #apply(rule: EffectiveRule, v: Verdict, nowMs: number): Promise<void> {
+    if (v.holds === undefined) return;
+    const key = `${rule.name}|${v.subject}`;
+    const prev = this.#since.get(key);
+    if (!prev || prev.holding !== v.holds) this.#since.set(key, { holding: v.holds, at: nowMs });
+    const since = this.#since.get(key)!.at;
+    const firing = await firingAlert(this.#d.store.db, rule.name, v.subject);
+    if (v.holds) {
+      if (firing) {
+        await this.#d.store.write((trx) =>
+          updateAlert(trx, firing.id, { last_true_at: nowMs, value: v.value, summary: v.summary }),
+        );
+      } else if (nowMs - since >= rule.forMs) {
+        await this.#fire(rule, v, nowMs);
+      }
+    } else if (firing && nowMs - since >= rule.clearForMs) {
+      await this.#resolve(rule, firing, v, nowMs);
+    }
+  }
+
+  async #fire(rule: EffectiveRule, v: Verdict, nowMs: number): Promise<void> {
+    const ops = this.#d.ops() ?? {};
+    const flapAfter = ops.flapAfter ?? 4;
+    const recent = await firesSince(this.#d.store.db, rule.name, v.subject, nowMs - ms(ops.flapWindow, '1h'));
+    const flapping = recent + 1 >= flapAfter;
+    const row: OpAlertsTable = {
+      id: newId('alr', nowMs),
+      rule: rule.name,
+      subject: v.subject,
+      status: 'firing',
+      severity: rule.severity,
+      summary: v.summary,
+      value: Number.isFinite(v.value) ? v.value : null,
+      threshold: rule.threshold,
+      partner: v.partner ?? null,
+      interface: v.iface ?? null,
+      fired_at: nowMs,
+      last_true_at: nowMs,
+      resolved_at: null,
+      acked_at: null,
+      acked_by: null,
+      escalated_at: null,
+      flapping: flapping ? 1 : 0,
+      incident_id: null,
+    };
+    // The incident first, so the alert is stored with it: nobody reads an alert without its incident.
+    if (rule.incident && !flapping) {
+      const inc = await this.#d.incidents.open(
+        {
+          title: `${rule.name}: ${v.subject}`,
+          symptom: v.summary,
+          severity: rule.severity,
+          source: 'alert',
+          alertId: row.id,
+          ...(v.partner ? { partner: v.partner } : {}),
+          ...(v.iface ? { iface: v.iface } : {}),
+          actor: 'system:alerts',
+        },
+        nowMs,
+      );
+      row.incident_id = inc.id;
+    }
+    await this.#d.store.write((trx) => insertAlert(trx, row));
+    this.#d.log?.warn(
+      { alert: row.id, rule: rule.name, subject: v.subject, summary: v.summary },
+      'alert fired',
+    );
+    if (flapping) {
+      await this.#d.notifier.record(
+        row.id,
+        'alert.fired',
+        'suppressed_flapping',
+        `fired ${recent + 1} times within the flap window`,
+        nowMs,
+      );
+      return;
+    }
+    await this.#d.notifier.send(this.#notice('alert.fired', rule, row), rule.notify, ops, nowMs);
+  }
+
+  async #resolve(rule: EffectiveRule, alert: OpAlertsTable, v: Verdict, nowMs: number): Promise<void> {
+    await this.#d.store.write((trx) =>
+      updateAlert(trx, alert.id, {
+        status: 'resolved',
+        resolved_at: nowMs,
+        value: v.value,
+        summary: v.summary,
+      }),
+    );
+    this.#d.log?.info({ alert: alert.id, rule: rule.name, subject: alert.subject }, 'alert resolved');
+    if (alert.incident_id)
+      await this.#d.incidents
+        .note(
+          alert.incident_id,
+          'system:alerts',
+          `alert ${alert.id} resolved: ${v.summary}`,
+          'alert_resolved',
+          nowMs,
+        )
+        .catch(() => undefined);
+    if (alert.flapping) return;
+    const resolved = { ...alert, status: 'resolved', resolved_at: nowMs, summary: v.summary };
+    await this.#d.notifier.send(
+      this.#notice('alert.resolved', rule, resolved),
+      rule.notify,
+      this.#d.ops() ?? {},
+      nowMs,
+    );
+  }
+
+  async #escalate(rules: readonly EffectiveRule[], nowMs: number): Promise<void> {
+    const byName = new Map(rules.map((r) => [r.name, r]));
+    for (const a of await firingAlerts(this.#d.store.db)) {
+      const rule = byName.get(a.rule);
+      if (!rule?.escalate || a.acked_at !== null || a.escalated_at !== null || a.flapping) continue;
+      if (nowMs - a.fired_at < rule.escalate.afterMs) continue;
+      await this.#d.store.write((trx) => updateAlert(trx, a.id, { escalated_at: nowMs }));
+      await this.#d.notifier.send(
+        this.#notice('alert.escalated', rule, a),
+        rule.escalate.to,
+        this.#d.ops() ?? {},
+        nowMs,
+      );
+    }
+  }
+
+  #notice(event: string, rule: EffectiveRule, a: OpAlertsTable) {
+    const verb =
+      event === 'alert.resolved'
+        ? 'RESOLVED'
+        : event === 'alert.escalated'
+          ? 'ESCALATED (not acknowledged)'
+          : 'FIRING';
+    return {
+      event,
+      severity: rule.severity,
+      alertId: a.id,
+      subject: `[Waygate ${rule.severity}] ${verb}: ${rule.name} ${a.subject}`,
+      text: [
+        `${verb}: ${a.summary}`,
+        `rule: ${rule.name} (${rule.condition})`,
+        `alert: ${a.id}, fired ${new Date(a.fired_at).toISOString()}`,
+        ...(a.resolved_at ? [`resolved ${new Date(a.resolved_at).toISOString()}`] : []),
+        ...(a.incident_id ? [`incident: ${a.incident_id}`] : []),
+      ].join('\n'),
+      data: {
+        alert: {
+          id: a.id,
+          rule: rule.name,
+          condition: rule.condition,
+          subject: a.subject,
+          status: a.status,
+          summary: a.summary,
+          value: a.value,
+          threshold: a.threshold,
+          partner: a.partner,
+          interface: a.interface,
+          firedAt: new Date(a.fired_at).toISOString(),
+          resolvedAt: a.resolved_at === null ? null : new Date(a.resolved_at).toISOString(),
+          incidentId: a.incident_id,
+        },
+      },
+    };
+  }
+
+  /** An operator acknowledges a firing alert: no escalation follows. */
+  async acknowledge(id: string, actor: string, nowMs = Date.now()): Promise<OpAlertsTable> {
+    const a = await getAlert(this.#d.store.db, id);
+    if (!a) throw new WaygateError('alert_not_found', `no alert ${id}`);
+    if (a.status !== 'firing') throw new WaygateError('alert_not_firing', `alert ${id} is ${a.status}`);
+    await this.#d.store.write((trx) => updateAlert(trx, id, { acked_at: nowMs, acked_by: actor }));
+    if (a.incident_id)
+      await this.#d.incidents.note(a.incident_id, actor, `alert ${id} acknowledged`, 'acknowledged', nowMs);
+    return { ...a, acked_at: nowMs, acked_by: actor };
+  }
+}

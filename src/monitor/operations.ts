@@ -1,0 +1,134 @@
+/**
+ * Operations at run time: the call statistics written every flush, alert rules evaluated on their
+ * timer, tracking delays checked on theirs, reports written on schedule. One object the hub starts
+ * and stops; the operations file it reads is swapped on reload (`setFile`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Store } from '../store/db.js';
+import { AlertEngine, type AlertSources } from './alerts.js';
+import { CallStats } from './call-stats.js';
+import { DelayWatch } from './delays.js';
+import { Incidents } from './incidents.js';
+import { Notifier } from './notify.js';
+import { deadlinesOf, ms, type OperationsFile } from './ops-config.js';
+import type { HubMetrics } from './metrics.js';
+import { firingAlerts, listIncidents, listShipmentExceptions } from '../store/operations.js';
+import { ReportScheduler } from './reports/schedule.js';
+
+export interface OperationsOptions {
+  store: Store;
+  log: Logger;
+  sources: AlertSources;
+  file?: OperationsFile;
+  /** Node id written with this node's statistics. */
+  node?: string;
+  /** Bucket of the call statistics (default 1 min; tests use seconds). */
+  statsBucketMs?: number;
+}
+
+export class Operations {
+  readonly stats: CallStats;
+  readonly notifier: Notifier;
+  readonly incidents: Incidents;
+  readonly alerts: AlertEngine;
+  readonly delays: DelayWatch;
+  readonly reports: ReportScheduler;
+  readonly #store: Store;
+  readonly #log: Logger;
+  #file: OperationsFile;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #running = false;
+  readonly #busy = new Set<string>();
+
+  constructor(o: OperationsOptions) {
+    this.#store = o.store;
+    this.#log = o.log;
+    this.#file = o.file ?? {};
+    this.stats = new CallStats(o.node ?? `node-${randomUUID().slice(0, 8)}`, o.statsBucketMs);
+    this.notifier = new Notifier(o.store);
+    this.incidents = new Incidents(o.store, () => deadlinesOf(this.#file));
+    this.alerts = new AlertEngine({
+      store: o.store,
+      notifier: this.notifier,
+      incidents: this.incidents,
+      ops: () => this.#file,
+      sources: o.sources,
+      log: o.log,
+    });
+    this.delays = new DelayWatch(o.store, this.notifier, () => this.#file, o.log);
+    this.reports = new ReportScheduler(o.store, () => this.#file, o.log);
+  }
+
+  get file(): OperationsFile {
+    return this.#file;
+  }
+
+  /** A reloaded operations file: timers follow its new intervals. */
+  setFile(file: OperationsFile): void {
+    this.#file = file;
+    if (this.#running) {
+      this.#stopTimers();
+      this.#startTimers();
+    }
+  }
+
+  /** Runs `task` unless its previous run is still going (a slow store never piles runs up). */
+  #every(name: string, everyMs: number, task: () => Promise<unknown>): void {
+    const t = setInterval(() => {
+      if (this.#busy.has(name)) return;
+      this.#busy.add(name);
+      task()
+        .catch((err: Error) => this.#log.error({ task: name, err: err.message }, 'operations task failed'))
+        .finally(() => this.#busy.delete(name));
+    }, everyMs);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  #startTimers(): void {
+    const f = this.#file;
+    this.#every('stats', ms(f.statsFlushEvery, '15s'), () => this.stats.flush(this.#store.db));
+    this.#every('alerts', ms(f.evaluateEvery, '30s'), () => this.alerts.evaluate());
+    this.#every('delays', ms(f.delays?.checkEvery, '5m'), () => this.delays.check());
+    this.#every('reports', 60_000, () => this.reports.tick());
+  }
+
+  #stopTimers(): void {
+    for (const t of this.#timers.splice(0)) clearInterval(t);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#startTimers();
+  }
+
+  /** Figures for /metrics: alerts firing, incidents open, shipments delayed. */
+  registerMetrics(metrics: HubMetrics): void {
+    metrics.addSource(async () => {
+      const [alerts, incidents, delays] = await Promise.all([
+        firingAlerts(this.#store.db),
+        listIncidents(this.#store.db, { status: 'open', limit: 10_000 }),
+        listShipmentExceptions(this.#store.db, { open: true, limit: 100_000 }),
+      ]);
+      metrics.alertsFiring.reset();
+      for (const a of alerts) metrics.alertsFiring.inc({ severity: a.severity });
+      metrics.incidentsOpen.reset();
+      for (const i of incidents)
+        metrics.incidentsOpen.inc({
+          severity: i.severity,
+          overdue: i.deadline_at < Date.now() ? 'yes' : 'no',
+        });
+      metrics.delayedShipments.reset();
+      for (const d of delays) metrics.delayedShipments.inc({ reason: d.reason });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#stopTimers();
+    await this.stats.flush(this.#store.db).catch(() => undefined);
+    this.notifier.close();
+  }
+}
