@@ -12,3 +12,4 @@ export { connector as yunexpress } from './carriers/yunexpress/index.js';
 export { connector as ups } from './carriers/ups/index.js';
 export { connector as sandboxBank } from './finance/sandbox-bank/index.js';
 export { connector as shopify } from './platforms/shopify/index.js';
+export { connector as cainiao } from './carriers/cainiao/index.js';

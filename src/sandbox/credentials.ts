@@ -62,6 +62,14 @@ export const SANDBOX_PARTNERS = {
       accountNumber: () => randomBytes(3).toString('hex').toUpperCase(),
     },
   },
+  cainiao: {
+    kind: 'carrier',
+    faults: true,
+    credentials: {
+      logisticProviderId: () => `wg${randomBytes(8).toString('hex')}`,
+      appSecret: () => token(24),
+    },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

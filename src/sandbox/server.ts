@@ -11,6 +11,7 @@ import { createCarrierBeta } from './carrier-beta.js';
 import { createFourpx } from './fourpx.js';
 import { createYunExpress } from './yunexpress.js';
 import { createUps } from './ups.js';
+import { createCainiao } from './cainiao.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { registerBilling, SandboxBilling } from './billing.js';
@@ -71,6 +72,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createFourpx(ctx),
     createYunExpress(ctx),
     createUps(ctx),
+    createCainiao(ctx),
   ];
   for (const partner of [shop, ...carriers]) partner.register(app);
 
