@@ -179,6 +179,27 @@ export async function unbilledWaybills(
   return rows.map((r) => r.waybill_no);
 }
 
+/** Units shipped per order (the sum of its lines' quantities), for warehouse bills. */
+export async function orderUnits(
+  ex: Executor,
+  orderIds: readonly string[],
+): Promise<{ id: string; units: number }[]> {
+  const out: { id: string; units: number }[] = [];
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const rows = await ex
+      .selectFrom('orders')
+      .select(['id', 'items'])
+      .where('id', 'in', orderIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows)
+      out.push({
+        id: r.id,
+        units: (JSON.parse(r.items) as { quantity: number }[]).reduce((n, l) => n + l.quantity, 0),
+      });
+  }
+  return out;
+}
+
 // Bills and lines
 
 /** Stores a bill and its lines; false (and nothing written) when the partner's bill number exists. */

@@ -34,6 +34,8 @@ export interface BillMapping {
     lineNo?: string;
     weightKg?: string;
     zone?: string;
+    /** Warehouse bills: the days the goods of the line's order were stored. */
+    days?: string;
     total: string;
     /** Charge code (`freight`, `fuel`, a surcharge code) → the partner's field or column. */
     charges: Record<string, string>;
@@ -51,7 +53,8 @@ const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
 const AMOUNT_RE = /^-?\d{1,12}(\.\d{1,4})?$/;
 const KG_RE = /^\d{1,4}(\.\d{1,3})?$/;
-const WAYBILL_RE = /^[A-Za-z0-9-]{4,40}$/;
+// A waybill number, or for a warehouse bill the order's reference (`ord_…`).
+const WAYBILL_RE = /^[A-Za-z0-9_-]{4,40}$/;
 
 export function isPeriod(v: string): boolean {
   return PERIOD_RE.test(v);
@@ -158,6 +161,15 @@ export function mapBill(
       }
     }
     const zone = m.line.zone !== undefined ? text(cells[m.line.zone]) || undefined : undefined;
+    let storageDays: number | undefined;
+    if (m.line.days !== undefined) {
+      const t = text(cells[m.line.days]);
+      if (t !== undefined && t !== '') {
+        if (!/^\d{1,4}$/.test(t))
+          issues.push({ where, field: m.line.days, message: 'must be a whole number of days' });
+        else storageDays = Number(t);
+      }
+    }
     const charges: BilledLine['charges'] = [];
     for (const [code, key] of Object.entries(m.line.charges)) {
       const units = money(where, key, cells[key], true);
@@ -170,6 +182,7 @@ export function mapBill(
         waybillNo,
         ...(weightGrams !== undefined ? { weightGrams } : {}),
         ...(zone ? { zone } : {}),
+        ...(storageDays !== undefined ? { storageDays } : {}),
         charges,
         totalUnits,
       });
@@ -212,7 +225,7 @@ export function validateBillMapping(raw: unknown): {
   if (!isObject(raw.line)) issues.push({ path: ['line'], message: 'must map waybillNo, total and charges' });
   for (const k of ['waybillNo', 'total'])
     if (!name(line[k])) issues.push({ path: ['line', k], message: 'must name a field or column' });
-  for (const k of ['lineNo', 'weightKg', 'zone'])
+  for (const k of ['lineNo', 'weightKg', 'zone', 'days'])
     if (line[k] !== undefined && !name(line[k]))
       issues.push({ path: ['line', k], message: 'must name a field or column' });
   if (!isObject(line.charges) || Object.keys(line.charges).length === 0)

@@ -129,18 +129,29 @@ export function computeExpectedCharge(card: CarrierRateCard, facts: ShipmentFact
   };
 }
 
-/** A warehouse's handling charge for one order: per order plus per unit shipped. */
-export function computeHandlingCharge(card: WarehouseRateCard, units: number): ExpectedCharge {
-  const total = roundToCurrency(
-    card.perOrder + card.perUnit * BigInt(wholeNonNegative(units, 'units')),
-    card.currency,
-  );
+/**
+ * A warehouse's charges for one order: handling per order, pick per unit, outbound per order,
+ * and storage per unit per day for the days the warehouse states it held the goods (inventory is
+ * the warehouse module's; the card's rate is what is checked here). Each component rounded once.
+ */
+export function computeWarehouseCharge(
+  card: WarehouseRateCard,
+  order: { units: number; storageDays?: number },
+): ExpectedCharge {
+  const units = BigInt(wholeNonNegative(order.units, 'units'));
+  const days = BigInt(wholeNonNegative(order.storageDays ?? 0, 'storage days'));
+  const r = (u: bigint) => roundToCurrency(u, card.currency);
+  const components: ChargeComponent[] = [{ code: 'handling', units: r(card.perOrder) }];
+  if (card.perUnit > 0n) components.push({ code: 'pick', units: r(card.perUnit * units) });
+  if (card.outboundPerOrder > 0n) components.push({ code: 'outbound', units: r(card.outboundPerOrder) });
+  if (card.storagePerUnitDay > 0n && days > 0n)
+    components.push({ code: 'storage', units: r(card.storagePerUnitDay * units * days) });
   return {
     cardId: card.id,
     currency: card.currency,
     zone: '',
     chargeableGrams: 0,
-    components: [{ code: 'handling', units: total }],
-    totalUnits: total,
+    components,
+    totalUnits: components.reduce((a, c) => a + c.units, 0n),
   };
 }

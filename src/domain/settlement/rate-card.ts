@@ -24,7 +24,8 @@
  * surcharges:
  *   - { code: remote_area, amount: "6.00", postcodes: { US: ["995", "996"] } }
  * ```
- * Warehouse card: `kind: warehouse` with `handling: { perOrder: "1.20", perUnit: "0.30" }`.
+ * Warehouse card: `kind: warehouse` with `handling: { perOrder: "1.20", perUnit: "0.30" }`, and
+ * optionally `outbound: { perOrder: "0.80" }` and `storage: { perUnitDay: "0.02" }`.
  */
 import { createHash } from 'node:crypto';
 import { isCountryCode, isCurrencyCode } from '../codes.js';
@@ -86,8 +87,13 @@ export interface CarrierRateCard extends CardBase {
 export interface WarehouseRateCard extends CardBase {
   kind: 'warehouse';
   service: string;
+  /** Handling per order and pick per unit shipped (1/10,000 units). */
   perOrder: bigint;
   perUnit: bigint;
+  /** Outbound (hand-over to the carrier) per order; 0 when the card has none. */
+  outboundPerOrder: bigint;
+  /** Storage per unit per day; 0 when the card has none. */
+  storagePerUnitDay: bigint;
 }
 
 export type RateCard = CarrierRateCard | WarehouseRateCard;
@@ -188,7 +194,17 @@ export function validateRateCard(raw: unknown): { card?: RateCard; issues: CardI
       service,
       perOrder: price(['handling', 'perOrder'], h.perOrder),
       perUnit: price(['handling', 'perUnit'], h.perUnit),
+      outboundPerOrder: 0n,
+      storagePerUnitDay: 0n,
     };
+    if (raw.outbound !== undefined) {
+      if (!isObject(raw.outbound)) add(['outbound'], 'must be a mapping with perOrder');
+      else card.outboundPerOrder = price(['outbound', 'perOrder'], raw.outbound.perOrder);
+    }
+    if (raw.storage !== undefined) {
+      if (!isObject(raw.storage)) add(['storage'], 'must be a mapping with perUnitDay');
+      else card.storagePerUnitDay = price(['storage', 'perUnitDay'], raw.storage.perUnitDay);
+    }
     return issues.length ? { issues } : { card, issues };
   }
 

@@ -16,12 +16,27 @@ export interface BilledLine {
   /** The weight the partner says it charged, when the bill states it. */
   weightGrams?: number;
   zone?: string;
+  /** Warehouse bills: the days the warehouse says it stored the order's goods. */
+  storageDays?: number;
   /** In 1/10,000 units of the bill's currency. */
   charges: { code: string; units: bigint }[];
   totalUnits: bigint;
 }
 
-export const DISCREPANCY_COMPONENTS = ['zone', 'weight', 'rate', 'fx', 'fuel', 'surcharge', 'total'] as const;
+export const DISCREPANCY_COMPONENTS = [
+  'zone',
+  'weight',
+  'rate',
+  'fx',
+  'fuel',
+  'surcharge',
+  'total',
+  // Warehouse bills: each fee of the warehouse card.
+  'handling',
+  'pick',
+  'outbound',
+  'storage',
+] as const;
 export type DiscrepancyComponent = (typeof DISCREPANCY_COMPONENTS)[number];
 
 export interface Discrepancy {
@@ -212,5 +227,71 @@ export function reconcileLines(
       ...(fx ? { fx } : {}),
       tolerance: opts.tolerance ?? found.card.tolerance,
     });
+  });
+}
+
+const WAREHOUSE_CODES = new Set<string>(['handling', 'pick', 'outbound', 'storage']);
+
+/**
+ * Reconciles a warehouse's bill: each line bills one order (its reference is the order id), and
+ * each fee is compared with the warehouse card's; a fee the card does not have is `surcharge`
+ * (not due). The first line of an order is compared, later ones are duplicates; an order the hub
+ * does not know is unknown. `expectedFor` gives the order's expected charge for the line (the
+ * storage days are the line's own), or undefined when the hub has no such order.
+ */
+export function reconcileWarehouseLines(
+  lines: readonly BilledLine[],
+  expectedFor: (line: BilledLine) => ExpectedCharge | undefined,
+  opts: { billCurrency: string; fxFor: (from: string) => FxRate | undefined; tolerance: bigint },
+): LineVerdict[] {
+  const firstLine = new Map<string, number>();
+  return lines.map((line) => {
+    const whole = { billedUnits: line.totalUnits, differenceUnits: line.totalUnits, discrepancies: [] };
+    const head = { lineNo: line.lineNo, waybillNo: line.waybillNo };
+    const seen = firstLine.get(line.waybillNo);
+    if (seen !== undefined) return { ...head, status: 'duplicate', duplicateOf: seen, ...whole };
+    firstLine.set(line.waybillNo, line.lineNo);
+    const expected = expectedFor(line);
+    if (!expected) return { ...head, status: 'unknown_waybill', ...whole };
+    const converted = expected.currency !== opts.billCurrency;
+    const fx = converted ? opts.fxFor(expected.currency) : undefined;
+    if (converted && !fx) return { ...head, status: 'not_priced', ...whole };
+    const conv = (u: bigint) => (fx ? convert(u, fx) : u);
+    const exp = new Map(expected.components.map((c) => [c.code, conv(c.units)]));
+    const billed = new Map<string, bigint>();
+    for (const c of line.charges) billed.set(c.code, (billed.get(c.code) ?? 0n) + c.units);
+    const discrepancies: Discrepancy[] = [];
+    for (const code of new Set([...exp.keys(), ...billed.keys()])) {
+      const e = exp.get(code) ?? 0n;
+      const b = billed.get(code) ?? 0n;
+      if (abs(b - e) <= opts.tolerance) continue;
+      const note = e === 0n ? 'not due' : b === 0n ? 'not billed' : undefined;
+      discrepancies.push({
+        component: WAREHOUSE_CODES.has(code) ? (code as DiscrepancyComponent) : 'surcharge',
+        code,
+        expectedUnits: e,
+        billedUnits: b,
+        differenceUnits: b - e,
+        ...(note ? { note } : {}),
+      });
+    }
+    const chargesSum = [...billed.values()].reduce((a, b) => a + b, 0n);
+    if (abs(line.totalUnits - chargesSum) > opts.tolerance)
+      discrepancies.push({
+        component: 'total',
+        code: 'total',
+        expectedUnits: chargesSum,
+        billedUnits: line.totalUnits,
+        differenceUnits: line.totalUnits - chargesSum,
+      });
+    const expectedTotal = [...exp.values()].reduce((a, b) => a + b, 0n);
+    return {
+      ...head,
+      status: discrepancies.length ? 'discrepancy' : 'ok',
+      expectedUnits: expectedTotal,
+      billedUnits: line.totalUnits,
+      differenceUnits: line.totalUnits - expectedTotal,
+      discrepancies,
+    };
   });
 }

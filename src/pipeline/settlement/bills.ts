@@ -204,6 +204,7 @@ export async function receiveBill(
     detail: JSON.stringify({
       ...(l.weightGrams !== undefined ? { weightGrams: l.weightGrams } : {}),
       ...(l.zone !== undefined ? { zone: l.zone } : {}),
+      ...(l.storageDays !== undefined ? { storageDays: l.storageDays } : {}),
       charges: l.charges.map((c) => ({ code: c.code, amount: formatAmount(c.units, bill.currency) })),
     }),
     status: 'unreconciled',

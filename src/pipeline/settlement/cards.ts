@@ -12,6 +12,7 @@ import {
   type BillMapping,
   type CarrierRateCard,
   type RateCard,
+  type WarehouseRateCard,
 } from '../../domain/settlement/index.js';
 
 export const DEFAULT_RATE_CARD_DIR = 'config/rate-cards';
@@ -30,6 +31,13 @@ export class RateCardBook {
   carrierCard(partnerId: string, day: string): CarrierRateCard | undefined {
     return this.cards.find(
       (c): c is CarrierRateCard => c.kind === 'carrier' && c.partner === partnerId && cardValidOn(c, day),
+    );
+  }
+
+  /** The warehouse's card in force on `day`. */
+  warehouseCard(partnerId: string, day: string): WarehouseRateCard | undefined {
+    return this.cards.find(
+      (c): c is WarehouseRateCard => c.kind === 'warehouse' && c.partner === partnerId && cardValidOn(c, day),
     );
   }
 

@@ -11,6 +11,8 @@ import {
   isPeriod,
   parseSignedAmount,
   reconcileLines,
+  reconcileWarehouseLines,
+  computeWarehouseCharge,
   type BilledLine,
   type ExpectedCharge,
   type FxRate,
@@ -23,6 +25,7 @@ import {
   chargesForWaybills,
   getBill,
   linesOf,
+  orderUnits,
   saveReconciliation,
   shipmentsForWaybills,
   unbilledWaybills,
@@ -67,6 +70,7 @@ function billedLineOf(row: SettlementLinesTable, currency: string): BilledLine {
   const d = JSON.parse(row.detail) as {
     weightGrams?: number;
     zone?: string;
+    storageDays?: number;
     charges: { code: string; amount: string }[];
   };
   void currency;
@@ -75,6 +79,7 @@ function billedLineOf(row: SettlementLinesTable, currency: string): BilledLine {
     waybillNo: row.waybill_no,
     ...(d.weightGrams !== undefined ? { weightGrams: d.weightGrams } : {}),
     ...(d.zone !== undefined ? { zone: d.zone } : {}),
+    ...(d.storageDays !== undefined ? { storageDays: d.storageDays } : {}),
     charges: d.charges.map((c) => ({ code: c.code, units: parse(c.amount) })),
     totalUnits: parse(row.billed),
   };
@@ -93,7 +98,61 @@ export async function reconcileBill(
   const rows = await linesOf(store.db, billId);
   const lines = rows.map((r) => billedLineOf(r, bill.currency));
   const waybills = [...new Set(lines.map((l) => l.waybillNo))];
+  const rates = new Map<string, FxRate | undefined>();
+  const rate = async (base: string, quote: string) => {
+    const key = `${base}/${quote}`;
+    if (!rates.has(key))
+      rates.set(key, await resolveRate(store, base, quote, bill.issued_on, opts.fx, nowMs));
+    return rates.get(key);
+  };
+  const verdicts =
+    book.anyCard(bill.partner_id)?.kind === 'warehouse'
+      ? await warehouseVerdicts(store, book, bill, lines, rate)
+      : await carrierVerdicts(store, book, bill, lines, waybills, rate, nowMs);
+  const toReporting = await rate(bill.currency, reporting);
+  return saveVerdicts(store, bill, rows, verdicts, reporting, toReporting, opts.actor, nowMs);
+}
 
+type RateOf = (base: string, quote: string) => Promise<FxRate | undefined>;
+
+/** A warehouse bill: each line is an order (its reference), priced by the warehouse card. */
+async function warehouseVerdicts(
+  store: Store,
+  book: RateCardBook,
+  bill: SettlementBillsTable,
+  lines: BilledLine[],
+  rate: RateOf,
+): Promise<LineVerdict[]> {
+  const card = book.warehouseCard(bill.partner_id, bill.issued_on);
+  if (!card) throw new WaygateError('settlement_no_rate_card');
+  const units = new Map(
+    (await orderUnits(store.db, [...new Set(lines.map((l) => l.waybillNo))])).map((o) => [o.id, o.units]),
+  );
+  const fx = await rate(card.currency, bill.currency);
+  return reconcileWarehouseLines(
+    lines,
+    (line) => {
+      const u = units.get(line.waybillNo);
+      return u === undefined
+        ? undefined
+        : computeWarehouseCharge(card, {
+            units: u,
+            ...(line.storageDays !== undefined ? { storageDays: line.storageDays } : {}),
+          });
+    },
+    { billCurrency: bill.currency, fxFor: () => fx, tolerance: card.tolerance },
+  );
+}
+
+async function carrierVerdicts(
+  store: Store,
+  book: RateCardBook,
+  bill: SettlementBillsTable,
+  lines: BilledLine[],
+  waybills: string[],
+  rate: RateOf,
+  nowMs: number,
+): Promise<LineVerdict[]> {
   // Expected charges: stored ones, and shipments priced now when their charge is missing.
   const shipments = await shipmentsForWaybills(store.db, bill.partner_id, waybills);
   const charges = new Map(
@@ -112,18 +171,12 @@ export async function reconcileBill(
   const cardFor = book.carrierCard(bill.partner_id, bill.issued_on) ?? book.anyCard(bill.partner_id);
   if (!cardFor || cardFor.kind !== 'carrier') throw new WaygateError('settlement_no_rate_card');
 
-  // Rates of the bill's day: card currency → bill currency, bill currency → reporting currency.
-  const rates = new Map<string, FxRate | undefined>();
-  const rate = async (base: string, quote: string) => {
-    const key = `${base}/${quote}`;
-    if (!rates.has(key))
-      rates.set(key, await resolveRate(store, base, quote, bill.issued_on, opts.fx, nowMs));
-    return rates.get(key);
-  };
-  for (const e of expected.values()) await rate(e.currency, bill.currency);
-  const toReporting = await rate(bill.currency, reporting);
+  // Rates of the bill's day: card currency → bill currency (bill → reporting: the caller's).
+  const fxOf = new Map<string, FxRate | undefined>();
+  for (const e of expected.values())
+    if (!fxOf.has(e.currency)) fxOf.set(e.currency, await rate(e.currency, bill.currency));
 
-  const verdicts = reconcileLines(
+  return reconcileLines(
     lines,
     (w) => {
       if (!known.has(w)) return undefined;
@@ -131,8 +184,22 @@ export async function reconcileBill(
       const card = (e && book.cards.find((c) => c.id === e.cardId)) || cardFor;
       return card.kind === 'carrier' ? { card, ...(e ? { expected: e } : {}) } : undefined;
     },
-    { billCurrency: bill.currency, fxFor: (from) => rates.get(`${from}/${bill.currency}`) },
+    { billCurrency: bill.currency, fxFor: (from) => fxOf.get(from) },
   );
+}
+
+/** Stores the verdicts in both currencies with the rate and day used, audited, and sums them up. */
+async function saveVerdicts(
+  store: Store,
+  bill: SettlementBillsTable,
+  rows: SettlementLinesTable[],
+  verdicts: LineVerdict[],
+  reporting: string,
+  toReporting: FxRate | undefined,
+  actor: string,
+  nowMs: number,
+): Promise<ReconcileSummary> {
+  const billId = bill.id;
 
   const rep = (u: bigint) => (toReporting ? formatAmount(convert(u, toReporting), reporting) : null);
   const out: SettlementLinesTable[] = verdicts.map((v, i) => {
@@ -168,7 +235,7 @@ export async function reconcileBill(
     await recordAudit(
       trx,
       {
-        actor: opts.actor,
+        actor,
         action: 'settlement.reconcile',
         target: billId,
         detail: {
