@@ -24,6 +24,7 @@ import { registerPartnerCommands } from './partners.js';
 import { registerNewCommands } from './new-connector.js';
 import { registerProductCommands } from './products.js';
 import { registerCustomsCommands } from './customs.js';
+import { registerConnectorCommands } from './connectors.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -251,6 +252,7 @@ export function buildCli(): Command {
     });
 
   registerDlqCommands(program);
+  registerConnectorCommands(program);
   registerApiKeyCommands(program);
   registerKeyCommands(program);
   registerPrivacyCommands(program);

@@ -66,7 +66,8 @@ export const financeManifest = <S extends SettingsSchema>(
 export const defineCarrier = (
   manifest: CarrierManifest,
   create: ConnectorFactory<CarrierConnector>,
-): CarrierDefinition => ({ kind: 'carrier', manifest, create });
+  messages?: CarrierDefinition['messages'],
+): CarrierDefinition => ({ kind: 'carrier', manifest, create, ...(messages ? { messages } : {}) });
 export const definePlatform = (
   manifest: PlatformManifest,
   create: ConnectorFactory<PlatformConnector>,

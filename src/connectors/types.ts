@@ -92,6 +92,8 @@ export interface ManifestBase<
   dialect: 'rest-json' | 'xml-http' | 'soap' | 'edi-x12' | 'edifact' | 'ceb-xml';
   auth: string;
   defaultTier: Tier;
+  /** The partner API version the connector speaks (e.g. `1.1.0`, `v2409`). */
+  version?: string;
   capabilities: readonly CapabilityOf<K>[];
   settings: S;
   /** Names of the credentials the settings schema requires (derived from it by defineManifest). */
@@ -392,10 +394,24 @@ export interface ConnectorOptions {
 
 export type ConnectorFactory<T> = (endpoint: PartnerEndpoint, http: HttpClient, opts?: ConnectorOptions) => T;
 
+/**
+ * One partner message a connector can translate on its own, for `waygate connectors map`: `in`
+ * reads a partner payload into the canonical result (a PartnerResult for answers), `out` builds
+ * the partner payload from a canonical value. Both pure; a payload that is not the partner's
+ * format throws (MalformedAnswer) with a message naming the partner field.
+ */
+export interface MessageMapping {
+  description: string;
+  in?: (raw: string) => unknown;
+  out?: (canonical: unknown) => unknown;
+}
+
 interface Definition<K extends PartnerKind, M, C> {
   kind: K;
   manifest: M;
   create: ConnectorFactory<C>;
+  /** The messages `waygate connectors map` can translate, by kind (e.g. `tracking`). */
+  messages?: Readonly<Record<string, MessageMapping>>;
 }
 
 export type CarrierDefinition = Definition<'carrier', CarrierManifest, CarrierConnector>;

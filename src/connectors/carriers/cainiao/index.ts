@@ -7,6 +7,7 @@ import type { CarrierConnector, PartnerEndpoint } from '../../types.js';
 import { createCainiaoClient } from './client.js';
 import { buildCreate, buildTrack, MSG_CREATE, MSG_TRACK, parseCreate, parseTrack } from './mapper.js';
 import { manifest } from './manifest.js';
+import { messages } from './messages.js';
 
 export { manifest };
 
@@ -28,4 +29,4 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Ca
   };
 }
 
-export const connector = defineCarrier(manifest, createConnector);
+export const connector = defineCarrier(manifest, createConnector, messages);

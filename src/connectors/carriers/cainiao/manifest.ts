@@ -22,6 +22,7 @@ export const manifest = carrierManifest({
   kind: 'carrier',
   dialect: 'rest-json',
   auth: 'link-data-digest (base64 md5)',
+  version: 'LINK',
   defaultTier: 'B',
   capabilities: ['shipment.create', 'tracking.poll', 'probe'],
   trackingBatchSize: 20,

@@ -24,6 +24,7 @@ import {
   parseTracking,
 } from './mapper.js';
 import { manifest } from './manifest.js';
+import { messages } from './messages.js';
 import { labelFormatOf } from '../../labels.js';
 
 export { manifest };
@@ -128,4 +129,8 @@ export function createConnector(
   };
 }
 
-export const connector = defineCarrier(manifest, (endpoint, http) => createConnector(endpoint, http));
+export const connector = defineCarrier(
+  manifest,
+  (endpoint, http) => createConnector(endpoint, http),
+  messages,
+);

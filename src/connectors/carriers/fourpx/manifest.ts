@@ -24,6 +24,7 @@ export const manifest = carrierManifest({
   kind: 'carrier',
   dialect: 'rest-json',
   auth: '4px-md5-sign',
+  version: '1.1.0 (orders), 1.0.0 (tracking)',
   defaultTier: 'B',
   capabilities: ['shipment.create', 'tracking.poll', 'probe', 'shipment.cancel', 'label.fetch'],
   // tr.order.tracking.get takes one deliveryOrderNo per call; the poll job's batch is walked here.

@@ -12,6 +12,7 @@ import { createUpsClient, type UpsClientOptions } from './client.js';
 import { UPS_NOT_FOUND_CODES } from './codes.js';
 import { buildShipRequest, parseShipResponse, parseTrackResponse } from './mapper.js';
 import { manifest } from './manifest.js';
+import { messages } from './messages.js';
 
 export { manifest };
 
@@ -78,4 +79,8 @@ export function createConnector(
   };
 }
 
-export const connector = defineCarrier(manifest, (endpoint, http) => createConnector(endpoint, http));
+export const connector = defineCarrier(
+  manifest,
+  (endpoint, http) => createConnector(endpoint, http),
+  messages,
+);

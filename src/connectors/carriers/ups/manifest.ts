@@ -39,6 +39,7 @@ export const manifest = carrierManifest({
   kind: 'carrier',
   dialect: 'rest-json',
   auth: 'oauth2-client-credentials',
+  version: 'shipments v2409, track v1',
   defaultTier: 'A',
   capabilities: ['shipment.create', 'tracking.poll', 'probe'],
   // /track/v1/details takes one inquiry number per call.

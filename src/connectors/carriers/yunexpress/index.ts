@@ -20,6 +20,7 @@ import {
   parseTrackingNumber,
 } from './mapper.js';
 import { manifest } from './manifest.js';
+import { messages } from './messages.js';
 
 export { manifest };
 
@@ -90,4 +91,4 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Ca
   };
 }
 
-export const connector = defineCarrier(manifest, createConnector);
+export const connector = defineCarrier(manifest, createConnector, messages);

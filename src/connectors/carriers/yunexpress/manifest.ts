@@ -20,6 +20,7 @@ export const manifest = carrierManifest({
   kind: 'carrier',
   dialect: 'rest-json',
   auth: 'http-basic (CustomerCode&ApiSecret)',
+  version: 'OMS API v1',
   defaultTier: 'B',
   capabilities: ['shipment.create', 'tracking.poll', 'probe', 'label.fetch'],
   // GetTrackInfo takes one OrderNumber per call; the poll job's batch is walked in turn.
