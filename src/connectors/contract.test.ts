@@ -25,8 +25,9 @@ const build = (def: ConnectorDefinition, credentials: Record<string, string>) =>
 /** Methods an interface requires whatever the flags: their capability must be declared. */
 const REQUIRED: Partial<Record<PartnerKind, string[]>> = {
   carrier: ['shipment.create'],
-  platform: ['orders.webhook'],
 };
+/** A platform must bring orders in one way or the other. */
+const ONE_OF: Partial<Record<PartnerKind, string[]>> = { platform: ['orders.webhook', 'orders.pull'] };
 
 describe('the connector contract', () => {
   it('registers at least the shipped connectors, each under its camel-cased id', () => {
@@ -53,6 +54,8 @@ describe('the connector contract', () => {
       expect(def.manifest.capabilities.filter((c) => !allowed.includes(c))).toEqual([]);
       expect(new Set(def.manifest.capabilities).size).toBe(def.manifest.capabilities.length);
       for (const cap of REQUIRED[def.kind] ?? []) expect(def.manifest.capabilities).toContain(cap);
+      const oneOf = ONE_OF[def.kind];
+      if (oneOf) expect(def.manifest.capabilities.some((c) => oneOf.includes(c))).toBe(true);
     });
 
     it('has exactly the methods its capability flags stand for', () => {

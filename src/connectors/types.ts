@@ -287,9 +287,10 @@ export interface PlatformConnector {
   /** 'orders.subscribe': tell the platform where to push new orders. */
   subscribeOrderWebhook?(url: string): Promise<void>;
   /** 'orders.webhook' */
-  verifyWebhook(req: InboundRequest): boolean;
+  /** 'orders.webhook' (a platform whose orders are pulled has neither method). */
+  verifyWebhook?(req: InboundRequest): boolean;
   /** Throws a WaygateError('invalid_input') when the payload cannot become a canonical order. */
-  parseOrderWebhook(req: InboundRequest): OrderWebhook;
+  parseOrderWebhook?(req: InboundRequest): OrderWebhook;
   /** 'orders.fetch': reads one order back from the platform, as a canonical order. */
   fetchOrder?(externalId: string): Promise<OrderInput>;
 }

@@ -50,7 +50,9 @@ const ROUTES: readonly PushRoute[] = [
     noun: 'webhook',
     find(deps, id) {
       const platform = deps.platforms.get(id);
-      return platform && { manifest: platform.manifest, verify: (r) => platform.verifyWebhook(r) };
+      // A platform whose orders are pulled (no orders.webhook) takes no pushes: unknown here.
+      const verify = platform?.verifyWebhook?.bind(platform);
+      return platform && verify && { manifest: platform.manifest, verify: (r) => verify(r) };
     },
     notFound: (id) => `no platform partner ${id}`,
     admitted: true,

@@ -24,6 +24,7 @@ export const inboundOrder = defineJobKind({
       const p = job.payload;
       const platform = deps.partners().platform(p.partnerId);
       if (!platform) throw new Error(`platform ${p.partnerId} is no longer configured`);
+      if (!platform.parseOrderWebhook) throw new Error(`platform ${p.partnerId} takes no order webhooks`);
       const hook = platform.parseOrderWebhook(await loadRequest(deps.store, p));
       const issues = canonicalOrder.issues(hook.order);
       const first = issues[0];

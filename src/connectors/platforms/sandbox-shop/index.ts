@@ -27,6 +27,8 @@ export const HEADER_TOPIC = manifest.topicHeader as string;
 export const HEADER_WEBHOOK_ID = 'x-shop-webhook-id';
 
 export interface SandboxShopConnector extends PlatformConnector {
+  verifyWebhook(req: InboundRequest): boolean;
+  parseOrderWebhook(req: InboundRequest): OrderWebhook;
   subscribeOrderWebhook(url: string): Promise<void>;
   /** Reads an order back from the shop's admin API, as a canonical order. */
   fetchOrder(externalId: string): Promise<OrderInput>;

@@ -40,6 +40,8 @@ export const HEADER_TOPIC = 'x-shopify-topic';
 export const HEADER_WEBHOOK_ID = 'x-shopify-webhook-id';
 
 export interface ShopifyConnector extends PlatformConnector {
+  verifyWebhook(req: InboundRequest): boolean;
+  parseOrderWebhook(req: InboundRequest): OrderWebhook;
   subscribeOrderWebhook(url: string): Promise<void>;
   fetchOrder(externalId: string): Promise<OrderInput>;
   sendFulfilment(req: FulfilmentRequest): Promise<FulfilmentSent>;
