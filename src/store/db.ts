@@ -38,6 +38,7 @@ import { orderNotes } from './migrations/016_order_notes.js';
 import { warehouses } from './migrations/011_warehouses.js';
 import { operations } from './migrations/012_operations.js';
 import { catalogue } from './migrations/013_catalogue.js';
+import { consoleIndexes } from './migrations/014_console.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -81,6 +82,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '012_operations': operations(dialect),
     '013_catalogue': catalogue(dialect),
     '016_order_notes': orderNotes(),
+    '014_console': consoleIndexes(),
   };
   return { getMigrations: async () => all };
 }
