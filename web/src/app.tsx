@@ -16,18 +16,19 @@ import { ApiKeys } from './pages/api-keys';
 interface NavItem {
   path: string;
   label: string;
-  permission: string;
+  /** Shown to a user holding any of these. */
+  permission: string[];
 }
 
 const NAV: NavItem[] = [
-  { path: 'overview', label: 'nav.overview', permission: 'partners:read' },
-  { path: 'partners', label: 'nav.partners', permission: 'partners:read' },
-  { path: 'dlq', label: 'nav.dlq', permission: 'dlq:read' },
-  { path: 'orders', label: 'nav.orders', permission: 'orders:read' },
-  { path: 'operations', label: 'nav.operations', permission: 'partners:read' },
-  { path: 'reports', label: 'nav.reports', permission: 'partners:read' },
-  { path: 'users', label: 'nav.users', permission: 'users:manage' },
-  { path: 'apikeys', label: 'nav.apikeys', permission: 'apikeys:manage' },
+  { path: 'overview', label: 'nav.overview', permission: ['partners:read'] },
+  { path: 'partners', label: 'nav.partners', permission: ['partners:read'] },
+  { path: 'dlq', label: 'nav.dlq', permission: ['dlq:read'] },
+  { path: 'orders', label: 'nav.orders', permission: ['orders:read'] },
+  { path: 'operations', label: 'nav.operations', permission: ['alerts:read', 'incidents:read'] },
+  { path: 'reports', label: 'nav.reports', permission: ['partners:read', 'reports:read'] },
+  { path: 'users', label: 'nav.users', permission: ['users:manage'] },
+  { path: 'apikeys', label: 'nav.apikeys', permission: ['apikeys:manage'] },
 ];
 
 function useHash(): string[] {
@@ -85,7 +86,7 @@ export function App() {
   if (me === null) return <Login onIn={loadMe} />;
   if (me.mustChangePassword) return <ChangePassword onDone={loadMe} />;
 
-  const allowed = NAV.filter((n) => can(me.permissions, n.permission));
+  const allowed = NAV.filter((n) => n.permission.some((p) => can(me.permissions, p)));
   const [page = allowed[0]?.path ?? '', id] = route;
   const logout = async () => {
     try {
@@ -139,9 +140,9 @@ function Page({ page, id, me }: { page: string; id: string | undefined; me: Sess
     case 'orders':
       return id ? <OrderDetail id={id} canTrack={can(p, 'tracking:read')} /> : <Orders />;
     case 'operations':
-      return <Operations />;
+      return <Operations permissions={p} />;
     case 'reports':
-      return <Reports />;
+      return <Reports permissions={p} />;
     case 'users':
       return <Users />;
     case 'apikeys':

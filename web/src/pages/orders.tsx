@@ -5,6 +5,7 @@ import { api, qs } from '../api';
 import { ErrorNote, PageTitle, TableBox, useFormat, useLoad } from '../ui';
 
 const STATUSES = [
+  'needs_data',
   'accepted',
   'failed',
   'cancelled',
