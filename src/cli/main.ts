@@ -20,6 +20,7 @@ import { registerUserCommands } from './users.js';
 import { registerCertCommands } from './certs.js';
 import { registerBenchCommand } from './bench.js';
 import { registerSettlementCommands } from './settlement.js';
+import { registerOperationsCommands } from './operations.js';
 import { registerPartnerCommands } from './partners.js';
 import { registerNewCommands } from './new-connector.js';
 import { registerProductCommands } from './products.js';
@@ -262,6 +263,7 @@ export function buildCli(): Command {
   registerCertCommands(program);
   registerBenchCommand(program);
   registerSettlementCommands(program);
+  registerOperationsCommands(program);
   registerPartnerCommands(program);
   registerNewCommands(program);
   registerProductCommands(program);
