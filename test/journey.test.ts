@@ -23,7 +23,7 @@ for (const dialect of DIALECTS) {
         // Each parcel has at least label → … → delivered; failed attempts and customs holds add more.
         expect(summary.trackingEvents).toBeGreaterThanOrEqual(40 * 13);
         // The carriers bill every parcel; the hub finds exactly the planted over-charges.
-        const { settlement } = summary;
+        const settlement = summary.settlement!;
         expect(settlement.billLines).toBeGreaterThanOrEqual(40);
         expect(settlement.found).toBe(settlement.planted);
         expect(settlement.falsePositives).toBe(0);

@@ -9,12 +9,29 @@ import { SingleBar, Presets } from 'cli-progress';
 import { startSandbox } from '../sandbox/server.js';
 import { startHub } from '../hub/hub.js';
 import { createLogger } from '../hub/logger.js';
+import { fileURLToPath } from 'node:url';
 import { sandboxHubConfig } from '../hub/sandbox-config.js';
 import type { Store } from '../store/db.js';
 import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
 import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
 
+/** `--partners real`: the carriers in their real dialects (4PX, YunExpress, UPS, Cainiao). */
+export const REAL_PARTNERS_CONFIG = fileURLToPath(new URL('../../config/sandbox-real.yaml', import.meta.url));
+
+/** What one simulated partner did in the run, as the partner itself counted it. */
+export interface PartnerFigures {
+  kind: 'platform' | 'carrier';
+  orders?: number;
+  waybills?: number;
+  duplicates?: number;
+  trackingQueries?: number;
+  signatureFailures?: number;
+  labelsServed?: number;
+}
+
 export interface DemoOptions {
+  /** invented (default): carrier-alpha/beta; real: the real-dialect carriers. */
+  partners?: 'invented' | 'real';
   orders: number;
   dbUrl: string;
   stepMs: number;
@@ -34,8 +51,11 @@ export interface DemoSummary {
   p99Ms: number;
   seconds: number;
   db: string;
-  /** The carriers' bills of the run reconciled: planted over-charges found, false positives. */
-  settlement: DemoSettlement;
+  /** The carriers' bills of the run reconciled (invented partners only; the real ones send no bills yet). */
+  settlement?: DemoSettlement;
+  partners: 'invented' | 'real';
+  /** Per partner of the run, counted by the simulated partner itself. */
+  perPartner: Record<string, PartnerFigures>;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -69,6 +89,28 @@ async function runStats(store: Store, source: string, externalIds: readonly stri
   return { stored, delivered, failed, waybills, events, latencies: latencies.sort((a, b) => a - b) };
 }
 
+/** The figures of the shop and of each carrier the hub was configured with, as the sandbox counted them. */
+function partnerFigures(
+  carriers: Record<string, Record<string, unknown>>,
+  configured: readonly string[],
+  orders: number,
+): Record<string, PartnerFigures> {
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const out: Record<string, PartnerFigures> = { 'sandbox-shop': { kind: 'platform', orders } };
+  for (const id of configured) {
+    const c = carriers[id] ?? {};
+    out[id] = {
+      kind: 'carrier',
+      waybills: n(c.shipmentsCreated),
+      duplicates: n(c.duplicateCreates),
+      trackingQueries: n(c.trackingQueries ?? c.traceQueries),
+      signatureFailures: n(c.signatureFailures),
+      ...(c.labelsServed !== undefined ? { labelsServed: n(c.labelsServed) } : {}),
+    };
+  }
+  return out;
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   const log = createLogger(process.env.WAYGATE_LOG_LEVEL ?? 'warn');
@@ -76,7 +118,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const hub = await startHub({
     dbUrl: opts.dbUrl,
     port: 0,
-    config: sandboxHubConfig(sandbox.url, sandbox.credentials),
+    config:
+      opts.partners === 'real'
+        ? sandboxHubConfig(sandbox.url, sandbox.credentials, REAL_PARTNERS_CONFIG)
+        : sandboxHubConfig(sandbox.url, sandbox.credentials),
     logger: log,
     rateCardDir: CARD_DIR,
   });
@@ -119,7 +164,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       p99Ms: percentile(s.latencies, 99),
       seconds: Math.round((Date.now() - started) / 100) / 10,
       db: hub.store.dialect === 'sqlite' ? `sqlite (synchronous=${hub.store.sqliteSynchronous})` : 'postgres',
+      partners: opts.partners ?? 'invented',
+      perPartner: partnerFigures(
+        carrierStats,
+        [...hub.partners().carriers()].map((c) => c.id),
+        opts.orders,
+      ),
     };
+    if (opts.partners === 'real') return journey;
     // After the journey's figures are taken, so its wall time is what it was before bills existed.
     return {
       ...journey,
@@ -151,10 +203,20 @@ export function formatSummary(s: DemoSummary, requested: number): string {
     ['order → waybill p99', `${s.p99Ms} ms`],
     ['wall time', `${s.seconds} s`],
     ['store', s.db],
-    [
-      'bills: planted over-charges found',
-      `${s.settlement.found}/${s.settlement.planted} of ${s.settlement.billLines} lines, ${s.settlement.falsePositives} false positives`,
-    ],
+    ...(s.settlement
+      ? ([
+          [
+            'bills: planted over-charges found',
+            `${s.settlement.found}/${s.settlement.planted} of ${s.settlement.billLines} lines, ${s.settlement.falsePositives} false positives`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...Object.entries(s.perPartner).map(([id, p]): [string, string] => [
+      `partner ${id}`,
+      p.kind === 'platform'
+        ? `${p.orders ?? 0} orders pushed`
+        : `${p.waybills ?? 0} waybills, ${p.trackingQueries ?? 0} tracking queries, ${p.duplicates ?? 0} duplicates, ${p.signatureFailures ?? 0} signature failures`,
+    ]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const vw = Math.max(...rows.map(([, v]) => v.length));

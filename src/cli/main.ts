@@ -182,23 +182,41 @@ export function buildCli(): Command {
     .option('--json', 'print the summary as one JSON object')
     .option('--step-ms <n>', 'sandbox milliseconds between tracking steps', int('step-ms', 1, 60_000), 250)
     .option('--timeout <s>', 'give up after this many seconds', int('timeout', 1, 86_400), 600)
-    .action(async (o: { orders: number; db: string; json?: boolean; stepMs: number; timeout: number }) => {
-      const { formatSummary, runDemo } = await import('./demo.js');
-      const summary = await runDemo({
-        orders: o.orders,
-        dbUrl: o.db,
-        stepMs: o.stepMs,
-        timeoutS: o.timeout,
-      });
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify(summary)}\n`);
-      } else {
-        process.stdout.write(`${formatSummary(summary, o.orders)}\n`);
-      }
-      const ok = summary.delivered === o.orders && summary.lost === 0 && summary.duplicates === 0;
-      if (!ok && !o.json) process.stdout.write('NOT all orders were delivered exactly once\n');
-      process.exitCode = ok ? 0 : 1;
-    });
+    .addOption(
+      new Option(
+        '--partners <set>',
+        'invented: carrier-alpha/beta; real: 4PX, YunExpress, UPS, Cainiao in their own dialects',
+      )
+        .choices(['invented', 'real'])
+        .default('invented'),
+    )
+    .action(
+      async (o: {
+        orders: number;
+        db: string;
+        json?: boolean;
+        stepMs: number;
+        timeout: number;
+        partners: 'invented' | 'real';
+      }) => {
+        const { formatSummary, runDemo } = await import('./demo.js');
+        const summary = await runDemo({
+          partners: o.partners,
+          orders: o.orders,
+          dbUrl: o.db,
+          stepMs: o.stepMs,
+          timeoutS: o.timeout,
+        });
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(summary)}\n`);
+        } else {
+          process.stdout.write(`${formatSummary(summary, o.orders)}\n`);
+        }
+        const ok = summary.delivered === o.orders && summary.lost === 0 && summary.duplicates === 0;
+        if (!ok && !o.json) process.stdout.write('NOT all orders were delivered exactly once\n');
+        process.exitCode = ok ? 0 : 1;
+      },
+    );
 
   const configCmd = program.command('config').description('partner policy files');
   configCmd
