@@ -96,8 +96,10 @@ export function buildCli(): Command {
     .option('--concurrency <n>', 'jobs in flight per node', int('concurrency', 1, 1024))
     .option('--tls-cert <file>', 'serve HTTPS (TLS 1.2+) with this certificate (PEM)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--operations <file>', 'operations file: alert rules, notifications, delays, reports (watched)')
     .action(
       async (o: {
+        operations?: string;
         tlsCert?: string;
         tlsKey?: string;
         port: number;
@@ -117,6 +119,8 @@ export function buildCli(): Command {
           );
         if (o.config && !existsSync(o.config))
           throw new InvalidArgumentError(`--config ${o.config}: no such file`);
+        if (o.operations && !existsSync(o.operations))
+          throw new InvalidArgumentError(`--operations ${o.operations}: no such file`);
         if (o.sandboxUrl && !/^https?:\/\/[^\s/]+/.test(o.sandboxUrl))
           throw new InvalidArgumentError(`--sandbox-url ${o.sandboxUrl} is not an http(s) URL`);
         const tls = o.tlsCert || o.tlsKey ? readTls(o.tlsCert, o.tlsKey) : undefined;
@@ -146,6 +150,7 @@ export function buildCli(): Command {
             watch: { file, env },
             ...(o.concurrency ? { concurrency: o.concurrency } : {}),
             ...(tls ? { tls } : {}),
+            ...(o.operations ? { operations: { file: o.operations, env } } : {}),
           });
         } catch (err) {
           await sandbox?.close();
