@@ -22,6 +22,7 @@ import { listAudit } from '../src/store/audit.js';
 import { declarationHistory, declarationsOfOrder } from '../src/store/customs.js';
 import { insertShipment } from '../src/store/shipments.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
+import { gatewayFor } from './helpers/gateway.js';
 
 const order = (): OrderInput =>
   JSON.parse(
@@ -67,7 +68,7 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
         order_id: id,
         carrier: 'carrier-beta',
         waybill_no: 'SF1234567890',
-        status: 'label_created',
+        status: 'info_received',
         label_url: null,
         estimated_delivery: null,
         last_event_at: null,
@@ -218,5 +219,52 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
     const name = `${queued.message_type}_${queued.guid.replace(/-/g, '')}.xml`;
     expect(readFileSync(join(real.outbox, name), 'utf8')).toBe(sealed);
     expect(outbox().filter((f) => f.startsWith(queued.message_type))).toHaveLength(1);
+  }, 120_000);
+
+  it('GET /v1/customs/declarations and the order show the hold; only customs:override releases it, audited', async () => {
+    const id = await placed(order());
+    await declareOrder(deps, id);
+    const gw = await gatewayFor(store);
+    try {
+      const held = await gw.call('GET', '/v1/customs/declarations?status=held');
+      expect(held.statusCode).toBe(200);
+      const [list] = held.json<{
+        data: Array<{ id: string; messageType: string; discrepancies: Array<{ field: string }> }>;
+      }>().data;
+      expect(list).toMatchObject({ messageType: 'CEB621', discrepancies: [{ field: 'amount' }] });
+      const detail = await gw.call('GET', `/v1/orders/${id}`);
+
+      const decls = detail.json<{
+        customs: { declarations: Array<{ messageType: string; status: string }> };
+      }>().customs.declarations;
+      expect(decls.map((d) => `${d.messageType}:${d.status}`).sort()).toEqual([
+        'CEB311:declared',
+        'CEB411:declared',
+        'CEB511:declared',
+        'CEB621:held',
+      ]);
+      const reader = await gw.keyWith({ scopes: ['customs:read', 'orders:read'] });
+      const refused = await gw.callAs(reader, 'POST', `/v1/customs/declarations/${list!.id}/override`, {
+        reason: 'bank fixed it',
+      });
+      expect(refused.statusCode).toBe(403);
+      const ok = await gw.call('POST', `/v1/customs/declarations/${list!.id}/override`, {
+        reason: 'bank fixed it',
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ status: 'queued' });
+      const again = await gw.call('POST', `/v1/customs/declarations/${list!.id}/override`, {
+        reason: 'bank fixed it',
+      });
+      expect(again.statusCode).toBe(409);
+      expect(again.json()).toMatchObject({ error: { code: 'customs_not_held' } });
+      expect((await gw.call('GET', '/v1/customs/declarations/dcl_nothere')).statusCode).toBe(404);
+      const [audit] = await listAudit(store.db, { action: 'customs.override', limit: 5 });
+      expect(audit).toMatchObject({ target: list!.id });
+      // The next declaration run sends the released list.
+      expect((await declareOrder(deps, id)).sent).toEqual(['CEB621']);
+    } finally {
+      await gw.app.close();
+    }
   }, 120_000);
 });

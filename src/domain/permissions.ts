@@ -50,6 +50,10 @@ export const PERMISSIONS = [
   'products:read',
   /** Add or change products; releases the orders that waited for them. */
   'products:write',
+  /** Customs declarations, their statuses, receipts and three-document discrepancies. */
+  'customs:read',
+  /** Release an inventory list held by the three-document match despite its discrepancies (audited). */
+  'customs:override',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -65,6 +65,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'incidents:read',
     'incidents:manage',
     'products:write',
+    'customs:read',
   ],
   warehouse: ['orders:read', 'tracking:read', 'files:export', 'inventory:read', 'inventory:manage'],
   order_desk: [
@@ -79,6 +80,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'products:write',
   ],
   compliance: [
+    'customs:read',
+    'customs:override',
     'products:read',
     'products:write',
     'orders:read',
@@ -109,6 +112,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'inventory:read',
     'alerts:read',
     'incidents:read',
+    'customs:read',
   ],
   viewer: READ_OPS,
 };

@@ -13,6 +13,7 @@ import {
 } from '../../domain/index.js';
 import { can, ownsSource } from '../../security/permissions.js';
 import { acceptOrder } from '../../pipeline/accept-order.js';
+import { declarationsOfOrder } from '../../store/customs.js';
 import { getOrderRow, historyForOrder, listOrders, orderFields, readOrder } from '../../store/orders.js';
 import { shipmentsForOrder } from '../../store/shipments.js';
 import { eventsForWaybill } from '../../store/tracking.js';
@@ -192,6 +193,18 @@ export const orderRoutes =
             status: events.some((e) => e.stage === 'import_customs' || e.stage === 'export_customs')
               ? latestCustoms(events)
               : 'not_started',
+            ...(can(req.caller, 'customs:read')
+              ? {
+                  declarations: (await declarationsOfOrder(deps.store.db, order.id)).map((d) => ({
+                    id: d.id,
+                    messageType: d.message_type,
+                    document: d.document,
+                    status: d.status,
+                    ...(d.last_code ? { code: d.last_code } : {}),
+                    updatedAt: new Date(Number(d.updated_at)).toISOString(),
+                  })),
+                }
+              : {}),
           },
           history: await historyForOrder(deps.store.db, order.id),
         };

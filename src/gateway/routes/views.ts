@@ -80,7 +80,22 @@ export const OrderDetail = Type.Composite([
     ),
     shipments: Type.Array(ShipmentView),
     tracking: TrackingSummary,
-    customs: Type.Object({ status: Type.String() }),
+    customs: Type.Object({
+      status: Type.String(),
+      /** The order's CEB declarations (shown to callers holding customs:read). */
+      declarations: Type.Optional(
+        Type.Array(
+          Type.Object({
+            id: Type.String(),
+            messageType: Type.String(),
+            document: Type.String(),
+            status: Type.String(),
+            code: Type.Optional(Type.String()),
+            updatedAt: Type.String(),
+          }),
+        ),
+      ),
+    }),
     history: Type.Array(Type.Object({ at: Type.String(), status: Type.String(), note: Type.String() })),
   }),
 ]);

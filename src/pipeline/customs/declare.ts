@@ -227,20 +227,19 @@ async function send(
 
 /**
  * Releases a held inventory list despite its discrepancies: only a caller holding
- * `customs:override` gets here (the gateway and CLI check it); the override is audited with
- * the discrepancies it overrode.
+ * `customs:override` gets here (the gateway checks it); the override is audited with the
+ * discrepancies it overrode. The list is then queued; the next declaration run sends it.
  */
-export async function overrideHold(
-  deps: CustomsDeps,
+export async function approveHold(
+  store: Store,
   declarationId: string,
   actor: string,
   reason: string,
-): Promise<DeclarationRow | undefined> {
-  const { store } = deps;
-  const nowMs = (deps.now ?? (() => new Date()))().getTime();
+  nowMs = Date.now(),
+): Promise<boolean> {
   const d = await getDeclaration(store.db, declarationId);
-  if (!d || d.status !== 'held') return undefined;
-  const moved = await store.write(async (trx) => {
+  if (!d || d.status !== 'held') return false;
+  return store.write(async (trx) => {
     const ok = await moveDeclaration(trx, store.keys.cipher, d.id, 'held', 'queued', {
       overrideBy: actor,
       note: `override by ${actor}: ${reason.slice(0, 200)}`,
@@ -256,7 +255,7 @@ export async function overrideHold(
           detail: {
             orderId: d.order_id,
             messageType: d.message_type,
-            discrepancies: JSON.parse(d.discrepancies ?? '[]'),
+            discrepancies: JSON.parse(d.discrepancies ?? '[]') as unknown,
             reason,
           },
           outcome: 'ok',
@@ -265,7 +264,19 @@ export async function overrideHold(
       );
     return ok;
   });
-  if (!moved) return undefined;
+}
+
+/** Overrides a hold and sends the list now (the CLI and tests; the API queues it). */
+export async function overrideHold(
+  deps: CustomsDeps,
+  declarationId: string,
+  actor: string,
+  reason: string,
+): Promise<DeclarationRow | undefined> {
+  const nowMs = (deps.now ?? (() => new Date()))().getTime();
+  if (!(await approveHold(deps.store, declarationId, actor, reason, nowMs))) return undefined;
+  const d = await getDeclaration(deps.store.db, declarationId);
+  if (!d) return undefined;
   await declareOrder(deps, d.order_id);
-  return getDeclaration(store.db, d.id);
+  return getDeclaration(deps.store.db, d.id);
 }
