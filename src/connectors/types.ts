@@ -31,7 +31,7 @@ export const CAPABILITIES = {
   ],
   platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch', 'orders.pull', 'fulfilment.send'],
   customs: ['declaration.submit', 'declaration.status'],
-  warehouse: ['outbound.create', 'stock.query'],
+  warehouse: ['outbound.create', 'stock.query', 'stock.push', 'inbound.create'],
   finance: ['payment.declare', 'payment.status', 'fx.rates'],
 } as const satisfies Record<PartnerKind, readonly string[]>;
 
@@ -57,7 +57,12 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'fulfilment.send': ['sendFulfilment'],
     },
     customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
-    warehouse: { 'outbound.create': ['createOutbound'], 'stock.query': ['queryStock'] },
+    warehouse: {
+      'outbound.create': ['createOutbound'],
+      'stock.query': ['queryStock'],
+      'stock.push': ['subscribeStockEvents', 'verifyStockPush', 'parseStockPush'],
+      'inbound.create': ['createInbound'],
+    },
     finance: {
       'payment.declare': ['declarePayment'],
       'payment.status': ['paymentStatus'],
@@ -343,15 +348,65 @@ export interface OutboundStatus {
 
 export interface StockLevel {
   sku: string;
-  available: number;
+  /** Units on the warehouse's shelf (its truth for on-hand). */
+  onHand: number;
+  /** Units the warehouse has allocated to open outbound orders (informational). */
+  allocated?: number;
+  /** The warehouse's time of this SKU's count, when it differs from the report's (paged counts). */
+  asOf?: number;
+}
+
+/** A warehouse's full stock count: every SKU it holds, as of its own clock. */
+export interface StockReport {
+  /** The warehouse's time of the count (epoch ms). */
+  asOf: number;
+  levels: StockLevel[];
+}
+
+export type StockEventKind =
+  'inbound_received' | 'outbound_shipped' | 'adjustment' | 'damage' | 'return_received';
+
+/** One stock change a warehouse pushed, in canonical terms. */
+export interface StockEvent {
+  /** The warehouse's id of the change (a re-delivery carries the same one). */
+  eventId: string;
+  kind: StockEventKind;
+  sku: string;
+  /** Signed change of the on-hand count. */
+  delta: number;
+  /** When it happened on the warehouse's clock (epoch ms). */
+  occurredAt: number;
+  /** The hub's reference it concerns: order id (shipped), ASN reference (received), RMA (return). */
+  reference?: string;
+  /** Shipped: the last-mile waybill and carrier the warehouse handed the parcel to. */
+  waybillNo?: string;
+  lastMileCarrier?: string;
+  /** Returns: the inspection result. */
+  inspection?: 'resellable' | 'damaged' | 'missing';
+}
+
+export interface InboundReceiptRequest {
+  /** The hub's ASN reference, stable: a retried create is recognised as the same one. */
+  reference: string;
+  lines: ReadonlyArray<{ sku: string; quantity: number }>;
+}
+
+export interface InboundReceiptCreated {
+  asnNo: string;
 }
 
 export interface WarehouseConnector {
   readonly manifest: WarehouseManifest;
   /** 'outbound.create' */
   createOutbound?(req: OutboundRequest): Promise<OutboundStatus>;
-  /** 'stock.query' */
-  queryStock?(skus: readonly string[]): Promise<StockLevel[]>;
+  /** 'stock.query': the full count (every SKU the warehouse holds). */
+  queryStock?(): Promise<StockReport>;
+  /** 'stock.push': tell the warehouse where to push stock changes. */
+  subscribeStockEvents?(url: string): Promise<void>;
+  verifyStockPush?(req: InboundRequest): boolean;
+  parseStockPush?(req: InboundRequest): StockEvent;
+  /** 'inbound.create': announce an inbound receipt (ASN). */
+  createInbound?(req: InboundReceiptRequest): Promise<InboundReceiptCreated>;
 }
 
 export interface PaymentDeclarationRequest {

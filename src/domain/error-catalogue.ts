@@ -107,6 +107,7 @@ export const ERROR_CATALOGUE = {
   order_payload_invalid: { status: 400, message: 'the order cannot become a canonical order' },
   webhook_headers_invalid: { status: 400, message: 'the webhook headers are missing or malformed' },
   webhook_topic_unsupported: { status: 400, message: 'the webhook topic is not one this hub handles' },
+  stock_event_invalid: { status: 400, message: 'the warehouse stock event cannot be read' },
 
   // Dead letters
   dlq_job_not_found: { status: 404, message: 'no such dead letter' },

@@ -4,7 +4,7 @@
  */
 import 'fastify';
 import type { Logger } from 'pino';
-import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
+import type { CarrierConnector, PlatformConnector, WarehouseConnector } from '../connectors/types.js';
 import type { AccountService } from '../security/accounts.js';
 import type { AuthAttempt, AuthFailureLimits } from '../security/auth-failures.js';
 import type { Caller, Permission } from '../security/permissions.js';
@@ -29,6 +29,8 @@ export interface GatewayDeps {
   /** Connectors that verify partner pushes, looked up live (the set changes on policy reload). */
   carriers: { get(id: string): CarrierConnector | undefined };
   platforms: { get(id: string): PlatformConnector | undefined };
+  /** Warehouses that push stock changes (absent: no warehouse partner). */
+  warehouses?: { get(id: string): WarehouseConnector | undefined };
   /** Channel health per carrier, for `GET /v1/partners`. */
   partnerHealth?: () => unknown[];
   /**

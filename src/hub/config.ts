@@ -144,6 +144,18 @@ export const HubConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Warehouse inventory (docs/inventory.md). */
+    inventory: Type.Optional(
+      Type.Object(
+        {
+          /** How often each warehouse's full stock count is pulled (default 60 000). */
+          pullIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })),
+          /** Unreachable this long, a warehouse's stock is served from the last snapshot (default 30). */
+          outageThresholdMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     workers: Type.Optional(
       Type.Object(
         { concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })) },

@@ -10,7 +10,7 @@ import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
 import { admissionLimitsOf, authFailureLimitsOf, orderSourcesOf } from './gateway-limits.js';
-import { ensurePollJobs, kindsOfLane, type JobDeps } from '../pipeline/jobs/index.js';
+import { ensurePollJobs, ensureStockPulls, kindsOfLane, type JobDeps } from '../pipeline/jobs/index.js';
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
 import { WorkerPool } from '../pipeline/worker.js';
@@ -277,6 +277,8 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     box,
     carriers: { get: (id: string): CarrierConnector | undefined => partners.carrier(id)?.primary },
     platforms: { get: (id: string): PlatformConnector | undefined => partners.platform(id) },
+    warehouses: { get: (id: string) => partners.warehouse(id) },
+    inventory: { outageThresholdMs: () => partners.inventory().outageThresholdMs },
     partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
     releasePartner: (id, actor, reason, iface) => releasePartner(id, actor, reason, iface),
     configEvents: () => watcher?.events() ?? [],
@@ -307,6 +309,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   // Push partners learn where to reach us before any shipment exists, so no event is pushed nowhere.
   await subscribePartners(partners, publicUrl, log);
   await ensurePollJobs(jobDeps);
+  await ensureStockPulls(jobDeps);
   if (opts.workers !== false) {
     inboundPool.start();
     pool.start();
@@ -395,6 +398,12 @@ async function subscribePartners(partners: PartnerSet, publicUrl: string, log: L
     if (p.subscribeOrderWebhook && subscribes(id)) {
       const subscribe = p.subscribeOrderWebhook.bind(p);
       tasks.push({ id, run: () => subscribe(`${publicUrl}/v1/webhooks/${id}/orders`) });
+    }
+  }
+  for (const [id, w] of partners.warehouses()) {
+    if (w.subscribeStockEvents && subscribes(id)) {
+      const subscribe = w.subscribeStockEvents.bind(w);
+      tasks.push({ id, run: () => subscribe(`${publicUrl}/v1/webhooks/${id}/stock`) });
     }
   }
   for (const task of tasks) {

@@ -22,7 +22,7 @@ import {
   type Channel,
   type PartnerEvents,
 } from '../pipeline/policy/runtime.js';
-import type { CarrierDirectory } from '../pipeline/partners.js';
+import type { CarrierDirectory, InventorySettings } from '../pipeline/partners.js';
 import type { RoutingConfig } from '../pipeline/routing.js';
 import { ConfigError, networkPolicyOf, type HubConfig } from './config.js';
 import type { PartnerSigning, PartnerSigningSpec } from '../security/certs/partner-signing.js';
@@ -34,6 +34,8 @@ export interface PartnerSet extends CarrierDirectory {
   /** Customs, warehouse and finance partners (no job uses them yet; the next issues do). */
   customs(id: string): CustomsConnector | undefined;
   warehouse(id: string): WarehouseConnector | undefined;
+  warehouses(): ReadonlyMap<string, WarehouseConnector>;
+  inventory(): InventorySettings;
   finance(id: string): FinanceConnector | undefined;
 }
 
@@ -120,6 +122,11 @@ export function buildPartnerSet(
     platforms: () => platforms,
     customs: (id) => customs.get(id),
     warehouse: (id) => warehouses.get(id),
+    warehouses: () => warehouses,
+    inventory: () => ({
+      pullIntervalMs: config.inventory?.pullIntervalMs ?? 60_000,
+      outageThresholdMs: (config.inventory?.outageThresholdMinutes ?? 30) * 60_000,
+    }),
     finance: (id) => finance.get(id),
   };
 }

@@ -11,12 +11,18 @@ import type { Store } from '../store/db.js';
 import { findInboundMessageId, insertInboundMessage } from '../store/inbound-messages.js';
 import { inboundOrder } from './jobs/inbound-order.js';
 import { inboundTracking } from './jobs/inbound-tracking.js';
+import { inboundStock } from './jobs/inbound-stock.js';
 
 export const INBOUND_ORDER = inboundOrder.name;
 export const INBOUND_TRACKING = inboundTracking.name;
-export type InboundKind = typeof INBOUND_ORDER | typeof INBOUND_TRACKING;
+export const INBOUND_STOCK = inboundStock.name;
+export type InboundKind = typeof INBOUND_ORDER | typeof INBOUND_TRACKING | typeof INBOUND_STOCK;
 
-const INBOUND = { [INBOUND_ORDER]: inboundOrder, [INBOUND_TRACKING]: inboundTracking };
+const INBOUND = {
+  [INBOUND_ORDER]: inboundOrder,
+  [INBOUND_TRACKING]: inboundTracking,
+  [INBOUND_STOCK]: inboundStock,
+};
 
 /** Headers a parser may need (ids, topics), never the ones that carry credentials or signatures. */
 function keptHeaders(headers: InboundRequest['headers']): Record<string, string> {

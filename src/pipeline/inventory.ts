@@ -51,6 +51,8 @@ export interface StockChange {
 export interface StockFigure {
   sku: string;
   onHand: number;
+  /** The time of this SKU's count when it is not the batch's (a count read in pages). */
+  asOf?: number;
 }
 
 export type ChangeOutcome = 'applied' | 'duplicate' | 'included';
@@ -111,15 +113,16 @@ export async function applyStockFigures(
     const changed = await store.write(async (trx) => {
       const out: LevelChange[] = [];
       for (const f of chunk) {
+        const asOf = f.asOf ?? asOfMs;
         const row = await lockLevel(trx, warehouseId, f.sku, nowMs);
-        if (asOfMs < row.on_hand_base_at) continue;
-        const later = await changesAfter(trx, warehouseId, f.sku, asOfMs);
+        if (asOf < row.on_hand_base_at) continue;
+        const later = await changesAfter(trx, warehouseId, f.sku, asOf);
         const onHand = f.onHand + later;
         const delta = onHand - row.on_hand;
         const first = row.on_hand_source === 'none';
         row.on_hand = onHand;
-        row.on_hand_base_at = asOfMs;
-        row.on_hand_at = Math.max(row.on_hand_at, asOfMs);
+        row.on_hand_base_at = asOf;
+        row.on_hand_at = Math.max(row.on_hand_at, asOf);
         row.on_hand_source = source;
         row.updated_at = nowMs;
         if (delta === 0 && !first) {

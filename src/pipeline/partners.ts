@@ -1,5 +1,5 @@
 import type { NetworkPolicy } from '../domain/network-policy.js';
-import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
+import type { CarrierConnector, PlatformConnector, WarehouseConnector } from '../connectors/types.js';
 import type { PartnerRuntime } from './policy/runtime.js';
 import type { RoutingConfig } from './routing.js';
 
@@ -16,4 +16,14 @@ export interface CarrierDirectory {
 /** Carriers and sales platforms: every partner a job handler may need. */
 export interface PartnerDirectory extends CarrierDirectory {
   platform(id: string): PlatformConnector | undefined;
+  /** Sales platforms by id (stock is pushed to each). */
+  platforms?(): ReadonlyMap<string, PlatformConnector>;
+  warehouse?(id: string): WarehouseConnector | undefined;
+  warehouses?(): ReadonlyMap<string, WarehouseConnector>;
+  inventory?(): InventorySettings;
+}
+
+export interface InventorySettings {
+  pullIntervalMs: number;
+  outageThresholdMs: number;
 }

@@ -70,6 +70,15 @@ export const SANDBOX_PARTNERS = {
       appSecret: () => token(24),
     },
   },
+  'sandbox-warehouse': {
+    kind: 'warehouse',
+    faults: true,
+    credentials: {
+      appKey: () => `owh_${token(9)}`,
+      appSecret: () => token(),
+      pushSecret: () => token(),
+    },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

@@ -12,6 +12,7 @@ import { createFourpx } from './fourpx.js';
 import { createYunExpress } from './yunexpress.js';
 import { createUps } from './ups.js';
 import { createCainiao } from './cainiao.js';
+import { createWarehouse, type WarehousePartner } from './warehouse.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { registerBilling, SandboxBilling } from './billing.js';
@@ -32,12 +33,15 @@ export interface SandboxOptions {
 export interface SandboxStats {
   carriers: Record<string, Record<string, unknown>>;
   shop: Record<string, unknown>;
+  warehouse: Record<string, unknown>;
 }
 
 export interface SandboxHandle {
   url: string;
   credentials: SandboxCredentials;
   shop: ShopPartner;
+  /** The overseas warehouse (stock, inbound receipts, outbound orders, returns). */
+  warehouse: WarehousePartner;
   /** The fault knobs also served at `/__faults`. */
   faults: FaultInjector;
   stats(): SandboxStats;
@@ -74,11 +78,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createUps(ctx),
     createCainiao(ctx),
   ];
-  for (const partner of [shop, ...carriers]) partner.register(app);
+  const warehouse = createWarehouse(ctx);
+  for (const partner of [shop, ...carriers, warehouse]) partner.register(app);
 
   const stats = (): SandboxStats => ({
     carriers: Object.fromEntries(carriers.map((c) => [c.id, c.stats()])),
     shop: shop.stats(),
+    warehouse: warehouse.stats(),
   });
 
   registerBilling(app, billing);
@@ -136,12 +142,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     url: baseUrl,
     credentials: ctx.credentials,
     shop,
+    warehouse,
     faults,
     stats,
     billing,
     async close() {
       faults.close();
-      await Promise.all([shop, ...carriers].map((p) => p.close()));
+      await Promise.all([shop, ...carriers, warehouse].map((p) => p.close()));
       await app.close();
     },
   };

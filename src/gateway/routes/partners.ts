@@ -8,7 +8,13 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
 import type { InboundRequest, ManifestBase } from '../../connectors/types.js';
-import { INBOUND_ORDER, INBOUND_TRACKING, queueInbound, type InboundKind } from '../../pipeline/inbound.js';
+import {
+  INBOUND_ORDER,
+  INBOUND_STOCK,
+  INBOUND_TRACKING,
+  queueInbound,
+  type InboundKind,
+} from '../../pipeline/inbound.js';
 import type { GatewayDeps } from '../types.js';
 import type { Admission } from '../admission.js';
 import { sendError } from '../errors.js';
@@ -70,6 +76,22 @@ const ROUTES: readonly PushRoute[] = [
       return { manifest: carrier.manifest, verify };
     },
     notFound: (id) => `no carrier ${id} pushing tracking`,
+    admitted: false,
+  },
+  {
+    url: '/webhooks/:partnerId/stock',
+    summary:
+      'Stock-change push from a warehouse (received, shipped, adjusted, damaged, returned): verified in the warehouse’s own signature scheme, stored and queued; 202 before it is applied',
+    job: INBOUND_STOCK,
+    noun: 'stock push',
+    find(deps, id) {
+      const warehouse = deps.warehouses?.get(id);
+      if (!warehouse?.verifyStockPush || !warehouse.parseStockPush) return undefined;
+      const verify = warehouse.verifyStockPush.bind(warehouse);
+      return { manifest: warehouse.manifest, verify };
+    },
+    notFound: (id) => `no warehouse ${id} pushing stock changes`,
+    // Stock changes only update what exists; they are never refused while the hub is busy.
     admitted: false,
   },
 ];

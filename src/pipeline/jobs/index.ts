@@ -9,12 +9,16 @@ import { inboundTracking } from './inbound-tracking.js';
 import type { JobDeps, JobRunner, Lane, RegisteredJobKind } from './kind.js';
 import { shipmentCreate } from './shipment-create.js';
 import { trackingPoll } from './tracking-poll.js';
+import { inboundStock } from './inbound-stock.js';
+import { stockPull } from './stock-pull.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
   inboundTracking,
   shipmentCreate,
   trackingPoll,
+  inboundStock,
+  stockPull,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();
@@ -39,4 +43,5 @@ export function laneRunners(lane: Lane, deps: JobDeps): JobRunner[] {
 
 export { inboundOrder, inboundTracking, shipmentCreate, trackingPoll };
 export { ensurePollJobs } from './tracking-poll.js';
+export { ensureStockPulls } from './stock-pull.js';
 export { LANES, type JobDeps, type Lane, type RegisteredJobKind } from './kind.js';

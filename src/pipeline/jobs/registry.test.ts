@@ -56,6 +56,12 @@ const VALID: Record<string, unknown> = {
   },
   'shipment.create': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'tracking.poll': { carrier: 'carrier-beta' },
+  'inbound.stock': {
+    messageId: 'msg_01hzzzzzzzzzzzzzzzzzzzzzzz',
+    partnerId: 'sandbox-warehouse',
+    headers: {},
+  },
+  'stock.pull': { warehouse: 'sandbox-warehouse' },
 };
 
 describe('job registry', () => {

@@ -1,0 +1,75 @@
+/**
+ * `stock.pull`: one recurring job per warehouse pulls its full stock count on the partner's
+ * schedule and applies it (pipeline/inventory.ts decides which figure wins). Each answer marks the
+ * warehouse reachable, each failure starts (or continues) its outage clock, which decides when the
+ * last snapshot serves as sellable stock [004-3.2]. A recurring job in the queue rather than a
+ * timer per node: several hub nodes pull each warehouse once, not N times.
+ */
+import { Type } from '@sinclair/typebox';
+import type { Store } from '../../store/db.js';
+import { markReachable, markUnreachable } from '../../store/inventory.js';
+import { PartnerCallError } from '../../connectors/errors.js';
+import { applyStockFigures } from '../inventory.js';
+import type { PartnerDirectory } from '../partners.js';
+import { defineJobKind } from './kind.js';
+
+export const StockPullPayload = Type.Object(
+  { warehouse: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'the pulled warehouse' }) },
+  { additionalProperties: false },
+);
+
+const DEFAULT_PULL_MS = 60_000;
+
+export const stockPull = defineJobKind({
+  name: 'stock.pull',
+  description:
+    "pulls a warehouse's full stock count, applies it and re-arms itself; tracks the warehouse's reachability",
+  lane: 'outbound',
+  payload: StockPullPayload,
+  partnerOf: (p) => p.warehouse,
+  dedupeKey: (p) => `stock.pull:${p.warehouse}`,
+  // A recurring pull never dead-letters on its own: it is re-armed after every run.
+  maxAttempts: 1_000_000,
+  handler: (deps) => ({
+    async run(job) {
+      const id = job.payload.warehouse;
+      const partners = deps.partners();
+      const warehouse = partners.warehouse?.(id);
+      if (!warehouse?.queryStock) {
+        await deps.queue.complete(job);
+        return;
+      }
+      const interval = partners.inventory?.().pullIntervalMs ?? DEFAULT_PULL_MS;
+      try {
+        const report = await warehouse.queryStock();
+        await markReachable(deps.store.db, id, Date.now());
+        await applyStockFigures(deps.store, id, report.levels, report.asOf);
+      } catch (err) {
+        const message =
+          err instanceof PartnerCallError
+            ? `${err.code}${err.status ? ` ${err.status}` : ''}`
+            : 'unreadable answer';
+        await markUnreachable(deps.store.db, id, message, Date.now());
+        const next = Date.now() + Math.min(interval, 5_000);
+        if (err instanceof PartnerCallError && !err.retryable) {
+          await deps.queue.retryLater(job, next, JSON.stringify(err.toJSON()));
+          return;
+        }
+        await deps.queue.reschedule(job, next);
+        return;
+      }
+      await deps.queue.reschedule(job, Date.now() + interval);
+    },
+  }),
+  deadLetter: { edit: null },
+});
+
+/** Arms one pull job per warehouse that answers stock queries (the dedupe key keeps it at one). */
+export async function ensureStockPulls(deps: {
+  store: Store;
+  partners: () => PartnerDirectory;
+}): Promise<void> {
+  for (const [id, w] of deps.partners().warehouses?.() ?? new Map()) {
+    if (w.queryStock) await stockPull.enqueue(deps.store.db, { warehouse: id });
+  }
+}
