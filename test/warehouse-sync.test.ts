@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectInbound, reserveForOrder } from '../src/pipeline/inventory.js';
-import { allLinks, levelsOf, reservationsOf } from '../src/store/inventory.js';
+import { announceStock } from '../src/pipeline/jobs/stock-publish.js';
+import { allLinks, historyOf, levelsOf, reservationsOf } from '../src/store/inventory.js';
 import type { OrderItem } from '../src/domain/index.js';
 import { stockViews } from '../src/pipeline/inventory-view.js';
 import { DIALECTS } from './helpers/stores.js';
@@ -36,7 +37,7 @@ const withWarehouse = (
       appSecret: '${SANDBOX_WAREHOUSE_APP_SECRET}',
       pushSecret: '${SANDBOX_WAREHOUSE_PUSH_SECRET}',
     },
-    timeoutMs: 3000,
+    timeoutMs: 15_000,
   };
   doc.inventory = { pullIntervalMs: 300, outageThresholdMinutes: 30 };
 };
@@ -66,7 +67,10 @@ for (const dialect of DIALECTS) {
       const order = async (i: number) => {
         const sku = SKUS[rnd(SKUS.length)]!;
         const orderId = `ord_sync${dialect}${i}`;
-        await hub.store.write((trx) => reserveForOrder(trx, orderId, WH, [{ sku, quantity: 1 + rnd(3) }]));
+        await hub.store.write(async (trx) => {
+          await reserveForOrder(trx, orderId, WH, [{ sku, quantity: 1 + rnd(3) }]);
+          await announceStock(trx, ['sandbox-shop'], [sku]);
+        });
         const [res] = await reservationsOf(hub.store.db, orderId);
         await connector.createOutbound!({
           orderId,
@@ -121,6 +125,12 @@ for (const dialect of DIALECTS) {
           available: Math.max(0, t[v.sku]!.available),
         });
       }
+      // The shop shows, SKU by SKU, the hub's available stock.
+      await waitFor(
+        () => views.every((v) => sandbox.shop.stockLevels()[v.sku]?.available === v.available),
+        60_000,
+        "the shop's stock to equal the hub's available stock",
+      );
       // No push was refused on the way (none dead-lettered).
       const dead = await hub.store.db
         .selectFrom('jobs')
@@ -129,6 +139,49 @@ for (const dialect of DIALECTS) {
         .where('status', '=', 'dead')
         .executeTakeFirst();
       expect(Number(dead?.n)).toBe(0);
+    }, 180_000);
+
+    it('retries stock pushes a shop refuses for a while, then shows the right figure; stock is never rolled back', async () => {
+      h = await startHarness({ dialect, edit: withWarehouse });
+      const { hub, sandbox } = h;
+      const wh = sandbox.warehouse;
+      wh.seed({ 'SKU-P1': 10, 'SKU-P2': 20 });
+      await waitFor(() => sandbox.shop.stockLevels()['SKU-P2']?.available === 20, 30_000, 'the first push');
+      sandbox.shop.failStockUpdates(true);
+      wh.adjust('SKU-P1', -4);
+      wh.adjust('SKU-P2', 2, 'STOCK_DAMAGED');
+      wh.adjust('SKU-P1', 1);
+      const refused = () => (sandbox.stats().shop as { stockRefused: number }).stockRefused;
+      await waitFor(() => refused() >= 6, 60_000, 'several refused pushes');
+      // While the shop refuses, the hub keeps the warehouse's figures: nothing is undone.
+      const during = await levelsOf(hub.store.db, { warehouseId: WH });
+      expect(during.map((l) => [l.sku, l.on_hand])).toEqual([
+        ['SKU-P1', 7],
+        ['SKU-P2', 18],
+      ]);
+      expect(sandbox.shop.stockLevels()['SKU-P1']?.available).toBe(10);
+      const retried = await hub.store.db
+        .selectFrom('jobs')
+        .select(['attempts', 'status'])
+        .where('kind', '=', 'stock.publish')
+        .execute();
+      expect(retried.length).toBeGreaterThan(0);
+      expect(retried.every((j) => j.status !== 'dead')).toBe(true);
+      sandbox.shop.failStockUpdates(false);
+      await waitFor(
+        () =>
+          sandbox.shop.stockLevels()['SKU-P1']?.available === 7 &&
+          sandbox.shop.stockLevels()['SKU-P2']?.available === 18,
+        90_000,
+        'the shop to show the right figures once it accepts pushes again',
+      );
+      const history = await historyOf(hub.store.db, 'SKU-P1', { limit: 50 });
+      // The warehouse's pushes arrive in any order; each is applied once, nothing else moved.
+      expect(history.map((e) => `${e.change} ${e.on_hand_delta}`).sort()).toEqual([
+        'adjustment -4',
+        'adjustment 1',
+        'pull 10',
+      ]);
     }, 180_000);
 
     it('marks the warehouse unreachable while it is out, and pulls again when it is back', async () => {

@@ -29,7 +29,14 @@ export const CAPABILITIES = {
     'label.fetch',
     'bills.fetch',
   ],
-  platform: ['orders.webhook', 'orders.subscribe', 'orders.fetch', 'orders.pull', 'fulfilment.send'],
+  platform: [
+    'orders.webhook',
+    'orders.subscribe',
+    'orders.fetch',
+    'orders.pull',
+    'fulfilment.send',
+    'stock.update',
+  ],
   customs: ['declaration.submit', 'declaration.status'],
   warehouse: ['outbound.create', 'stock.query', 'stock.push', 'inbound.create'],
   finance: ['payment.declare', 'payment.status', 'fx.rates'],
@@ -55,6 +62,7 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'orders.fetch': ['fetchOrder'],
       'orders.pull': ['pullOrders'],
       'fulfilment.send': ['sendFulfilment'],
+      'stock.update': ['updateStock'],
     },
     customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
     warehouse: {
@@ -298,6 +306,18 @@ export interface PlatformConnector {
   parseOrderWebhook?(req: InboundRequest): OrderWebhook;
   /** 'orders.fetch': reads one order back from the platform, as a canonical order. */
   fetchOrder?(externalId: string): Promise<OrderInput>;
+  /** 'stock.update': sets the sellable quantity of one SKU (absolute: a repeat is harmless). */
+  updateStock?(update: StockUpdate): Promise<void>;
+}
+
+/** The sellable stock of one SKU as pushed to a sales platform. */
+export interface StockUpdate {
+  sku: string;
+  available: number;
+  /** `snapshot` while a warehouse is down and its last snapshot serves [004-3.2]. */
+  source: 'warehouse' | 'snapshot';
+  /** The snapshot's age when `source` is `snapshot`. */
+  snapshotAgeSeconds?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

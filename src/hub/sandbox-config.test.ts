@@ -29,9 +29,11 @@ describe('the sandbox partners and the connector registry', () => {
     },
   );
 
-  it('gives fault knobs to carriers only', () => {
-    expect(FAULT_PARTNERS).toEqual(expect.arrayContaining(['carrier-alpha', 'carrier-beta', 'fourpx']));
-    for (const id of FAULT_PARTNERS) expect(SANDBOX_PARTNERS[id].kind).toBe('carrier');
+  it('gives fault knobs to carriers and the warehouse only', () => {
+    expect(FAULT_PARTNERS).toEqual(
+      expect.arrayContaining(['carrier-alpha', 'carrier-beta', 'fourpx', 'sandbox-warehouse']),
+    );
+    for (const id of FAULT_PARTNERS) expect(['carrier', 'warehouse']).toContain(SANDBOX_PARTNERS[id].kind);
   });
 
   it('issues fresh, non-empty credentials and hands each to the config by its variable', () => {

@@ -106,6 +106,8 @@ export async function applyStockFigures(
   asOfMs: number,
   source = 'pull',
   nowMs = Date.now(),
+  /** Called in each batch's transaction with the SKUs whose figure moved (to queue shop pushes). */
+  onMoved?: (trx: Executor, skus: string[]) => Promise<void>,
 ): Promise<LevelChange[]> {
   const moved: LevelChange[] = [];
   for (let i = 0; i < figures.length; i += 100) {
@@ -133,6 +135,11 @@ export async function applyStockFigures(
         await writeLevel(trx, row, history(row, source, source, nowMs, { onHand: delta }));
         out.push({ warehouseId, sku: f.sku });
       }
+      if (onMoved && out.length > 0)
+        await onMoved(
+          trx,
+          out.map((c) => c.sku),
+        );
       return out;
     });
     moved.push(...changed);

@@ -123,6 +123,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     });
     return { cleared, faults: faults.list() };
   });
+  // The shop's own fault knob: its inventory API refuses (503) while `stockUpdates` is 'fail'.
+  app.post<{ Body: { stockUpdates?: unknown } }>('/__shop/faults', async (req, reply) => {
+    const mode = req.body?.stockUpdates;
+    if (mode !== 'fail' && mode !== 'ok')
+      return reply.code(400).send({ error: "stockUpdates must be 'fail' or 'ok'" });
+    shop.failStockUpdates(mode === 'fail');
+    return { stockUpdates: mode };
+  });
   app.post<{ Body: { count?: number; runId?: string } }>('/__shop/push', async (req, reply) => {
     const count = Number(req.body?.count ?? 1);
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {

@@ -151,6 +151,8 @@ describe('sandbox shop partner', () => {
         abandoned: 0,
         subscriptions: 0,
         inFlight: 0,
+        stockUpdates: 0,
+        stockRefused: 0,
       });
     } finally {
       await shop.close();

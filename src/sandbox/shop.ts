@@ -19,6 +19,19 @@ export interface ShopPartner extends SandboxPartner {
   push(count: number, runId?: string): { runId: string; externalIds: string[] };
   /** Orders of a run whose webhook the hub acknowledged with 2xx at least once. */
   delivered(runId: string): number;
+  /** The stock the shop shows per SKU, as last set over its inventory API. */
+  stockLevels(): Record<string, ShopStockLevel>;
+  /** Fault knob: while set, the inventory API answers 503 without changing anything. */
+  failStockUpdates(on: boolean): void;
+}
+
+export interface ShopStockLevel {
+  available: number;
+  /** Where the seller's figure came from (`warehouse`, or `snapshot` with its age). */
+  stockSource: string;
+  stockAgeSeconds: number | null;
+  updatedAt: string;
+  updates: number;
 }
 
 export const SHOP_API_VERSION = '2025-01';
@@ -115,6 +128,9 @@ export function createShop(ctx: SandboxContext): ShopPartner {
   let timerAt = Infinity;
   let closed = false;
   const chance = prng(0x5eed5);
+  const stock = new Map<string, ShopStockLevel>();
+  let stockFailing = false;
+  const stockCounters = { stockUpdates: 0, stockRefused: 0 };
   const agent = new Agent({ connections: MAX_IN_FLIGHT, keepAliveTimeout: 4_000 });
   const counters = {
     webhooksDelivered: 0,
@@ -361,6 +377,53 @@ export function createShop(ctx: SandboxContext): ShopPartner {
         }),
       );
 
+      // Inventory API: the seller sets the sellable quantity of a SKU (absolute, last write wins).
+      app.post<{ Body: unknown }>(
+        `${ADMIN}/inventory_levels/set.json`,
+        { onRequest: requireToken },
+        async (req, reply) => {
+          if (stockFailing) {
+            stockCounters.stockRefused++;
+            return reply.code(503).send({ errors: 'Service Unavailable' });
+          }
+          const level = (req.body as { inventory_level?: Record<string, unknown> } | null)?.inventory_level;
+          const errors: Record<string, string[]> = {};
+          const sku = level?.sku;
+          const available = level?.available;
+          const source = level?.stock_source ?? 'warehouse';
+          const age = level?.stock_age_seconds ?? null;
+          if (typeof sku !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/.test(sku))
+            errors.sku = ['is invalid'];
+          if (!Number.isSafeInteger(available) || (available as number) < 0)
+            errors.available = ['must be a whole number, not negative'];
+          if (source !== 'warehouse' && source !== 'snapshot')
+            errors.stock_source = ['is not included in the list'];
+          if (age !== null && (!Number.isSafeInteger(age) || (age as number) < 0))
+            errors.stock_age_seconds = ['is invalid'];
+          if (Object.keys(errors).length > 0 || typeof sku !== 'string')
+            return reply.code(422).send({ errors });
+          const prior = stock.get(sku);
+          const next: ShopStockLevel = {
+            available: available as number,
+            stockSource: source === 'snapshot' ? 'snapshot' : 'warehouse',
+            stockAgeSeconds: age as number | null,
+            updatedAt: new Date().toISOString(),
+            updates: (prior?.updates ?? 0) + 1,
+          };
+          stock.set(sku, next);
+          stockCounters.stockUpdates++;
+          return {
+            inventory_level: {
+              sku,
+              available: next.available,
+              stock_source: next.stockSource,
+              stock_age_seconds: next.stockAgeSeconds,
+              updated_at: next.updatedAt,
+            },
+          };
+        },
+      );
+
       app.get<{ Params: { file: string } }>(
         `${ADMIN}/orders/:file`,
         { onRequest: requireToken },
@@ -401,6 +464,14 @@ export function createShop(ctx: SandboxContext): ShopPartner {
       return runs.get(runId)?.delivered ?? 0;
     },
 
+    stockLevels() {
+      return Object.fromEntries(stock);
+    },
+
+    failStockUpdates(on) {
+      stockFailing = on;
+    },
+
     stats() {
       const unsent = subs.length === 0 ? total : subs.reduce((s, sub) => s + (total - sub.nextSeq), 0);
       return {
@@ -413,6 +484,7 @@ export function createShop(ctx: SandboxContext): ShopPartner {
         abandoned: counters.abandoned,
         subscriptions: subs.length,
         inFlight,
+        ...stockCounters,
       };
     },
 

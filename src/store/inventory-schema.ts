@@ -88,6 +88,19 @@ export interface InventorySnapshotTable {
   snapshot_id: string;
 }
 
+export interface StockPushesTable {
+  platform_id: string;
+  sku: string;
+  /** Bumped by every change of the SKU's sellable stock. */
+  wanted_version: number;
+  /** The wanted version the last successful push carried. */
+  pushed_version: number;
+  pushed_available: number | null;
+  pushed_source: string | null;
+  pushed_at: number | null;
+  updated_at: number;
+}
+
 // A type alias (not an interface): Kysely's withTables needs an index-compatible record.
 export type InventoryTables = {
   inventory_levels: InventoryLevelsTable;
@@ -97,4 +110,5 @@ export type InventoryTables = {
   inbound_receipts: InboundReceiptsTable;
   warehouse_links: WarehouseLinksTable;
   inventory_snapshot: InventorySnapshotTable;
+  stock_pushes: StockPushesTable;
 };

@@ -16,6 +16,7 @@ import type {
   InventoryReservationsTable,
   InventorySnapshotTable,
   InventoryTables,
+  StockPushesTable,
   WarehouseLinksTable,
 } from './inventory-schema.js';
 
@@ -339,4 +340,103 @@ export async function reservedSince(
     .where('status', '!=', 'released')
     .executeTakeFirst();
   return Number(row?.total ?? 0);
+}
+
+// Stock pushes to sales platforms
+
+/**
+ * A change of `sku`'s sellable stock that `platformId` must be told: bumps the wanted version
+ * (taking the row's lock until the caller commits) and returns it.
+ */
+export async function wantStockPush(
+  ex: Executor,
+  platformId: string,
+  sku: string,
+  nowMs: number,
+): Promise<number> {
+  const db = idb(ex);
+  await db
+    .insertInto('stock_pushes')
+    .values({
+      platform_id: platformId,
+      sku,
+      wanted_version: 0,
+      pushed_version: 0,
+      pushed_available: null,
+      pushed_source: null,
+      pushed_at: null,
+      updated_at: nowMs,
+    })
+    .onConflict((oc) => oc.columns(['platform_id', 'sku']).doNothing())
+    .execute();
+  await db
+    .updateTable('stock_pushes')
+    .set({ wanted_version: sql`wanted_version + 1`, updated_at: nowMs })
+    .where('platform_id', '=', platformId)
+    .where('sku', '=', sku)
+    .execute();
+  const row = await db
+    .selectFrom('stock_pushes')
+    .select('wanted_version')
+    .where('platform_id', '=', platformId)
+    .where('sku', '=', sku)
+    .executeTakeFirstOrThrow();
+  return row.wanted_version;
+}
+
+/** The push state of one platform and SKU, its row locked for the caller's transaction. */
+export async function lockStockPush(
+  ex: Executor,
+  platformId: string,
+  sku: string,
+): Promise<StockPushesTable | undefined> {
+  const db = idb(ex);
+  await db
+    .updateTable('stock_pushes')
+    .set({ updated_at: sql`updated_at` })
+    .where('platform_id', '=', platformId)
+    .where('sku', '=', sku)
+    .execute();
+  return db
+    .selectFrom('stock_pushes')
+    .selectAll()
+    .where('platform_id', '=', platformId)
+    .where('sku', '=', sku)
+    .executeTakeFirst();
+}
+
+export async function readStockPush(
+  ex: Executor,
+  platformId: string,
+  sku: string,
+): Promise<StockPushesTable | undefined> {
+  return idb(ex)
+    .selectFrom('stock_pushes')
+    .selectAll()
+    .where('platform_id', '=', platformId)
+    .where('sku', '=', sku)
+    .executeTakeFirst();
+}
+
+export async function recordStockPushed(
+  ex: Executor,
+  row: Pick<
+    StockPushesTable,
+    'platform_id' | 'sku' | 'pushed_version' | 'pushed_available' | 'pushed_source'
+  >,
+  nowMs: number,
+): Promise<void> {
+  await idb(ex)
+    .updateTable('stock_pushes')
+    .set({
+      pushed_version: row.pushed_version,
+      pushed_available: row.pushed_available,
+      pushed_source: row.pushed_source,
+      pushed_at: nowMs,
+      updated_at: nowMs,
+    })
+    .where('platform_id', '=', row.platform_id)
+    .where('sku', '=', row.sku)
+    .where('pushed_version', '<', row.pushed_version)
+    .execute();
 }

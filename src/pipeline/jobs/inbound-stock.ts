@@ -2,6 +2,7 @@
 import { applyStockChange } from '../inventory.js';
 import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
+import { announceStock, stockPlatforms } from './stock-publish.js';
 
 export const inboundStock = defineJobKind({
   name: 'inbound.stock',
@@ -17,8 +18,9 @@ export const inboundStock = defineJobKind({
       const warehouse = deps.partners().warehouse?.(p.partnerId);
       if (!warehouse?.parseStockPush) throw new Error(`warehouse ${p.partnerId} does not push stock changes`);
       const event = warehouse.parseStockPush(await loadRequest(deps.store, p));
+      const platforms = stockPlatforms(deps.partners());
       await deps.store.write(async (trx) => {
-        await applyStockChange(trx, p.partnerId, {
+        const outcome = await applyStockChange(trx, p.partnerId, {
           eventId: event.eventId,
           sku: event.sku,
           kind: event.kind,
@@ -26,6 +28,8 @@ export const inboundStock = defineJobKind({
           occurredAt: event.occurredAt,
           ...(event.reference !== undefined ? { reference: event.reference } : {}),
         });
+        // The stock and the pushes it causes commit together (a re-delivery changes nothing).
+        if (outcome !== 'duplicate') await announceStock(trx, platforms, [event.sku]);
       });
       await deps.queue.complete(job);
     },

@@ -11,6 +11,7 @@ import { shipmentCreate } from './shipment-create.js';
 import { trackingPoll } from './tracking-poll.js';
 import { inboundStock } from './inbound-stock.js';
 import { stockPull } from './stock-pull.js';
+import { stockPublish } from './stock-publish.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -19,6 +20,7 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   trackingPoll,
   inboundStock,
   stockPull,
+  stockPublish,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();

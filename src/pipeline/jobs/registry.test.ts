@@ -62,6 +62,7 @@ const VALID: Record<string, unknown> = {
     headers: {},
   },
   'stock.pull': { warehouse: 'sandbox-warehouse' },
+  'stock.publish': { platform: 'sandbox-shop', sku: 'SKU-1' },
 };
 
 describe('job registry', () => {

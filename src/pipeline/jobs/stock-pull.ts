@@ -7,11 +7,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Store } from '../../store/db.js';
-import { markReachable, markUnreachable } from '../../store/inventory.js';
+import { levelsOf, linkOf, markReachable, markUnreachable } from '../../store/inventory.js';
+import { DEFAULT_OUTAGE_THRESHOLD_MS, isOutage } from '../inventory-view.js';
 import { PartnerCallError } from '../../connectors/errors.js';
 import { applyStockFigures } from '../inventory.js';
 import type { PartnerDirectory } from '../partners.js';
 import { defineJobKind } from './kind.js';
+import { announceStock, stockPlatforms } from './stock-publish.js';
 
 export const StockPullPayload = Type.Object(
   { warehouse: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'the pulled warehouse' }) },
@@ -40,16 +42,31 @@ export const stockPull = defineJobKind({
         return;
       }
       const interval = partners.inventory?.().pullIntervalMs ?? DEFAULT_PULL_MS;
+      const threshold = partners.inventory?.().outageThresholdMs ?? DEFAULT_OUTAGE_THRESHOLD_MS;
+      const before = await linkOf(deps.store.db, id);
+      const platforms = stockPlatforms(partners);
+      // Sellable stock switches source when an outage passes its threshold and when it ends:
+      // every SKU of the warehouse is pushed again, flagged (or no longer flagged) as a snapshot.
+      const announceAll = async () => {
+        const skus = (await levelsOf(deps.store.db, { warehouseId: id }, 100_000)).map((l) => l.sku);
+        await deps.store.write((trx) => announceStock(trx, platforms, skus));
+      };
       try {
         const report = await warehouse.queryStock();
         await markReachable(deps.store.db, id, Date.now());
-        await applyStockFigures(deps.store, id, report.levels, report.asOf);
+        if (isOutage(before, threshold, Date.now())) await announceAll();
+        await applyStockFigures(deps.store, id, report.levels, report.asOf, 'pull', Date.now(), (trx, skus) =>
+          announceStock(trx, platforms, skus),
+        );
       } catch (err) {
         const message =
           err instanceof PartnerCallError
             ? `${err.code}${err.status ? ` ${err.status}` : ''}`
             : 'unreadable answer';
         await markUnreachable(deps.store.db, id, message, Date.now());
+        const after = await linkOf(deps.store.db, id);
+        if (!isOutage(before, threshold, Date.now()) && isOutage(after, threshold, Date.now()))
+          await announceAll();
         const next = Date.now() + Math.min(interval, 5_000);
         if (err instanceof PartnerCallError && !err.retryable) {
           await deps.queue.retryLater(job, next, JSON.stringify(err.toJSON()));

@@ -23,6 +23,8 @@ export interface ShopAdminClient {
   listWebhooks(): Promise<Array<Omit<ShopWebhookSubscription, 'created'>>>;
   /** The raw shop order (partner dialect); the caller maps it. */
   getOrder(id: string): Promise<unknown>;
+  /** Sets a SKU's sellable quantity (the shop's inventory_level, partner dialect). */
+  setInventoryLevel(level: Record<string, unknown>): Promise<void>;
 }
 
 /** The shop's `errors` field is a string or a map of field -> messages; flatten it for humans. */
@@ -115,6 +117,12 @@ export function createShopAdminClient(endpoint: PartnerEndpoint, http: HttpClien
         if (!hook) throw badResponse('well-formed webhooks', res.status);
         return hook;
       });
+    },
+
+    async setInventoryLevel(level) {
+      const res = await call('POST', '/inventory_levels/set.json', { inventory_level: level });
+      const echoed = (parse(res) as { inventory_level?: { sku?: unknown } }).inventory_level;
+      if (!echoed || echoed.sku !== level.sku) throw badResponse('the inventory level it set', res.status);
     },
 
     async getOrder(id) {

@@ -13,6 +13,7 @@ import {
   type OrderWebhook,
   type PartnerEndpoint,
   type PlatformConnector,
+  type StockUpdate,
 } from '../../types.js';
 import { createShopAdminClient } from './client.js';
 import { canonicalTopic, ORDER_CREATE_TOPIC } from './codes.js';
@@ -32,6 +33,7 @@ export interface SandboxShopConnector extends PlatformConnector {
   subscribeOrderWebhook(url: string): Promise<void>;
   /** Reads an order back from the shop's admin API, as a canonical order. */
   fetchOrder(externalId: string): Promise<OrderInput>;
+  updateStock(update: StockUpdate): Promise<void>;
 }
 
 export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): SandboxShopConnector {
@@ -88,6 +90,15 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Sa
 
     async fetchOrder(externalId: string): Promise<OrderInput> {
       return shopOrderToCanonical(await admin.getOrder(externalId), source);
+    },
+
+    async updateStock(update: StockUpdate): Promise<void> {
+      await admin.setInventoryLevel({
+        sku: update.sku,
+        available: update.available,
+        stock_source: update.source,
+        stock_age_seconds: update.snapshotAgeSeconds ?? null,
+      });
     },
   };
 }

@@ -15,7 +15,7 @@ export const manifest = platformManifest({
   dialect: 'rest-json',
   auth: 'hmac-sha256-base64 webhook + access token',
   defaultTier: 'A',
-  capabilities: ['orders.webhook', 'orders.subscribe', 'orders.fetch'],
+  capabilities: ['orders.webhook', 'orders.subscribe', 'orders.fetch', 'stock.update'],
   settings,
   topicHeader: 'x-shop-topic',
 });
