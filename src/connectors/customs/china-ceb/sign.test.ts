@@ -97,7 +97,9 @@ describe.each(signers)('CEB signature %s', (_name, signer, key, otherKey) => {
   });
 
   it('fails when any character it covers changes: business data, digest or signature value', () => {
-    const offsets = textOffsets(signed);
+    // The base64 character before '=' padding carries bits a decoder drops: changing those bits
+    // alters no signed byte, so that position is not a change the signature covers.
+    const offsets = textOffsets(signed).filter((at) => signed[at + 1] !== '=');
     fc.assert(
       fc.property(fc.integer({ min: 0, max: offsets.length - 1 }), fc.integer({ min: 1, max: 9 }), (n, d) => {
         const at = offsets[n]!;
