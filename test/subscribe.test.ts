@@ -33,5 +33,8 @@ describe.each([
         await h.close();
       }
     },
+    // Starting a hub and a sandbox, then two waits of 20 s and 10 s: the default minute is too
+    // tight when the shared machine is loaded (it timed out once in a full run).
+    120_000,
   );
 });
