@@ -8,6 +8,7 @@
 //   complex analysis      < 15 s GET /v1/stats/partner-errors for a month
 //
 //   node bench/console.mjs [--orders 1000000] [--db sqlite,postgres] [--pg URL] [--reps 5] [--out DIR]
+//                          [--suffix b]   (results in console-<date><suffix>.md beside earlier runs)
 // Needs `npm run build`. PostgreSQL from --pg or WAYGATE_TEST_PG_URL (scripts/test-postgres.sh);
 // without one it is skipped. Not part of the test suite: nothing here is asserted.
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     pg: { type: 'string' },
     reps: { type: 'string', default: '5' },
     out: { type: 'string' },
+    suffix: { type: 'string', default: '' },
   },
 });
 const ORDERS = Number(values.orders);
@@ -156,6 +158,12 @@ async function runOne(dialect) {
       {
         group: 'complex filtered query',
         limitMs: 3000,
+        what: 'search by part of an external id',
+        path: `/v1/orders?q=54321&limit=50`,
+      },
+      {
+        group: 'complex filtered query',
+        limitMs: 3000,
         what: 'search by external id, 30 days, failed',
         path: `/v1/orders?q=SO-98765&status=failed&from=${iso(now - 30 * DAY)}&limit=50`,
       },
@@ -238,7 +246,7 @@ process.stdout.write(`\n${report}\n`);
 if (values.out !== '-') {
   const dir = values.out ?? join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `console-${new Date().toISOString().slice(0, 10)}.md`);
+  const file = join(dir, `console-${new Date().toISOString().slice(0, 10)}${values.suffix}.md`);
   writeFileSync(file, `${report}\n`);
   process.stderr.write(`written ${file}\n`);
 }

@@ -39,6 +39,7 @@ import { warehouses } from './migrations/011_warehouses.js';
 import { operations } from './migrations/012_operations.js';
 import { catalogue } from './migrations/013_catalogue.js';
 import { consoleIndexes } from './migrations/014_console.js';
+import { consoleSearch } from './migrations/022_console_search.js';
 import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
@@ -84,6 +85,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '013_catalogue': catalogue(dialect),
     '016_order_notes': orderNotes(),
     '014_console': consoleIndexes(),
+    '022_console_search': consoleSearch(dialect),
     '011_warehouses_stock_pushes': warehouseStockPushes(dialect),
   };
   return { getMigrations: async () => all };
