@@ -272,6 +272,8 @@ export interface FulfilmentRequest {
   waybillNo: string;
   /** The carrier as the platform's buyers should see it (e.g. "4PX", "UPS"). */
   carrierName: string;
+  /** The hub's id of the carrier (`fourpx`): the key of a platform's per-carrier settings. */
+  carrierId?: string;
   trackingUrl?: string;
   /** The canonical shipment status now (the platform may show it to the buyer). */
   status: ShipmentStatus;

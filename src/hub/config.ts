@@ -124,7 +124,7 @@ export const HubConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    /** Orders posted to `POST /v1/orders`: which `source` values are accepted. */
+    /** Orders posted to `POST /v1/orders`: which `source` values are accepted; pulled order feeds. */
     orders: Type.Optional(
       Type.Object(
         {
@@ -134,6 +134,10 @@ export const HubConfigSchema = Type.Object(
           ),
           /** Accept any `source` (default false: only platform partners and `sources`). */
           allowAdHocSources: Type.Optional(Type.Boolean()),
+          /** How often each pull-type platform's order feed is read once at its end (default 60 000). */
+          pullIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })),
+          /** How far back the first read of a newly configured platform's feed starts (default 24). */
+          initialLookbackHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_160 })),
         },
         { additionalProperties: false },
       ),

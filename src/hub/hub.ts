@@ -10,7 +10,13 @@ import { createHttpClient } from '../connectors/http.js';
 import type { CarrierConnector, PlatformConnector } from '../connectors/types.js';
 import { buildGateway } from '../gateway/app.js';
 import { admissionLimitsOf, authFailureLimitsOf, orderSourcesOf } from './gateway-limits.js';
-import { ensurePollJobs, ensureStockPulls, kindsOfLane, type JobDeps } from '../pipeline/jobs/index.js';
+import {
+  ensureOrderPulls,
+  ensurePollJobs,
+  ensureStockPulls,
+  kindsOfLane,
+  type JobDeps,
+} from '../pipeline/jobs/index.js';
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
 import { WorkerPool } from '../pipeline/worker.js';
@@ -310,6 +316,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   await subscribePartners(partners, publicUrl, log);
   await ensurePollJobs(jobDeps);
   await ensureStockPulls(jobDeps);
+  await ensureOrderPulls(jobDeps);
   if (opts.workers !== false) {
     inboundPool.start();
     pool.start();

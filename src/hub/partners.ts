@@ -22,7 +22,7 @@ import {
   type Channel,
   type PartnerEvents,
 } from '../pipeline/policy/runtime.js';
-import type { CarrierDirectory, InventorySettings } from '../pipeline/partners.js';
+import type { CarrierDirectory, InventorySettings, OrderPullSettings } from '../pipeline/partners.js';
 import type { RoutingConfig } from '../pipeline/routing.js';
 import { ConfigError, networkPolicyOf, type HubConfig } from './config.js';
 import type { PartnerSigning, PartnerSigningSpec } from '../security/certs/partner-signing.js';
@@ -36,6 +36,7 @@ export interface PartnerSet extends CarrierDirectory {
   warehouse(id: string): WarehouseConnector | undefined;
   warehouses(): ReadonlyMap<string, WarehouseConnector>;
   inventory(): InventorySettings;
+  orderPulls(): OrderPullSettings;
   finance(id: string): FinanceConnector | undefined;
 }
 
@@ -128,5 +129,9 @@ export function buildPartnerSet(
       outageThresholdMs: (config.inventory?.outageThresholdMinutes ?? 30) * 60_000,
     }),
     finance: (id) => finance.get(id),
+    orderPulls: () => ({
+      intervalMs: config.orders?.pullIntervalMs ?? 60_000,
+      lookbackMs: (config.orders?.initialLookbackHours ?? 24) * 3600_000,
+    }),
   };
 }

@@ -21,6 +21,14 @@ export interface PartnerDirectory extends CarrierDirectory {
   warehouse?(id: string): WarehouseConnector | undefined;
   warehouses?(): ReadonlyMap<string, WarehouseConnector>;
   inventory?(): InventorySettings;
+  /** How pull-type platforms' order feeds are read (jobs/orders-pull.ts). */
+  orderPulls?(): OrderPullSettings;
+}
+
+export interface OrderPullSettings {
+  intervalMs: number;
+  /** How far back a platform's first read starts. */
+  lookbackMs: number;
 }
 
 export interface InventorySettings {

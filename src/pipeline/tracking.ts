@@ -14,6 +14,7 @@ import { setOrderStatus } from '../store/orders.js';
 import { shipmentByWaybill, shipmentForUpdate, updateShipment } from '../store/shipments.js';
 import type { PartnerValueIssue } from '../domain/partner-values.js';
 import { screenTrackingEvents } from './partner-values.js';
+import { announceStatusChange } from './jobs/fulfilment-send.js';
 
 export interface IngestResult {
   received: number;
@@ -98,5 +99,8 @@ export async function applyTracking(
     ? `${carrier} ${waybillNo}: ${latest.code}${latest.reason ? ` (${latest.reason})` : ''}`
     : `${carrier} ${waybillNo}`;
   await setOrderStatus(ex, shipment.order_id, orderStatusFromShipment(status), note, nowMs);
-  return status !== shipment.status;
+  if (status === shipment.status) return false;
+  // The platform the order came from hears of the move (when it is told about its shipment).
+  await announceStatusChange(ex, shipment.order_id, nowMs);
+  return true;
 }

@@ -40,6 +40,7 @@ import { operations } from './migrations/012_operations.js';
 import { catalogue } from './migrations/013_catalogue.js';
 import { consoleIndexes } from './migrations/014_console.js';
 import { consoleSearch } from './migrations/022_console_search.js';
+import { platformFlow } from './migrations/024_platform_flow.js';
 import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
@@ -87,6 +88,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '014_console': consoleIndexes(),
     '022_console_search': consoleSearch(dialect),
     '011_warehouses_stock_pushes': warehouseStockPushes(dialect),
+    '024_platform_flow': platformFlow(dialect),
   };
   return { getMigrations: async () => all };
 }

@@ -12,6 +12,8 @@ import { trackingPoll } from './tracking-poll.js';
 import { inboundStock } from './inbound-stock.js';
 import { stockPull } from './stock-pull.js';
 import { stockPublish } from './stock-publish.js';
+import { ordersPull } from './orders-pull.js';
+import { fulfilmentSend } from './fulfilment-send.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -21,6 +23,8 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundStock,
   stockPull,
   stockPublish,
+  ordersPull,
+  fulfilmentSend,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();
@@ -46,4 +50,5 @@ export function laneRunners(lane: Lane, deps: JobDeps): JobRunner[] {
 export { inboundOrder, inboundTracking, shipmentCreate, trackingPoll };
 export { ensurePollJobs } from './tracking-poll.js';
 export { ensureStockPulls } from './stock-pull.js';
+export { ensureOrderPulls } from './orders-pull.js';
 export { LANES, type JobDeps, type Lane, type RegisteredJobKind } from './kind.js';

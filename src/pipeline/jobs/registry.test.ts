@@ -63,6 +63,8 @@ const VALID: Record<string, unknown> = {
   },
   'stock.pull': { warehouse: 'sandbox-warehouse' },
   'stock.publish': { platform: 'sandbox-shop', sku: 'SKU-1' },
+  'orders.pull': { platform: 'taobao-top' },
+  'fulfilment.send': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz' },
 };
 
 describe('job registry', () => {

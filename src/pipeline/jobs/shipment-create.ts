@@ -17,6 +17,7 @@ import { acceptShipmentCreated } from '../partner-values.js';
 import { routeCarrier } from '../routing.js';
 import { storeChargeForNewShipment } from '../settlement/charges.js';
 import { applyTracking } from '../tracking.js';
+import { announceShipment } from './fulfilment-send.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
 export const ShipmentCreatePayload = Type.Object(
@@ -117,6 +118,14 @@ export const shipmentCreate = defineJobKind({
         );
         // What the parcel should cost, priced now under the card in force [003-5.9], stored with
         // the waybill so the two exist together or not at all.
+        // The platform the order came from is told the waybill (fulfilment.send, queued here).
+        if (inserted)
+          await announceShipment(
+            trx,
+            partners,
+            { orderId: order.id, source: order.source, waybillNo: created.waybillNo },
+            nowMs,
+          );
         if (inserted)
           await storeChargeForNewShipment(
             trx,

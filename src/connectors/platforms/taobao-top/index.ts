@@ -76,7 +76,10 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): To
     },
 
     async sendFulfilment(req) {
-      const code = options.companyCodes?.[req.carrierName] ?? 'OTHER';
+      // Shipped already (the hub holds the ref of the first send): TOP takes no tracking updates.
+      if (req.partnerRef) return { partnerRef: req.partnerRef };
+      const codes = options.companyCodes ?? {};
+      const code = codes[req.carrierId ?? req.carrierName] ?? codes[req.carrierName] ?? 'OTHER';
       const value = await top.call(offlineSendParams(req.externalOrderId, req.waybillNo, code));
       if (!offlineSendSucceeded(value)) {
         throw new PartnerCallError({

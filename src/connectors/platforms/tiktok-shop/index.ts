@@ -72,7 +72,11 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Ti
     },
 
     async sendFulfilment(req) {
-      const provider = options.shippingProviders?.[req.carrierName];
+      // The package is marked shipped already: TikTok Shop follows its tracking itself; a second
+      // call would create a second package.
+      if (req.partnerRef) return { partnerRef: req.partnerRef };
+      const providers = options.shippingProviders ?? {};
+      const provider = providers[req.carrierId ?? req.carrierName] ?? providers[req.carrierName];
       if (!provider) {
         throw new PartnerCallError({
           partnerId: source,
