@@ -79,6 +79,23 @@ export const SANDBOX_PARTNERS = {
       pushSecret: () => token(),
     },
   },
+  shopify: {
+    kind: 'platform',
+    faults: true,
+    credentials: {
+      webhookSecret: () => token(32),
+      accessToken: () => `shpat_${randomBytes(16).toString('hex')}`,
+    },
+  },
+  'taobao-top': {
+    kind: 'platform',
+    faults: true,
+    credentials: {
+      appKey: () => String(20_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_999_999)),
+      appSecret: () => randomBytes(16).toString('hex'),
+      session: () => `6100${randomBytes(20).toString('hex')}`,
+    },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

@@ -6,6 +6,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FAULT_PARTNERS, makeSandboxCredentials, type SandboxCredentials } from './credentials.js';
 import { createShop, type ShopPartner } from './shop.js';
+import { createShopify, type ShopifyPartner } from './shopify.js';
+import { createTaobaoTop, type TopPartner } from './taobao-top.js';
 import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
 import { createFourpx } from './fourpx.js';
@@ -33,6 +35,8 @@ export interface SandboxOptions {
 export interface SandboxStats {
   carriers: Record<string, Record<string, unknown>>;
   shop: Record<string, unknown>;
+  /** The real-dialect sales platforms (Shopify, Taobao TOP, TikTok Shop). */
+  platforms: Record<string, Record<string, unknown>>;
   warehouse: Record<string, unknown>;
 }
 
@@ -40,6 +44,10 @@ export interface SandboxHandle {
   url: string;
   credentials: SandboxCredentials;
   shop: ShopPartner;
+  /** Shopify in its own dialect: signed orders/create and orders/updated webhooks, fulfilments back. */
+  shopify: ShopifyPartner;
+  /** Taobao / Tmall TOP: signed sold-trade pull, logistics send back. */
+  taobaoTop: TopPartner;
   /** The overseas warehouse (stock, inbound receipts, outbound orders, returns). */
   warehouse: WarehousePartner;
   /** The fault knobs also served at `/__faults`. */
@@ -70,6 +78,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   });
   ctx.ledger = billing.ledger;
   const shop = createShop(ctx);
+  const shopify = createShopify(ctx);
+  const taobaoTop = createTaobaoTop(ctx);
+  const platforms: SandboxPartner[] = [shopify, taobaoTop];
   const carriers: SandboxPartner[] = [
     createCarrierAlpha(ctx),
     createCarrierBeta(ctx),
@@ -79,11 +90,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createCainiao(ctx),
   ];
   const warehouse = createWarehouse(ctx);
-  for (const partner of [shop, ...carriers, warehouse]) partner.register(app);
+  for (const partner of [shop, ...platforms, ...carriers, warehouse]) partner.register(app);
 
   const stats = (): SandboxStats => ({
     carriers: Object.fromEntries(carriers.map((c) => [c.id, c.stats()])),
     shop: shop.stats(),
+    platforms: Object.fromEntries(platforms.map((p) => [p.id, p.stats()])),
     warehouse: warehouse.stats(),
   });
 
@@ -150,13 +162,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     url: baseUrl,
     credentials: ctx.credentials,
     shop,
+    shopify,
+    taobaoTop,
     warehouse,
     faults,
     stats,
     billing,
     async close() {
       faults.close();
-      await Promise.all([shop, ...carriers, warehouse].map((p) => p.close()));
+      await Promise.all([shop, ...platforms, ...carriers, warehouse].map((p) => p.close()));
       await app.close();
     },
   };

@@ -1120,3 +1120,30 @@ export const SHOP_MARKETS: readonly { code: string; currency: string }[] = MARKE
   code: m.code,
   currency: m.currency,
 }));
+
+/** One SKU the sandbox sellers list (every variant its own SKU), with its customs master data. */
+export interface ShopProduct {
+  sku: string;
+  title: string;
+  hs: string;
+  /** The origin most of its units come from. */
+  origin: string;
+  grams: number;
+  usdCents: number;
+}
+
+/** Every SKU an order from the generator may carry: what a seller's product catalogue holds. */
+export function shopProducts(): ShopProduct[] {
+  return PRODUCTS.flatMap((p) => {
+    const origin = [...p.origins].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'CN';
+    const skus = p.variants ? p.variants.map((_, i) => `${p.sku}-${i + 1}`) : [p.sku];
+    return skus.map((sku) => ({
+      sku,
+      title: p.title,
+      hs: p.hs,
+      origin,
+      grams: p.grams,
+      usdCents: p.usdCents,
+    }));
+  });
+}
