@@ -1,7 +1,8 @@
 /**
- * The journey through the real-dialect carriers (`waygate demo --partners real`): sandbox shop →
- * hub → 4PX, YunExpress, UPS and Cainiao, each simulated in its own dialect → tracking polled →
- * delivered, on each store dialect.
+ * The journey through the real-dialect partners (`waygate demo --partners real`): Shopify (signed
+ * webhooks, re-deliveries) and Taobao TOP (pulled feed) → hub → 4PX, YunExpress, UPS and
+ * Cainiao, each simulated in its own dialect → tracking polled → delivered, and each platform
+ * told the waybill and (Shopify) the tracking until delivered — on each store dialect.
  */
 import { describe, expect, it } from 'vitest';
 import { formatSummary, runDemo } from '../src/cli/demo.js';
@@ -9,7 +10,7 @@ import { createTestDbUrl, DIALECTS } from './helpers/stores.js';
 
 for (const dialect of DIALECTS) {
   describe(`real-dialect journey on ${dialect}`, () => {
-    it('delivers every order exactly once through 4PX, YunExpress, UPS and Cainiao', async () => {
+    it('delivers every Shopify and TOP order exactly once through 4PX, YunExpress, UPS and Cainiao, and tells each platform once', async () => {
       const { url, drop } = await createTestDbUrl(dialect);
       try {
         const summary = await runDemo({
@@ -29,10 +30,27 @@ for (const dialect of DIALECTS) {
           duplicates: 0,
         });
         const carriers = ['fourpx', 'yunexpress', 'ups', 'cainiao'];
-        const waybills = carriers.map((id) => summary.perPartner[id]?.waybills ?? 0);
+        const waybills = carriers.map((id) => {
+          const p = summary.perPartner[id];
+          return p && 'waybills' in p ? (p.waybills ?? 0) : 0;
+        });
         expect(waybills.reduce((a, b) => a + b, 0)).toBe(40);
         for (const id of carriers)
           expect(summary.perPartner[id]).toMatchObject({ duplicates: 0, signatureFailures: 0 });
+        // Every order came from a real-dialect platform, each platform was told once per order.
+        expect(summary.perPartner.shopify).toMatchObject({
+          orders: 20,
+          fulfilments: 20,
+          duplicates: 0,
+          deliveredTold: 20,
+        });
+        expect(summary.perPartner['taobao-top']).toMatchObject({
+          orders: 20,
+          fulfilments: 20,
+          duplicates: 0,
+          signatureFailures: 0,
+          deliveredTold: 20,
+        });
       } finally {
         await drop();
       }

@@ -14,6 +14,14 @@ import { sandboxHubConfig } from '../hub/sandbox-config.js';
 import type { Store } from '../store/db.js';
 import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
 import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
+import {
+  awaitPlatformsTold,
+  formatPlatform,
+  platformFigures,
+  sendPlatformOrders,
+  type OrderBatch,
+  type PlatformFigures as RealPlatformFigures,
+} from './demo-platforms.js';
 
 /** `--partners real`: the carriers in their real dialects (4PX, YunExpress, UPS, Cainiao). */
 export const REAL_PARTNERS_CONFIG = fileURLToPath(new URL('../../config/sandbox-real.yaml', import.meta.url));
@@ -55,7 +63,7 @@ export interface DemoSummary {
   settlement?: DemoSettlement;
   partners: 'invented' | 'real';
   /** Per partner of the run, counted by the simulated partner itself. */
-  perPartner: Record<string, PartnerFigures>;
+  perPartner: Record<string, PartnerFigures | RealPlatformFigures>;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -64,28 +72,29 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[idx] ?? 0;
 }
 
-async function runStats(store: Store, source: string, externalIds: readonly string[]) {
+async function runStats(store: Store, batches: readonly OrderBatch[]) {
   let stored = 0;
   let delivered = 0;
   let failed = 0;
   let waybills = 0;
   let events = 0;
   const latencies: number[] = [];
-  for (let i = 0; i < externalIds.length; i += 500) {
-    const chunk = externalIds.slice(i, i + 500);
-    const rows = await orderOutcomes(store.db, source, chunk);
-    stored += rows.length;
-    for (const r of rows) {
-      if (r.status === 'delivered') delivered++;
-      if (r.status === 'failed') failed++;
-      if (r.waybillNo) {
-        waybills++;
-        if (r.shippedAt !== null) latencies.push(r.shippedAt - r.createdAt);
+  for (const { source, externalIds } of batches)
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const chunk = externalIds.slice(i, i + 500);
+      const rows = await orderOutcomes(store.db, source, chunk);
+      stored += rows.length;
+      for (const r of rows) {
+        if (r.status === 'delivered') delivered++;
+        if (r.status === 'failed') failed++;
+        if (r.waybillNo) {
+          waybills++;
+          if (r.shippedAt !== null) latencies.push(r.shippedAt - r.createdAt);
+        }
       }
+      const wbs = rows.map((r) => r.waybillNo).filter((w): w is string => w !== null);
+      events += await countTrackingEvents(store.db, wbs);
     }
-    const wbs = rows.map((r) => r.waybillNo).filter((w): w is string => w !== null);
-    events += await countTrackingEvents(store.db, wbs);
-  }
   return { stored, delivered, failed, waybills, events, latencies: latencies.sort((a, b) => a - b) };
 }
 
@@ -93,10 +102,9 @@ async function runStats(store: Store, source: string, externalIds: readonly stri
 function partnerFigures(
   carriers: Record<string, Record<string, unknown>>,
   configured: readonly string[],
-  orders: number,
 ): Record<string, PartnerFigures> {
   const n = (v: unknown) => (typeof v === 'number' ? v : 0);
-  const out: Record<string, PartnerFigures> = { 'sandbox-shop': { kind: 'platform', orders } };
+  const out: Record<string, PartnerFigures> = {};
   for (const id of configured) {
     const c = carriers[id] ?? {};
     out[id] = {
@@ -136,17 +144,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     Presets.shades_classic,
   );
   try {
-    const { externalIds } = sandbox.shop.push(opts.orders);
+    const batches: OrderBatch[] =
+      opts.partners === 'real'
+        ? await sendPlatformOrders(sandbox, hub.store, opts.orders)
+        : [{ source: 'sandbox-shop', externalIds: sandbox.shop.push(opts.orders).externalIds }];
     bar.start(opts.orders, 0, { waybills: 0 });
     const deadline = Date.now() + opts.timeoutS * 1000;
-    let s = await runStats(hub.store, 'sandbox-shop', externalIds);
+    let s = await runStats(hub.store, batches);
     // Stop when every order is delivered or parked for a human (dead-lettered): no point waiting.
     while (s.delivered + s.failed < opts.orders && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
-      s = await runStats(hub.store, 'sandbox-shop', externalIds);
+      s = await runStats(hub.store, batches);
       bar.update(s.delivered, { waybills: s.waybills });
     }
     bar.stop();
+    if (opts.partners === 'real') await awaitPlatformsTold(hub.store, s.delivered, deadline);
     const carrierStats = sandbox.stats().carriers;
     const duplicateCreates = Object.values(carrierStats).reduce(
       (n, c) => n + Number(c.duplicateCreates ?? 0),
@@ -165,11 +177,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       seconds: Math.round((Date.now() - started) / 100) / 10,
       db: hub.store.dialect === 'sqlite' ? `sqlite (synchronous=${hub.store.sqliteSynchronous})` : 'postgres',
       partners: opts.partners ?? 'invented',
-      perPartner: partnerFigures(
-        carrierStats,
-        [...hub.partners().carriers()].map((c) => c.id),
-        opts.orders,
-      ),
+      perPartner: {
+        ...(opts.partners === 'real'
+          ? await platformFigures(sandbox, hub.store, batches)
+          : { 'sandbox-shop': { kind: 'platform' as const, orders: opts.orders } }),
+        ...partnerFigures(
+          carrierStats,
+          [...hub.partners().carriers()].map((c) => c.id),
+        ),
+      },
     };
     if (opts.partners === 'real') return journey;
     // After the journey's figures are taken, so its wall time is what it was before bills existed.
@@ -213,9 +229,11 @@ export function formatSummary(s: DemoSummary, requested: number): string {
       : []),
     ...Object.entries(s.perPartner).map(([id, p]): [string, string] => [
       `partner ${id}`,
-      p.kind === 'platform'
-        ? `${p.orders ?? 0} orders pushed`
-        : `${p.waybills ?? 0} waybills, ${p.trackingQueries ?? 0} tracking queries, ${p.duplicates ?? 0} duplicates, ${p.signatureFailures ?? 0} signature failures`,
+      'deliveredTold' in p
+        ? formatPlatform(p)
+        : p.kind === 'platform'
+          ? `${p.orders ?? 0} orders pushed`
+          : `${p.waybills ?? 0} waybills, ${p.trackingQueries ?? 0} tracking queries, ${p.duplicates ?? 0} duplicates, ${p.signatureFailures ?? 0} signature failures`,
     ]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
