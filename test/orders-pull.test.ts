@@ -1,0 +1,152 @@
+/**
+ * `orders.pull` over a real store, on each dialect: a platform's feed is read from the cursor the
+ * store keeps, each order accepted exactly once however the pages overlap, a pull killed in the
+ * middle of a page resumes from the stored cursor without storing anything twice, and the
+ * platform's "slow down" parks the pull until its reset without spending an attempt.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PartnerCallError } from '../src/connectors/errors.js';
+import { manifest as topManifest } from '../src/connectors/platforms/taobao-top/manifest.js';
+import type { OrderPage, PlatformConnector } from '../src/connectors/types.js';
+import type { OrderInput } from '../src/domain/index.js';
+import type { PartnerDirectory } from '../src/pipeline/partners.js';
+import { acceptPulledOrders, ordersPull, OVERLAP_MS } from '../src/pipeline/jobs/orders-pull.js';
+import { JobQueue } from '../src/store/queue.js';
+import { readPullCursor } from '../src/store/platform-flow.js';
+import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
+
+const template = JSON.parse(
+  readFileSync(new URL('./fixtures/platform-flow/pulled-order.canonical.json', import.meta.url), 'utf8'),
+) as OrderInput;
+const order = (id: string): OrderInput => ({ ...template, externalId: id });
+
+/** A feed the test scripts page by page: each call takes the next answer (or throws it). */
+function scriptedPlatform(script: Array<OrderPage | Error>) {
+  const calls: Array<{ since: string; cursor: string | undefined }> = [];
+  const platform: PlatformConnector = {
+    manifest: topManifest,
+    async pullOrders(since, cursor) {
+      calls.push({ since, cursor });
+      const next = script.shift();
+      if (!next) return { orders: [] };
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+  return { platform, calls };
+}
+
+function directory(platform: PlatformConnector): PartnerDirectory {
+  return {
+    platform: (id) => (id === 'taobao-top' ? platform : undefined),
+    platforms: () => new Map([['taobao-top', platform]]),
+    carrier: () => undefined,
+    carriers: () => [],
+    routing: () => ({ rules: [], default: 'none' }),
+    pollIntervalMs: () => 1000,
+    orderPulls: () => ({ intervalMs: 60_000, lookbackMs: 3600_000 }),
+  };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`orders.pull on ${dialect}`, () => {
+    let store: TestStore;
+    let queue: JobQueue;
+    beforeEach(async () => {
+      store = await freshStore(dialect);
+      queue = new JobQueue(store);
+    });
+    afterEach(async () => store.destroy());
+
+    /** Leases the pull job (however far its next run was scheduled) and runs it once. */
+    async function runPull(platform: PlatformConnector) {
+      await ordersPull.enqueue(store.db, { platform: 'taobao-top' });
+      const [job] = await queue.lease('test', 1, 30_000, Date.now() + 3600_000, ['orders.pull']);
+      if (!job) throw new Error('no orders.pull job to lease');
+      const prepared = ordersPull.runner({ store, queue, partners: () => directory(platform) }).prepare(job);
+      if (!('run' in prepared)) throw prepared;
+      await prepared.run();
+    }
+
+    const stored = async () =>
+      (await store.db.selectFrom('orders').select('external_id').where('source', '=', 'taobao-top').execute())
+        .map((r) => r.external_id)
+        .sort();
+    const pullJob = () =>
+      store.db.selectFrom('jobs').selectAll().where('kind', '=', 'orders.pull').executeTakeFirstOrThrow();
+
+    it('accepts each order of a feed whose pages overlap exactly once, and starts the next window before this one', async () => {
+      const { platform, calls } = scriptedPlatform([
+        { orders: [order('101'), order('102'), order('103')], next: 'c2' },
+        { orders: [order('103'), order('104')], next: 'c3' },
+        { orders: [order('104'), order('105')] },
+      ]);
+      const before = Date.now();
+      await runPull(platform);
+      expect(await stored()).toEqual(['101', '102', '103', '104', '105']);
+      expect(calls.map((c) => c.cursor)).toEqual([undefined, 'c2', 'c3']);
+      const cursor = await readPullCursor(store.db, 'taobao-top');
+      expect(cursor).toMatchObject({ pageCursor: null, ordersSeen: 7, ordersAccepted: 5, ordersRefused: 0 });
+      // The next window starts OVERLAP_MS before the first page of this one was asked for.
+      expect(Date.parse(cursor!.since)).toBeGreaterThanOrEqual(before - OVERLAP_MS);
+      expect(Date.parse(cursor!.since)).toBeLessThanOrEqual(Date.now() - OVERLAP_MS);
+      // Re-armed for the next read, attempts untouched.
+      expect(await pullJob()).toMatchObject({ status: 'ready', attempts: 0 });
+    });
+
+    it('resumes a pull killed in the middle of a page from the stored cursor, storing nothing twice', async () => {
+      const first = scriptedPlatform([
+        { orders: [order('201'), order('202')], next: 'c2' },
+        new PartnerCallError({
+          partnerId: 'taobao-top',
+          code: 'partner_server_error',
+          retryable: true,
+          status: 503,
+          message: 'taobao-top answered 503',
+        }),
+      ]);
+      await runPull(first.platform);
+      expect(await readPullCursor(store.db, 'taobao-top')).toMatchObject({
+        pageCursor: 'c2',
+        lastError: 'partner_server_error 503',
+      });
+      // The next run took page c2, accepted its first order, and the process died before the
+      // cursor moved past the page.
+      await acceptPulledOrders(store, 'taobao-top', [order('203')]);
+      const second = scriptedPlatform([{ orders: [order('203'), order('204')] }]);
+      await runPull(second.platform);
+      expect(second.calls).toEqual([expect.objectContaining({ cursor: 'c2' })]);
+      expect(await stored()).toEqual(['201', '202', '203', '204']);
+      expect(await readPullCursor(store.db, 'taobao-top')).toMatchObject({ pageCursor: null });
+    });
+
+    it("parks the pull until the platform's reset on a rate limit, without spending an attempt", async () => {
+      const { platform } = scriptedPlatform([
+        new PartnerCallError({
+          partnerId: 'taobao-top',
+          code: 'partner_rate_limited',
+          retryable: true,
+          retryAfterMs: 29_000,
+          message: 'App Call Limited',
+        }),
+      ]);
+      const before = Date.now();
+      await runPull(platform);
+      const job = await pullJob();
+      expect(Number(job.attempts)).toBe(0);
+      expect(Number(job.run_at)).toBeGreaterThanOrEqual(before + 29_000);
+      expect(await stored()).toEqual([]);
+    });
+
+    it('counts and names an order that is not a canonical order, and goes on with the feed', async () => {
+      const bad = { ...order('301'), recipient: { ...template.recipient, country: 'XX' } };
+      const { platform } = scriptedPlatform([{ orders: [bad, order('302')] }]);
+      await runPull(platform);
+      expect(await stored()).toEqual(['302']);
+      const cursor = await readPullCursor(store.db, 'taobao-top');
+      expect(cursor).toMatchObject({ ordersRefused: 1, ordersAccepted: 1 });
+      expect(cursor?.lastError).toMatch(/^order 301: \/recipient\/country /);
+    });
+  });
+}
