@@ -20,8 +20,8 @@ import { localDate, type Period } from '../monitor/reports/build.js';
 import { REPORT_LANGS, type ReportLang } from '../monitor/reports/render.js';
 import { writeReport } from '../monitor/reports/schedule.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
-import { getAlert, listAlerts, updateAlert } from '../store/operations.js';
-import { WaygateError } from '../domain/index.js';
+import { listAlerts } from '../store/operations.js';
+import { acknowledgeAlert } from '../monitor/alerts.js';
 import { cliActor, dbOption, withStore, type CommonOptions } from './dlq.js';
 
 const severity = (v: string): Severity => {
@@ -317,12 +317,10 @@ export function registerOperationsCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: CommonOptions) =>
       withStore(o, async (store) => {
-        const a = await getAlert(store.db, id);
-        if (!a) throw new WaygateError('alert_not_found', `no alert ${id}`);
-        if (a.status !== 'firing') throw new WaygateError('alert_not_firing', `alert ${id} is ${a.status}`);
-        const now = Date.now();
-        await store.write((trx) => updateAlert(trx, id, { acked_at: now, acked_by: cliActor() }));
-        return o.json ? { id, acknowledgedAt: new Date(now).toISOString() } : `acknowledged ${id}`;
+        const a = await acknowledgeAlert(store, id, cliActor());
+        return o.json
+          ? { id, acknowledgedAt: new Date(a.acked_at ?? Date.now()).toISOString(), by: a.acked_by }
+          : `acknowledged ${id}${a.incident_id ? ` (noted on incident ${a.incident_id})` : ''}`;
       }),
     );
   alerts

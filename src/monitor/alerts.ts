@@ -9,17 +9,28 @@
  * `flapWindow` is marked flapping and not notified again until it settles. A firing alert not
  * acknowledged within its rule's `escalate.after` is sent to `escalate.to`. A rule may open an
  * incident when it fires; resolving the alert is written on the incident's timeline.
+ *
+ * Several hub nodes share one store: one of them evaluates at a time — the holder of the store's
+ * `alerts` lease, renewed at every evaluation and given up when its node stops — and a firing
+ * alert is inserted only if none of its rule and subject is firing (a unique index), together
+ * with its incident in one transaction, so one outage is one alert, one incident and one set of
+ * notifications whichever node sees it. "Dead letters growing" is read from the jobs themselves
+ * (jobs that died within the window), so a node taking the lease over needs no history.
  */
 import type { Logger } from 'pino';
 import { newId } from '../store/ids.js';
 import {
+  acquireLease,
   callMinutes,
+  deadLettersBetween,
   firesSince,
   firingAlert,
   firingAlerts,
   getAlert,
   insertAlert,
+  insertIncidentEvent,
   listShipmentExceptions,
+  releaseLease,
   updateAlert,
   type OpAlertsTable,
   type OpCallMinutesTable,
@@ -29,8 +40,9 @@ import type { Store } from '../store/db.js';
 import type { KindStats } from '../store/queue.js';
 import { WaygateError } from '../domain/index.js';
 import { percentileMs, successRate, summarise } from './call-stats.js';
-import type { Incidents } from './incidents.js';
-import type { Notifier } from './notify.js';
+import { audited } from '../store/dlq.js';
+import { writeIncident, type Incidents } from './incidents.js';
+import type { Notice, Notifier, QuietAction } from './notify.js';
 import { ms, type Condition, type OperationsFile, type RuleSpec, type Severity } from './ops-config.js';
 import type { PartnerHealthView } from './metrics.js';
 
@@ -52,6 +64,7 @@ export interface EffectiveRule {
   severity: Severity;
   incident: boolean;
   notify: string[];
+  quiet?: QuietAction;
   escalate?: { afterMs: number; to: string[] };
   origin: 'file' | 'tier';
 }
@@ -83,6 +96,7 @@ export function effectiveRule(r: RuleSpec, ops: OperationsFile): EffectiveRule {
     severity: r.severity ?? 'general',
     incident: r.incident ?? false,
     notify: r.notify ?? ops.defaultRecipients ?? [],
+    ...(r.quietHours ? { quiet: r.quietHours } : {}),
     ...(r.escalate ? { escalate: { afterMs: ms(r.escalate.after, 0), to: r.escalate.to } } : {}),
     origin: 'file',
   };
@@ -162,7 +176,13 @@ export interface AlertEngineDeps {
   ops: () => OperationsFile | undefined;
   sources: AlertSources;
   log?: Logger;
+  /** This node's name, the holder of the evaluation lease. */
+  node?: string;
+  /** How long the lease lasts without renewal (default 3 × evaluateEvery, at least 15 s). */
+  leaseMs?: number;
 }
+
+export const ALERTS_LEASE = 'alerts';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
@@ -170,11 +190,34 @@ export class AlertEngine {
   readonly #d: AlertEngineDeps;
   /** When each rule+subject's condition started holding / clearing (in memory: a restart re-waits). */
   readonly #since = new Map<string, { holding: boolean; at: number }>();
-  /** Dead-letter counts per kind over time, for "dead letters growing". */
-  readonly #deadSamples: Array<{ at: number; counts: Map<string, number> }> = [];
+  readonly #node: string;
+  #leader = false;
 
   constructor(deps: AlertEngineDeps) {
     this.#d = deps;
+    this.#node = deps.node ?? 'node';
+  }
+
+  #leaseMs(): number {
+    return this.#d.leaseMs ?? Math.max(15_000, 3 * ms(this.#d.ops()?.evaluateEvery, '30s'));
+  }
+
+  /** Takes or renews the evaluation lease; false when another node holds it. */
+  async lead(nowMs = Date.now()): Promise<boolean> {
+    const mine = await this.#d.store.write((trx) =>
+      acquireLease(trx, ALERTS_LEASE, this.#node, nowMs, this.#leaseMs()),
+    );
+    // Timers of a node that lost the lease are stale: the new holder's are the truth.
+    if (!mine && this.#leader) this.#since.clear();
+    this.#leader = mine;
+    return mine;
+  }
+
+  /** Gives the lease up (the node is stopping), so another node takes over at once. */
+  async stepDown(): Promise<void> {
+    if (!this.#leader) return;
+    this.#leader = false;
+    await this.#d.store.write((trx) => releaseLease(trx, ALERTS_LEASE, this.#node));
   }
 
   rules(): EffectiveRule[] {
@@ -186,7 +229,12 @@ export class AlertEngine {
     return [...file, ...tiers.filter((r) => !named.has(r.name))];
   }
 
-  async evaluate(nowMs = Date.now()): Promise<void> {
+  /**
+   * Evaluates every rule once, if this node holds the lease (false when another node does).
+   * Held notifications whose quiet hours are over are delivered in the same turn.
+   */
+  async evaluate(nowMs = Date.now()): Promise<boolean> {
+    if (!(await this.lead(nowMs))) return false;
     const rules = this.rules();
     const longest = Math.max(
       0,
@@ -196,10 +244,9 @@ export class AlertEngine {
       longest > 0
         ? await callMinutes(this.#d.store.db, { fromMs: nowMs - longest - 60_000, toMs: nowMs + 60_000 })
         : [];
-    const queue = rules.some((r) => r.condition.startsWith('queue_') || r.condition === 'dead_letters')
+    const queue = rules.some((r) => r.condition.startsWith('queue_'))
       ? await this.#d.sources.queueStats()
       : [];
-    this.#sampleDead(queue, nowMs);
     for (const rule of rules) {
       let verdicts: Verdict[];
       try {
@@ -214,14 +261,9 @@ export class AlertEngine {
       for (const v of verdicts) await this.#apply(rule, v, nowMs);
     }
     await this.#escalate(rules, nowMs);
-  }
-
-  #sampleDead(queue: readonly KindStats[], nowMs: number): void {
-    const counts = new Map<string, number>();
-    for (const s of queue) if (s.status === 'dead') counts.set(s.kind, (counts.get(s.kind) ?? 0) + s.count);
-    this.#deadSamples.push({ at: nowMs, counts });
-    while (this.#deadSamples.length > 2 && this.#deadSamples[0]!.at < nowMs - 86_400_000)
-      this.#deadSamples.shift();
+    await this.#orphans(rules, nowMs);
+    await this.#d.notifier.deliverHeld(this.#d.ops() ?? {}, nowMs);
+    return true;
   }
 
   /** Partners a rule applies to: the one named, or every partner seen (`*`). */
@@ -342,11 +384,14 @@ export class AlertEngine {
         break;
       }
       case 'dead_letters': {
-        const count = (c: Map<string, number>) =>
-          rule.iface ? (c.get(rule.iface) ?? 0) : [...c.values()].reduce((a, b) => a + b, 0);
-        const now = this.#deadSamples.at(-1);
-        const then = [...this.#deadSamples].reverse().find((s) => s.at <= from) ?? this.#deadSamples[0];
-        const growth = now && then ? count(now.counts) - count(then.counts) : 0;
+        const died = await deadLettersBetween(this.#d.store.db, from, nowMs + 1);
+        const growth = died
+          .filter(
+            (d) =>
+              (!rule.iface || d.kind === rule.iface) &&
+              (!rule.partner || rule.partner === '*' || d.partner === rule.partner),
+          )
+          .reduce((a, d) => a + d.n, 0);
         out.push({
           subject: `dlq/${rule.iface ?? '*'}`,
           ...(rule.iface ? { iface: rule.iface } : {}),
@@ -446,24 +491,31 @@ export class AlertEngine {
       flapping: flapping ? 1 : 0,
       incident_id: null,
     };
-    // The incident first, so the alert is stored with it: nobody reads an alert without its incident.
-    if (rule.incident && !flapping) {
-      const inc = await this.#d.incidents.open(
-        {
-          title: `${rule.name}: ${v.subject}`,
-          symptom: v.summary,
-          severity: rule.severity,
-          source: 'alert',
-          alertId: row.id,
-          ...(v.partner ? { partner: v.partner } : {}),
-          ...(v.iface ? { iface: v.iface } : {}),
-          actor: 'system:alerts',
-        },
-        nowMs,
-      );
-      row.incident_id = inc.id;
-    }
-    await this.#d.store.write((trx) => insertAlert(trx, row));
+    // The alert and its incident in one transaction: nobody reads an alert without its incident,
+    // and an alert another evaluator fired first (the unique index) brings no second incident.
+    const incident =
+      rule.incident && !flapping
+        ? await this.#d.incidents.prepare(
+            {
+              title: `${rule.name}: ${v.subject}`,
+              symptom: v.summary,
+              severity: rule.severity,
+              source: 'alert',
+              alertId: row.id,
+              ...(v.partner ? { partner: v.partner } : {}),
+              ...(v.iface ? { iface: v.iface } : {}),
+              actor: 'system:alerts',
+            },
+            nowMs,
+          )
+        : undefined;
+    if (incident) row.incident_id = incident.row.id;
+    const fired = await this.#d.store.write(async (trx) => {
+      if (!(await insertAlert(trx, row))) return false;
+      if (incident) await writeIncident(trx, incident);
+      return true;
+    });
+    if (!fired) return;
     this.#d.log?.warn(
       { alert: row.id, rule: rule.name, subject: v.subject, summary: v.summary },
       'alert fired',
@@ -511,6 +563,31 @@ export class AlertEngine {
     );
   }
 
+  /** Alerts of a rule taken out of the operations file can never clear: they are resolved. */
+  async #orphans(rules: readonly EffectiveRule[], nowMs: number): Promise<void> {
+    const names = new Set(rules.map((r) => r.name));
+    for (const a of await firingAlerts(this.#d.store.db)) {
+      if (names.has(a.rule)) continue;
+      await this.#d.store.write((trx) =>
+        updateAlert(trx, a.id, {
+          status: 'resolved',
+          resolved_at: nowMs,
+          summary: `${a.summary} (rule ${a.rule} removed)`.slice(0, 500),
+        }),
+      );
+      if (a.incident_id)
+        await this.#d.incidents
+          .note(
+            a.incident_id,
+            'system:alerts',
+            `alert ${a.id} resolved: its rule was removed`,
+            'alert_resolved',
+            nowMs,
+          )
+          .catch(() => undefined);
+    }
+  }
+
   async #escalate(rules: readonly EffectiveRule[], nowMs: number): Promise<void> {
     const byName = new Map(rules.map((r) => [r.name, r]));
     for (const a of await firingAlerts(this.#d.store.db)) {
@@ -527,7 +604,7 @@ export class AlertEngine {
     }
   }
 
-  #notice(event: string, rule: EffectiveRule, a: OpAlertsTable) {
+  #notice(event: string, rule: EffectiveRule, a: OpAlertsTable): Notice {
     const verb =
       event === 'alert.resolved'
         ? 'RESOLVED'
@@ -538,6 +615,7 @@ export class AlertEngine {
       event,
       severity: rule.severity,
       alertId: a.id,
+      ...(rule.quiet ? { quiet: rule.quiet } : {}),
       subject: `[Waygate ${rule.severity}] ${verb}: ${rule.name} ${a.subject}`,
       text: [
         `${verb}: ${a.summary}`,
@@ -567,13 +645,42 @@ export class AlertEngine {
   }
 
   /** An operator acknowledges a firing alert: no escalation follows. */
-  async acknowledge(id: string, actor: string, nowMs = Date.now()): Promise<OpAlertsTable> {
-    const a = await getAlert(this.#d.store.db, id);
-    if (!a) throw new WaygateError('alert_not_found', `no alert ${id}`);
-    if (a.status !== 'firing') throw new WaygateError('alert_not_firing', `alert ${id} is ${a.status}`);
-    await this.#d.store.write((trx) => updateAlert(trx, id, { acked_at: nowMs, acked_by: actor }));
-    if (a.incident_id)
-      await this.#d.incidents.note(a.incident_id, actor, `alert ${id} acknowledged`, 'acknowledged', nowMs);
-    return { ...a, acked_at: nowMs, acked_by: actor };
+  acknowledge(id: string, actor: string, nowMs = Date.now()): Promise<OpAlertsTable> {
+    return acknowledgeAlert(this.#d.store, id, actor, nowMs);
   }
+}
+
+/**
+ * Acknowledges a firing alert (API and CLI alike): recorded on the alert, on its incident's
+ * timeline and in the audit log in one transaction; a refusal (no such alert, not firing) is
+ * audited too.
+ */
+export async function acknowledgeAlert(
+  store: Store,
+  id: string,
+  actor: string,
+  nowMs = Date.now(),
+): Promise<OpAlertsTable> {
+  return audited(
+    store,
+    { actor, action: 'alert.acknowledge', target: id, detail: {} },
+    nowMs,
+    async (trx) => {
+      const a = await getAlert(trx, id);
+      if (!a) throw new WaygateError('alert_not_found', `no alert ${id}`);
+      if (a.status !== 'firing') throw new WaygateError('alert_not_firing', `alert ${id} is ${a.status}`);
+      if (a.acked_at !== null) return { result: a, detail: { rule: a.rule, already: true } };
+      await updateAlert(trx, id, { acked_at: nowMs, acked_by: actor });
+      if (a.incident_id)
+        await insertIncidentEvent(trx, {
+          id: newId('ine', nowMs),
+          incident_id: a.incident_id,
+          at: nowMs,
+          actor,
+          kind: 'acknowledged',
+          text: `alert ${id} acknowledged`,
+        });
+      return { result: { ...a, acked_at: nowMs, acked_by: actor }, detail: { rule: a.rule } };
+    },
+  );
 }

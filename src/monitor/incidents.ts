@@ -7,6 +7,7 @@
  */
 import { WaygateError } from '../domain/index.js';
 import type { Store } from '../store/db.js';
+import type { Executor } from '../store/transaction.js';
 import { newId } from '../store/ids.js';
 import {
   allKnowledge,
@@ -95,6 +96,17 @@ export function incidentView(row: OpIncidentsTable, nowMs = Date.now()): Inciden
   };
 }
 
+/** An incident and its first timeline entries, not yet written. */
+export interface PreparedIncident {
+  row: OpIncidentsTable;
+  events: OpIncidentEventsTable[];
+}
+
+export async function writeIncident(trx: Executor, p: PreparedIncident): Promise<void> {
+  await insertIncident(trx, p.row);
+  for (const e of p.events) await insertIncidentEvent(trx, e);
+}
+
 const timeline = (e: OpIncidentEventsTable): TimelineEntry => ({
   at: iso(e.at),
   actor: e.actor,
@@ -112,6 +124,16 @@ export class Incidents {
   }
 
   async open(input: OpenIncident, nowMs = Date.now()): Promise<IncidentView> {
+    const prepared = await this.prepare(input, nowMs);
+    await this.#store.write((trx) => writeIncident(trx, prepared));
+    return incidentView(prepared.row, nowMs);
+  }
+
+  /**
+   * An incident ready to be written (knowledge-base matches found), so a caller can write it in
+   * its own transaction with `writeIncident` — the alert engine does, with the alert it belongs to.
+   */
+  async prepare(input: OpenIncident, nowMs = Date.now()): Promise<PreparedIncident> {
     const kb = await allKnowledge(this.#store.db);
     const query = [input.title, input.symptom, input.partner, input.iface].filter(Boolean).join(' ');
     const suggestions = searchKnowledge(kb, query);
@@ -135,27 +157,26 @@ export class Incidents {
       prevention: null,
       suggestions: JSON.stringify(suggestions),
     };
-    await this.#store.write(async (trx) => {
-      await insertIncident(trx, row);
-      await insertIncidentEvent(trx, {
+    const events: OpIncidentEventsTable[] = [
+      {
         id: newId('ine', nowMs),
         incident_id: row.id,
         at: nowMs,
         actor: input.actor,
         kind: 'opened',
         text: `${input.severity} incident opened (${row.source}); deadline ${iso(row.deadline_at)}`,
+      },
+    ];
+    if (suggestions.length > 0)
+      events.push({
+        id: newId('ine', nowMs),
+        incident_id: row.id,
+        at: nowMs,
+        actor: 'system:knowledge-base',
+        kind: 'suggested',
+        text: suggestions.map((s) => `${s.id} (${s.score}): ${s.symptom}`).join('; '),
       });
-      if (suggestions.length > 0)
-        await insertIncidentEvent(trx, {
-          id: newId('ine', nowMs),
-          incident_id: row.id,
-          at: nowMs,
-          actor: 'system:knowledge-base',
-          kind: 'suggested',
-          text: suggestions.map((s) => `${s.id} (${s.score}): ${s.symptom}`).join('; '),
-        });
-    });
-    return incidentView(row, nowMs);
+    return { row, events };
   }
 
   async #require(id: string): Promise<OpIncidentsTable> {

@@ -2,6 +2,8 @@
  * Operations at run time: the call statistics written every flush, alert rules evaluated on their
  * timer, tracking delays checked on theirs, reports written on schedule. One object the hub starts
  * and stops; the operations file it reads is swapped on reload (`setFile`).
+ * With several nodes on one store, alert evaluation and delay checks run on one node at a time
+ * (store leases).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -13,7 +15,15 @@ import { Incidents } from './incidents.js';
 import { Notifier } from './notify.js';
 import { deadlinesOf, ms, type OperationsFile } from './ops-config.js';
 import type { HubMetrics } from './metrics.js';
-import { firingAlerts, listIncidents, listShipmentExceptions } from '../store/operations.js';
+import {
+  acquireLease,
+  firingAlerts,
+  listIncidents,
+  listShipmentExceptions,
+  releaseLease,
+} from '../store/operations.js';
+
+const DELAYS_LEASE = 'delays';
 import { ReportScheduler } from './reports/schedule.js';
 
 export interface OperationsOptions {
@@ -40,12 +50,14 @@ export class Operations {
   readonly #timers: NodeJS.Timeout[] = [];
   #running = false;
   readonly #busy = new Set<string>();
+  readonly #node: string;
 
   constructor(o: OperationsOptions) {
     this.#store = o.store;
     this.#log = o.log;
     this.#file = o.file ?? {};
-    this.stats = new CallStats(o.node ?? `node-${randomUUID().slice(0, 8)}`, o.statsBucketMs);
+    this.#node = o.node ?? `node-${randomUUID().slice(0, 8)}`;
+    this.stats = new CallStats(this.#node, o.statsBucketMs);
     this.notifier = new Notifier(o.store);
     this.incidents = new Incidents(o.store, () => deadlinesOf(this.#file));
     this.alerts = new AlertEngine({
@@ -55,6 +67,7 @@ export class Operations {
       ops: () => this.#file,
       sources: o.sources,
       log: o.log,
+      node: this.#node,
     });
     this.delays = new DelayWatch(o.store, this.notifier, () => this.#file, o.log);
     this.reports = new ReportScheduler(o.store, () => this.#file, o.log);
@@ -90,7 +103,14 @@ export class Operations {
     const f = this.#file;
     this.#every('stats', ms(f.statsFlushEvery, '15s'), () => this.stats.flush(this.#store.db));
     this.#every('alerts', ms(f.evaluateEvery, '30s'), () => this.alerts.evaluate());
-    this.#every('delays', ms(f.delays?.checkEvery, '5m'), () => this.delays.check());
+    const checkEvery = ms(f.delays?.checkEvery, '5m');
+    // One node checks delays at a time, so a merchant is told once.
+    this.#every('delays', checkEvery, async () => {
+      const now = Date.now();
+      const ttl = Math.max(15_000, 3 * checkEvery);
+      if (await this.#store.write((trx) => acquireLease(trx, DELAYS_LEASE, this.#node, now, ttl)))
+        await this.delays.check(now);
+    });
     this.#every('reports', 60_000, () => this.reports.tick());
   }
 
@@ -129,6 +149,8 @@ export class Operations {
     this.#running = false;
     this.#stopTimers();
     await this.stats.flush(this.#store.db).catch(() => undefined);
+    await this.alerts.stepDown().catch(() => undefined);
+    await this.#store.write((trx) => releaseLease(trx, DELAYS_LEASE, this.#node)).catch(() => undefined);
     this.notifier.close();
   }
 }

@@ -50,7 +50,10 @@ const Recipient = Type.Object(
     email: Type.Optional(
       Type.Array(Type.String({ pattern: '^[^\\s@]+@[^\\s@]+$', maxLength: 254 }), { minItems: 1 }),
     ),
-    /** Nothing is sent in these hours (recorded as held) unless the alert's severity is listed. */
+    /**
+     * Hours in which notices are held until the hours end (`action: hold`, the default) or sent
+     * by e-mail only (`downgrade`), unless the alert's severity is listed in `except`.
+     */
     quietHours: Type.Optional(
       Type.Object(
         {
@@ -58,6 +61,7 @@ const Recipient = Type.Object(
           to: Clock,
           timezone: Type.Optional(Type.String()),
           except: Type.Optional(Type.Array(SeverityT)),
+          action: Type.Optional(Type.Union([Type.Literal('hold'), Type.Literal('downgrade')])),
         },
         { additionalProperties: false },
       ),
@@ -95,6 +99,10 @@ const Rule = Type.Object(
     /** Open an incident when the alert fires. */
     incident: Type.Optional(Type.Boolean()),
     notify: Type.Optional(Type.Array(Name)),
+    /** Overrides the recipients' quiet-hours action for this rule's notices. */
+    quietHours: Type.Optional(
+      Type.Union([Type.Literal('hold'), Type.Literal('downgrade'), Type.Literal('ignore')]),
+    ),
     escalate: Type.Optional(
       Type.Object(
         { after: Duration, to: Type.Array(Name, { minItems: 1 }) },

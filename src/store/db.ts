@@ -42,6 +42,7 @@ import { consoleIndexes } from './migrations/014_console.js';
 import { consoleSearch } from './migrations/022_console_search.js';
 import { platformFlow } from './migrations/024_platform_flow.js';
 import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.js';
+import { alertDelivery } from './migrations/021_alert_delivery.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -89,6 +90,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '022_console_search': consoleSearch(dialect),
     '011_warehouses_stock_pushes': warehouseStockPushes(dialect),
     '024_platform_flow': platformFlow(dialect),
+    '021_alert_delivery': alertDelivery(dialect),
   };
   return { getMigrations: async () => all };
 }

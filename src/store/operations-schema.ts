@@ -1,4 +1,7 @@
-/** Tables of operations (migration 012): call statistics, alerts, notifications, incidents, KB, delays. */
+/**
+ * Tables of operations (migration 012): call statistics, alerts, notifications, incidents, KB,
+ * delays; migration 021: leases, held notifications.
+ */
 
 export interface OpCallMinutesTable {
   minute: number;
@@ -47,6 +50,17 @@ export interface OpNotificationsTable {
   recipient: string;
   status: string;
   detail: string;
+  /** A held notification: the notice to send when its recipient's quiet hours end (JSON). */
+  payload: string | null;
+  /** When a held notification was finally delivered. */
+  delivered_at: number | null;
+}
+
+/** A named lease held by one hub node until it expires (migration 021). */
+export interface OpLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
 }
 
 export interface OpIncidentsTable {
@@ -114,4 +128,5 @@ export type OperationsTables = {
   op_incident_events: OpIncidentEventsTable;
   op_knowledge: OpKnowledgeTable;
   op_shipment_exceptions: OpShipmentExceptionsTable;
+  op_leases: OpLeasesTable;
 };

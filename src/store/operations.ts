@@ -64,8 +64,17 @@ export async function callMinutes(
 
 // Alerts
 
-export async function insertAlert(ex: Executor, row: OpAlertsTable): Promise<void> {
-  await odb(ex).insertInto('op_alerts').values(row).execute();
+/**
+ * Inserts a firing alert unless one of the same rule and subject is already firing (the partial
+ * unique index of migration 021): false when another evaluator got there first.
+ */
+export async function insertAlert(ex: Executor, row: OpAlertsTable): Promise<boolean> {
+  const res = await odb(ex)
+    .insertInto('op_alerts')
+    .values(row)
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 export async function updateAlert(ex: Executor, id: string, changes: Partial<OpAlertsTable>): Promise<void> {
@@ -131,12 +140,78 @@ export async function insertNotification(ex: Executor, row: OpNotificationsTable
 
 export async function listNotifications(
   ex: Executor,
-  q: { alertId?: string; shipmentId?: string; limit: number },
+  q: { alertId?: string; shipmentId?: string; status?: string; fromMs?: number; limit: number },
 ): Promise<OpNotificationsTable[]> {
   let query = odb(ex).selectFrom('op_notifications').selectAll();
   if (q.alertId) query = query.where('alert_id', '=', q.alertId);
   if (q.shipmentId) query = query.where('shipment_id', '=', q.shipmentId);
-  return query.orderBy('at', 'desc').limit(q.limit).execute();
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.fromMs !== undefined) query = query.where('at', '>=', q.fromMs);
+  return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+}
+
+/** Notifications held through quiet hours and not yet delivered, oldest first. */
+export async function heldNotifications(ex: Executor, limit: number): Promise<OpNotificationsTable[]> {
+  return odb(ex)
+    .selectFrom('op_notifications')
+    .selectAll()
+    .where('status', '=', 'held_quiet_hours')
+    .where('delivered_at', 'is', null)
+    .orderBy('at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** Claims a held notification for delivery; false when another caller claimed it first. */
+export async function markHeldDelivered(ex: Executor, id: string, atMs: number): Promise<boolean> {
+  const res = await odb(ex)
+    .updateTable('op_notifications')
+    .set({ delivered_at: atMs })
+    .where('id', '=', id)
+    .where('delivered_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+// Leases
+
+/**
+ * Takes or renews the lease `name` for `holder` until `nowMs + ttlMs`, unless another holder's
+ * lease is still running. True when `holder` holds it now. One statement, so two nodes asking at
+ * once cannot both win.
+ */
+export async function acquireLease(
+  ex: Executor,
+  name: string,
+  holder: string,
+  nowMs: number,
+  ttlMs: number,
+): Promise<boolean> {
+  const res = await odb(ex)
+    .insertInto('op_leases')
+    .values({ name, holder, expires_at: nowMs + ttlMs })
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet({ holder, expires_at: nowMs + ttlMs })
+        .where((eb) => eb.or([eb('op_leases.holder', '=', holder), eb('op_leases.expires_at', '<=', nowMs)])),
+    )
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Gives a lease up (a node stopping), so another node takes over at its next turn. */
+export async function releaseLease(ex: Executor, name: string, holder: string): Promise<void> {
+  await odb(ex).deleteFrom('op_leases').where('name', '=', name).where('holder', '=', holder).execute();
+}
+
+export async function leaseHolder(
+  ex: Executor,
+  name: string,
+): Promise<{ holder: string; expiresAt: number } | undefined> {
+  const row = await odb(ex).selectFrom('op_leases').selectAll().where('name', '=', name).executeTakeFirst();
+  return row ? { holder: row.holder, expiresAt: Number(row.expires_at) } : undefined;
 }
 
 // Incidents

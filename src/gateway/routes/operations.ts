@@ -242,7 +242,7 @@ export const operationsRoutes =
       async () => ({ rules: ops.alerts.rules(), reloads: [...(deps.operationsEvents?.() ?? [])] }),
     );
 
-    app.get<{ Querystring: { alertId?: string; shipmentId?: string; limit?: number } }>(
+    app.get<{ Querystring: { alertId?: string; shipmentId?: string; status?: string; limit?: number } }>(
       '/notifications',
       {
         config: { permission: 'alerts:read' },
@@ -254,6 +254,13 @@ export const operationsRoutes =
             {
               alertId: Type.Optional(Type.String({ maxLength: 64 })),
               shipmentId: Type.Optional(Type.String({ maxLength: 64 })),
+              status: Type.Optional(
+                Type.String({
+                  pattern: '^[a-z_]{1,40}$',
+                  description:
+                    'sent, failed, held_quiet_hours, downgraded_quiet_hours, suppressed_flapping, dropped',
+                }),
+              ),
               limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
             },
             { additionalProperties: false },
@@ -271,6 +278,7 @@ export const operationsRoutes =
                   recipient: Type.String(),
                   status: Type.String(),
                   detail: Type.String(),
+                  deliveredAt: Nullable(Type.String()),
                 }),
               ),
             }),
@@ -282,6 +290,7 @@ export const operationsRoutes =
         const rows = await listNotifications(deps.store.db, {
           ...(req.query.alertId ? { alertId: req.query.alertId } : {}),
           ...(req.query.shipmentId ? { shipmentId: req.query.shipmentId } : {}),
+          ...(req.query.status ? { status: req.query.status } : {}),
           limit: req.query.limit ?? 100,
         });
         return {
@@ -295,6 +304,7 @@ export const operationsRoutes =
             recipient: n.recipient,
             status: n.status,
             detail: n.detail,
+            deliveredAt: iso(n.delivered_at),
           })),
         };
       },
