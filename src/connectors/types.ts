@@ -38,7 +38,7 @@ export const CAPABILITIES = {
     'stock.update',
   ],
   customs: ['declaration.submit', 'declaration.status'],
-  warehouse: ['outbound.create', 'stock.query', 'stock.push', 'inbound.create'],
+  warehouse: ['outbound.create', 'outbound.status', 'stock.query', 'stock.push', 'inbound.create'],
   finance: ['payment.declare', 'payment.status', 'fx.rates'],
 } as const satisfies Record<PartnerKind, readonly string[]>;
 
@@ -67,6 +67,7 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
     customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
     warehouse: {
       'outbound.create': ['createOutbound'],
+      'outbound.status': ['outboundStatus'],
       'stock.query': ['queryStock'],
       'stock.push': ['subscribeStockEvents', 'verifyStockPush', 'parseStockPush'],
       'inbound.create': ['createInbound'],
@@ -366,6 +367,9 @@ export interface OutboundStatus {
   outboundNo: string;
   state: OutboundState;
   partnerCode: string;
+  /** Once shipped: the last-mile waybill and the carrier (a hub carrier id) that has the parcel. */
+  waybillNo?: string;
+  lastMileCarrier?: string;
 }
 
 export interface StockLevel {
@@ -421,6 +425,8 @@ export interface WarehouseConnector {
   readonly manifest: WarehouseManifest;
   /** 'outbound.create' */
   createOutbound?(req: OutboundRequest): Promise<OutboundStatus>;
+  /** 'outbound.status': the outbound order of the hub's order id (the pull beside the shipped push). */
+  outboundStatus?(orderId: string): Promise<OutboundStatus>;
   /** 'stock.query': the full count (every SKU the warehouse holds). */
   queryStock?(): Promise<StockReport>;
   /** 'stock.push': tell the warehouse where to push stock changes. */

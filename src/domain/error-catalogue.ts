@@ -86,7 +86,10 @@ export const ERROR_CATALOGUE = {
   idempotency_key_reused: { status: 409, message: 'the Idempotency-Key was used for a different request' },
   source_not_allowed: { status: 403, message: "the order's source is not the key's partner" },
   order_not_editable: { status: 409, message: 'the order can no longer be edited' },
-  order_not_cancellable: { status: 409, message: 'only a failed or needs_data order can be cancelled' },
+  order_not_cancellable: {
+    status: 409,
+    message: 'only a failed, needs_data or awaiting_stock order can be cancelled',
+  },
   order_conflict: {
     status: 409,
     message: 'an order with this source and externalId exists with different contents',
@@ -219,6 +222,16 @@ export const ERROR_CATALOGUE = {
     message: 'closing an incident needs its cause and its fix',
   },
   report_period_invalid: { status: 400, message: 'the report date is not a valid YYYY-MM-DD day' },
+  // Warehouses: inbound receipts (ASN)
+  inbound_not_found: { status: 404, message: 'no such inbound receipt' },
+  inbound_conflict: {
+    status: 409,
+    message: 'an inbound receipt with this reference already exists at the warehouse with other lines',
+  },
+  unknown_warehouse: {
+    status: 422,
+    message: 'the warehouse is not a configured warehouse partner that takes inbound receipts',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

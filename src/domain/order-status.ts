@@ -9,6 +9,10 @@ export const ORDER_STATUSES = [
   /** A line lacks customs data the catalogue does not have yet; it moves on when the product is added. */
   'needs_data',
   'accepted',
+  /** Routed to a warehouse that lacks the stock: held (not dropped) until stock arrives. */
+  'awaiting_stock',
+  /** The warehouse has the outbound order: picking and packing, last-mile waybill to come. */
+  'at_warehouse',
   'failed',
   'cancelled',
   'waybill_issued',
@@ -48,7 +52,8 @@ const FINAL: ReadonlySet<OrderStatus> = new Set(['delivered', 'returned', 'cance
  */
 export function isCancellableOrderStatus(status: OrderStatus): boolean {
   // `needs_data`: no job and no carrier has it; it waits for catalogue data that may never come.
-  return status === 'failed' || status === 'needs_data';
+  // `awaiting_stock`: held by the hub, no warehouse has it yet.
+  return status === 'failed' || status === 'needs_data' || status === 'awaiting_stock';
 }
 
 export function isFinalOrderStatus(status: OrderStatus): boolean {

@@ -25,6 +25,7 @@ import { dlqRoutes } from './routes/dlq.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { settlementRoutes } from './routes/settlement.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { inboundRoutes } from './routes/inbounds.js';
 import { productRoutes } from './routes/products.js';
 import { customsRoutes } from './routes/customs.js';
 import { authRoutes } from './routes/auth.js';
@@ -258,6 +259,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(privacyRoutes(deps), { prefix: '/v1' });
   await app.register(settlementRoutes(deps), { prefix: '/v1' });
   await app.register(inventoryRoutes(deps), { prefix: '/v1' });
+  await app.register(inboundRoutes(deps), { prefix: '/v1' });
   await app.register(productRoutes(deps), { prefix: '/v1' });
   await app.register(customsRoutes(deps), { prefix: '/v1' });
   await app.register(authRoutes({ ...deps, accounts }), { prefix: '/v1' });

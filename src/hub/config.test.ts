@@ -32,6 +32,32 @@ describe('partner config file', () => {
     expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(/routing names carrier carrier-gamma/);
   });
 
+  it('routes to a warehouse only by a rule naming a configured warehouse, one destination per rule, with its line', () => {
+    const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+    const config = parseHubConfig(sandboxText, 'p.yaml', env);
+    expect(config.routing.rules[0]).toEqual({
+      countries: ['US'],
+      skus: ['OWH-*'],
+      warehouse: 'sandbox-warehouse',
+    });
+    const unknown = sandboxText.replace('warehouse: sandbox-warehouse', 'warehouse: warehouse-nowhere');
+    expect(() => parseHubConfig(unknown, 'p.yaml', env)).toThrow(
+      `p.yaml:${lineOf(unknown, 'warehouse: warehouse-nowhere')}: routing.rules.0.warehouse routing names warehouse warehouse-nowhere, which is not a configured warehouse (configured: sandbox-warehouse)`,
+    );
+    // A carrier is not a warehouse, and a rule names exactly one of the two.
+    const carrier = sandboxText.replace('warehouse: sandbox-warehouse', 'warehouse: carrier-alpha');
+    expect(() => parseHubConfig(carrier, 'p.yaml', env)).toThrow(/routing names warehouse carrier-alpha/);
+    const both = sandboxText.replace(
+      'warehouse: sandbox-warehouse',
+      'warehouse: sandbox-warehouse\n      carrier: carrier-alpha',
+    );
+    expect(() => parseHubConfig(both, 'p.yaml', env)).toThrow(
+      /p\.yaml:\d+: routing\.rules\.0 a routing rule names either a carrier or a warehouse/,
+    );
+    const badSku = sandboxText.replace("skus: ['OWH-*']", "skus: ['OWH*-x']");
+    expect(() => parseHubConfig(badSku, 'p.yaml', env)).toThrow(/p\.yaml:\d+: routing\.rules\.0\.skus\.0 /);
+  });
+
   it('names the allowed values of a small choice (tier)', () => {
     const text = sandboxText.replace('    tier: B\n', '    tier: D\n');
     expect(() => parseHubConfig(text, 'p.yaml', env)).toThrow(

@@ -115,7 +115,17 @@ export const HubConfigSchema = Type.Object(
           Type.Object(
             {
               countries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { minItems: 1 }),
-              carrier: Type.String(),
+              /** SKU patterns (`ABC-*` a prefix) every line must match; absent: any SKU. */
+              skus: Type.Optional(
+                Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\\*?$' }), {
+                  minItems: 1,
+                  maxItems: 1000,
+                }),
+              ),
+              /** The carrier that ships these orders, or … */
+              carrier: Type.Optional(Type.String()),
+              /** … the overseas warehouse that fulfils them from its stock (docs/inventory.md). */
+              warehouse: Type.Optional(Type.String()),
             },
             { additionalProperties: false },
           ),
@@ -243,7 +253,7 @@ export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEn
   checkPartners(raw, source);
   const problems = connectorSettingsProblems(raw, source);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  checkReferences(raw, file);
+  checkReferences(raw, source);
   return raw;
 }
 
@@ -311,13 +321,35 @@ function checkPartners(config: HubConfig, source: YamlSource): void {
   }
 }
 
-function checkReferences(config: HubConfig, file: string): void {
-  const carriers = Object.entries(config.partners)
-    .filter(([, p]) => p.kind === 'carrier')
-    .map(([id]) => id);
-  for (const c of [config.routing.default, ...config.routing.rules.map((r) => r.carrier)]) {
-    if (!carriers.includes(c))
-      throw new ConfigError(`${file}: routing names carrier ${c}, which is not a configured carrier`);
+/** Every partner routing names exists with the right kind; each rule names one destination. */
+function checkReferences(config: HubConfig, source: YamlSource): void {
+  const ofKind = (kind: string) =>
+    Object.entries(config.partners)
+      .filter(([, p]) => p.kind === kind)
+      .map(([id]) => id);
+  const carriers = ofKind('carrier');
+  const warehouses = ofKind('warehouse');
+  const problem = (path: Array<string | number>, message: string) =>
+    new ConfigError(problemAt(source, ['routing', ...path], message));
+  if (!carriers.includes(config.routing.default))
+    throw problem(
+      ['default'],
+      `routing names carrier ${config.routing.default}, which is not a configured carrier`,
+    );
+  for (const [i, rule] of config.routing.rules.entries()) {
+    if ((rule.carrier === undefined) === (rule.warehouse === undefined))
+      throw problem(['rules', i], 'a routing rule names either a carrier or a warehouse (one of the two)');
+    if (rule.carrier !== undefined && !carriers.includes(rule.carrier))
+      throw problem(
+        ['rules', i, 'carrier'],
+        `routing names carrier ${rule.carrier}, which is not a configured carrier`,
+      );
+    if (rule.warehouse !== undefined && !warehouses.includes(rule.warehouse))
+      throw problem(
+        ['rules', i, 'warehouse'],
+        `routing names warehouse ${rule.warehouse}, which is not a configured warehouse` +
+          (warehouses.length > 0 ? ` (configured: ${warehouses.join(', ')})` : ''),
+      );
   }
 }
 

@@ -11,6 +11,7 @@ import type { Store } from '../store/db.js';
 import { audited, deadJobsOfKinds, deleteDeadJob } from '../store/dlq.js';
 import { getOrderRow, setOrderStatus } from '../store/orders.js';
 import { JOB_KINDS, jobKind } from './jobs/index.js';
+import { cancelWarehouseOrder } from './warehouse-fulfilment.js';
 
 export interface CancelResult {
   id: string;
@@ -40,7 +41,7 @@ export async function cancelFailedOrder(
     if (!isCancellableOrderStatus(status)) {
       throw new WaygateError(
         'order_not_cancellable',
-        `order ${orderId} is ${status}; only a failed or needs_data order can be cancelled`,
+        `order ${orderId} is ${status}; only a failed, needs_data or awaiting_stock order can be cancelled`,
         {
           status,
         },
@@ -51,6 +52,8 @@ export async function cancelFailedOrder(
       (j) => jobKind(j.kind)?.orderOf(j.payload) === orderId,
     );
     for (const job of dead) await deleteDeadJob(trx, job.id);
+    // Routed to a warehouse (held for stock, or refused there): its reservations end with it.
+    await cancelWarehouseOrder(trx, orderId, nowMs);
     await setOrderStatus(trx, orderId, 'cancelled', `cancelled by an operator: ${maskFreeText(why)}`, nowMs);
     const discardedJobs = dead.map((j) => j.id);
     return {

@@ -168,6 +168,12 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
     }
   }
 
+  const outboundView = (o: OutboundOrder) => ({
+    ob_no: o.obNo,
+    ob_status: o.status,
+    ...(o.waybill ? { tracking_no: o.waybill, last_mile_carrier: o.carrier } : {}),
+  });
+
   const ok = (reply: FastifyReply, data: unknown, status = 200) =>
     reply.code(status).send({ success: true, data, error: null });
   const fail = (reply: FastifyReply, status: number, code: string, msg: string) =>
@@ -268,7 +274,7 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       const prior = [...outbound.values()].find((o) => o.clientRef === b.client_ref);
       if (prior) {
         perChannel[channel].idempotentReplays++;
-        return ok(reply, { ob_no: prior.obNo, ob_status: prior.status });
+        return ok(reply, outboundView(prior));
       }
       const lines: Array<{ item_code: string; qty: number }> = [];
       for (const l of b.items as Array<{ item_code?: unknown; qty?: unknown }>) {
@@ -285,6 +291,17 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       perChannel[channel].shipmentsCreated++;
       tick();
       return ok(reply, { ob_no: obNo, ob_status: 'CREATED' }, 201);
+    });
+
+    scope.get<{ Querystring: { client_ref?: string } }>(`${API}/outbound/orders`, async (req, reply) => {
+      if (!authorized(req, reply)) return reply;
+      const ref = req.query.client_ref;
+      if (typeof ref !== 'string' || ref.length === 0) {
+        return fail(reply, 400, 'OWH-2000', 'client_ref is required');
+      }
+      const o = [...outbound.values()].find((x) => x.clientRef === ref);
+      if (!o) return fail(reply, 404, 'OWH-4040', `no outbound order for client_ref ${ref}`);
+      return ok(reply, outboundView(o));
     });
 
     scope.post(`${API}/inbound/asn`, async (req, reply) => {

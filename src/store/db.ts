@@ -43,6 +43,7 @@ import { consoleSearch } from './migrations/022_console_search.js';
 import { platformFlow } from './migrations/024_platform_flow.js';
 import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.js';
 import { alertDelivery } from './migrations/021_alert_delivery.js';
+import { warehouseFulfilment } from './migrations/019_warehouse_fulfilment.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -91,6 +92,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '011_warehouses_stock_pushes': warehouseStockPushes(dialect),
     '024_platform_flow': platformFlow(dialect),
     '021_alert_delivery': alertDelivery(dialect),
+    '019_warehouse_fulfilment': warehouseFulfilment(dialect),
   };
   return { getMigrations: async () => all };
 }

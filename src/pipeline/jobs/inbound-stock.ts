@@ -3,6 +3,8 @@ import { applyStockChange } from '../inventory.js';
 import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
 import { announceStock, stockPlatforms } from './stock-publish.js';
+import { recordWarehouseShipment } from '../warehouse-fulfilment.js';
+import { releaseHeldOrders } from './shipment-create.js';
 
 export const inboundStock = defineJobKind({
   name: 'inbound.stock',
@@ -30,6 +32,21 @@ export const inboundStock = defineJobKind({
         });
         // The stock and the pushes it causes commit together (a re-delivery changes nothing).
         if (outcome !== 'duplicate') await announceStock(trx, platforms, [event.sku]);
+        // A shipped order's last-mile waybill becomes its shipment (once, whichever line or
+        // report carries it first); stock arriving releases orders held for it.
+        if (event.kind === 'outbound_shipped' && event.reference && event.waybillNo && event.lastMileCarrier)
+          await recordWarehouseShipment(
+            trx,
+            deps.store.dialect,
+            {
+              warehouseId: p.partnerId,
+              orderId: event.reference,
+              waybillNo: event.waybillNo,
+              carrier: event.lastMileCarrier,
+            },
+            { pollNow: deps.partners().carrier(event.lastMileCarrier)?.primary.manifest.tracking === 'poll' },
+          );
+        if (outcome === 'applied' && event.delta > 0) await releaseHeldOrders(trx, p.partnerId);
       });
       await deps.queue.complete(job);
     },

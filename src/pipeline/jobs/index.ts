@@ -14,6 +14,8 @@ import { stockPull } from './stock-pull.js';
 import { stockPublish } from './stock-publish.js';
 import { ordersPull } from './orders-pull.js';
 import { fulfilmentSend } from './fulfilment-send.js';
+import { warehouseOutbound } from './warehouse-outbound.js';
+import { inboundSend } from './inbound-send.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -25,6 +27,8 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   stockPublish,
   ordersPull,
   fulfilmentSend,
+  warehouseOutbound,
+  inboundSend,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();

@@ -65,6 +65,8 @@ const VALID: Record<string, unknown> = {
   'stock.publish': { platform: 'sandbox-shop', sku: 'SKU-1' },
   'orders.pull': { platform: 'taobao-top' },
   'fulfilment.send': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz' },
+  'warehouse.outbound': { orderId: 'ord_01hzy3k9q8x7w6v5t4s3r2p1n0', warehouse: 'sandbox-warehouse' },
+  'inbound.send': { inboundId: 'inb_01hzy3k9q8x7w6v5t4s3r2p1n0' },
 };
 
 describe('job registry', () => {

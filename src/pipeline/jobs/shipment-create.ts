@@ -14,10 +14,14 @@ import { setMissingSkus } from '../../store/products.js';
 import { insertShipment, shipmentIdForOrder } from '../../store/shipments.js';
 import { editOrder, OrderEdit } from '../order-edit.js';
 import { acceptShipmentCreated } from '../partner-values.js';
-import { routeCarrier } from '../routing.js';
+import { routeOrder } from '../routing.js';
 import { storeChargeForNewShipment } from '../settlement/charges.js';
 import { applyTracking } from '../tracking.js';
 import { announceShipment } from './fulfilment-send.js';
+import { releasableOrders, routeToWarehouse } from '../warehouse-fulfilment.js';
+import type { Executor } from '../../store/transaction.js';
+import { announceStock, stockPlatforms } from './stock-publish.js';
+import { warehouseOutbound } from './warehouse-outbound.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
 export const ShipmentCreatePayload = Type.Object(
@@ -72,7 +76,30 @@ export const shipmentCreate = defineJobKind({
         return;
       }
       const partners = deps.partners();
-      const carrierId = routeCarrier(partners.routing(), order.destinationCountry);
+      const route = routeOrder(partners.routing(), {
+        destinationCountry: order.destinationCountry,
+        skus: order.items.map((i) => i.sku),
+      });
+      if (route.kind === 'warehouse') {
+        // Fulfilled from the warehouse's stock: reserved (or held for stock) and handed to
+        // warehouse.outbound in one transaction with this job's completion.
+        job.routeTo?.(route.warehouse);
+        const platforms = stockPlatforms(partners);
+        await deps.store.write(async (trx) => {
+          const routed = await routeToWarehouse(trx, order.id, route.warehouse, order.items);
+          if (routed.outcome === 'reserved') {
+            await warehouseOutbound.enqueue(trx, { orderId: order.id, warehouse: route.warehouse });
+            await announceStock(
+              trx,
+              platforms,
+              routed.changed.map((c) => c.sku),
+            );
+          }
+          await deps.queue.complete(job, trx);
+        });
+        return;
+      }
+      const carrierId = route.carrier;
       const carrier = partners.carrier(carrierId);
       job.routeTo?.(carrierId);
       if (!carrier) throw new Error(`routing chose carrier ${carrierId}, which is not configured`);
@@ -155,3 +182,17 @@ export const shipmentCreate = defineJobKind({
     edit: defineEdit(OrderEdit, (ctx, p: { orderId: string }, edit) => editOrder(ctx, p.orderId, edit)),
   },
 });
+
+/**
+ * Queues again the orders held for stock at a warehouse that its stock now covers (called in the
+ * transaction that moved the stock): each is routed afresh, so the levels decide under their
+ * locks. Returns the orders released.
+ */
+export async function releaseHeldOrders(trx: Executor, warehouseId: string, nowMs = Date.now()) {
+  const ids = await releasableOrders(trx, warehouseId);
+  for (const orderId of ids) {
+    await setOrderStatus(trx, orderId, 'accepted', `stock arrived at warehouse ${warehouseId}`, nowMs);
+    await shipmentCreate.enqueue(trx, { orderId }, nowMs);
+  }
+  return ids;
+}

@@ -14,6 +14,7 @@ import { applyStockFigures } from '../inventory.js';
 import type { PartnerDirectory } from '../partners.js';
 import { defineJobKind } from './kind.js';
 import { announceStock, stockPlatforms } from './stock-publish.js';
+import { releaseHeldOrders } from './shipment-create.js';
 
 export const StockPullPayload = Type.Object(
   { warehouse: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'the pulled warehouse' }) },
@@ -55,8 +56,18 @@ export const stockPull = defineJobKind({
         const report = await warehouse.queryStock();
         await markReachable(deps.store.db, id, Date.now());
         if (isOutage(before, threshold, Date.now())) await announceAll();
-        await applyStockFigures(deps.store, id, report.levels, report.asOf, 'pull', Date.now(), (trx, skus) =>
-          announceStock(trx, platforms, skus),
+        await applyStockFigures(
+          deps.store,
+          id,
+          report.levels,
+          report.asOf,
+          'pull',
+          Date.now(),
+          async (trx, skus) => {
+            await announceStock(trx, platforms, skus);
+            // A count that moved may cover orders held for stock.
+            await releaseHeldOrders(trx, id);
+          },
         );
       } catch (err) {
         const message =

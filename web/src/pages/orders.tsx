@@ -7,6 +7,8 @@ import { ErrorNote, PageTitle, TableBox, useFormat, useLoad } from '../ui';
 const STATUSES = [
   'needs_data',
   'accepted',
+  'awaiting_stock',
+  'at_warehouse',
   'failed',
   'cancelled',
   'waybill_issued',

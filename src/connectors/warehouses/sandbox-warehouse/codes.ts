@@ -1,5 +1,5 @@
 /** OWH's event types and inspection grades, mapped to canonical stock changes. */
-import type { StockEventKind, StockEvent } from '../../types.js';
+import type { OutboundState, StockEventKind, StockEvent } from '../../types.js';
 
 /** An event type this version does not know is refused (never guessed as a stock change). */
 export const EVENT_FALLBACK = undefined;
@@ -21,4 +21,19 @@ export const GRADES: Readonly<Record<string, NonNullable<StockEvent['inspection'
 /** What an unknown event type maps to: nothing — the push is refused, naming the field. */
 export function eventKind(type: unknown): StockEventKind | typeof EVENT_FALLBACK {
   return typeof type === 'string' && Object.hasOwn(EVENT_KINDS, type) ? EVENT_KINDS[type] : EVENT_FALLBACK;
+}
+
+/** OWH's outbound order states; one this version does not know is `unknown` (never guessed). */
+export const OUTBOUND_STATES: Readonly<Record<string, OutboundState>> = {
+  CREATED: 'received',
+  PICKING: 'picking',
+  PACKED: 'packed',
+  SHIPPED: 'shipped',
+  CANCELLED: 'cancelled',
+};
+
+export function outboundState(code: unknown): OutboundState {
+  return typeof code === 'string' && Object.hasOwn(OUTBOUND_STATES, code)
+    ? OUTBOUND_STATES[code]!
+    : 'unknown';
 }

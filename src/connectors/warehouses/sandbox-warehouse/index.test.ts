@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { HttpClient } from '../../http.js';
 import { createConnector } from './index.js';
-import { inventoryPage, stockEvent } from './mapper.js';
+import { inventoryPage, outboundOrder, stockEvent } from './mapper.js';
 import { signCall, signPush } from './signature.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
@@ -98,5 +98,29 @@ describe('sandbox-warehouse connector', () => {
         expect.objectContaining({ code: 'stock_event_invalid' }),
       );
     }
+  });
+
+  it('reads an outbound order: the last-mile waybill once shipped, an unknown state never guessed', () => {
+    const data = (name: string) =>
+      (JSON.parse(fixture(name).toString()) as { data: Record<string, unknown> }).data;
+    expect(outboundOrder(data('outbound-shipped.json'))).toEqual({
+      outboundNo: 'OB0000007',
+      state: 'shipped',
+      partnerCode: 'SHIPPED',
+      waybillNo: 'LM7H3K9Q2W8E4R',
+      lastMileCarrier: 'carrier-alpha',
+    });
+    expect(outboundOrder(data('outbound-picking.json'))).toEqual({
+      outboundNo: 'OB0000008',
+      state: 'picking',
+      partnerCode: 'PICKING',
+    });
+    expect(outboundOrder({ ...data('outbound-picking.json'), ob_status: 'TELEPORTED' }).state).toBe(
+      'unknown',
+    );
+    // Shipped without a waybill is not a shipment: refused, naming the field.
+    expect(() => outboundOrder({ ...data('outbound-shipped.json'), tracking_no: undefined })).toThrow(
+      'data.tracking_no',
+    );
   });
 });

@@ -18,7 +18,7 @@ import {
 } from '../../types.js';
 import { createOwhClient } from './client.js';
 import { manifest } from './manifest.js';
-import { asnBody, inventoryPage, outboundBody, stockEvent } from './mapper.js';
+import { asnBody, inventoryPage, outboundBody, outboundOrder, stockEvent } from './mapper.js';
 import { verifyPush } from './signature.js';
 
 export { manifest };
@@ -90,21 +90,21 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Re
     },
 
     async createOutbound(req) {
-      const data = (await send('POST', '/outbound/orders', outboundBody(req))) as {
-        ob_no?: unknown;
-        ob_status?: unknown;
-      };
-      if (typeof data?.ob_no !== 'string') throw malformed('an outbound number');
-      return {
-        outboundNo: data.ob_no,
-        state:
-          data.ob_status === 'SHIPPED'
-            ? 'shipped'
-            : data.ob_status === 'CANCELLED'
-              ? 'cancelled'
-              : 'received',
-        partnerCode: String(data.ob_status ?? ''),
-      };
+      const data = await send('POST', '/outbound/orders', outboundBody(req));
+      try {
+        return outboundOrder(data);
+      } catch (err) {
+        throw malformed(`a readable outbound order (${(err as Error).message})`);
+      }
+    },
+
+    async outboundStatus(orderId) {
+      const data = await send('GET', `/outbound/orders?client_ref=${encodeURIComponent(orderId)}`);
+      try {
+        return outboundOrder(data);
+      } catch (err) {
+        throw malformed(`a readable outbound order (${(err as Error).message})`);
+      }
     },
 
     async createInbound(req) {

@@ -4,8 +4,14 @@
  * with the field that is wrong.
  */
 import { WaygateError } from '../../../domain/index.js';
-import type { InboundReceiptRequest, OutboundRequest, StockEvent, StockLevel } from '../../types.js';
-import { EVENT_KINDS, eventKind, GRADES } from './codes.js';
+import type {
+  InboundReceiptRequest,
+  OutboundRequest,
+  OutboundStatus,
+  StockEvent,
+  StockLevel,
+} from '../../types.js';
+import { EVENT_KINDS, eventKind, GRADES, outboundState } from './codes.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -112,4 +118,25 @@ export function stockEvent(body: unknown): StockEvent {
     event.inspection = grade;
   }
   return event;
+}
+
+/** An outbound order as OWH answers it (create or query); throws a message naming the bad field. */
+export function outboundOrder(data: unknown): OutboundStatus {
+  if (!isObj(data)) throw new Error('data is not an object');
+  if (typeof data.ob_no !== 'string' || !/^[A-Za-z0-9-]{1,40}$/.test(data.ob_no))
+    throw new Error('data.ob_no');
+  const status: OutboundStatus = {
+    outboundNo: data.ob_no,
+    state: outboundState(data.ob_status),
+    partnerCode: typeof data.ob_status === 'string' ? data.ob_status.slice(0, 40) : '',
+  };
+  if (status.state === 'shipped') {
+    if (typeof data.tracking_no !== 'string' || !/^[A-Za-z0-9-]{4,40}$/.test(data.tracking_no))
+      throw new Error('data.tracking_no');
+    if (typeof data.last_mile_carrier !== 'string' || !/^[a-z0-9-]{2,63}$/.test(data.last_mile_carrier))
+      throw new Error('data.last_mile_carrier');
+    status.waybillNo = data.tracking_no;
+    status.lastMileCarrier = data.last_mile_carrier;
+  }
+  return status;
 }
