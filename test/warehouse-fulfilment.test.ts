@@ -10,6 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { signedHeaders } from '../src/gateway/signature.js';
+import { createLogger } from '../src/hub/logger.js';
 import { historyOf, levelsOf } from '../src/store/inventory.js';
 import { historyForOrder } from '../src/store/orders.js';
 import { stockViews } from '../src/pipeline/inventory-view.js';
@@ -77,7 +78,7 @@ for (const dialect of DIALECTS) {
     afterEach(async () => {
       await h?.close();
       h = undefined;
-    });
+    }, 120_000);
 
     it('routes an order to the warehouse, reserves, takes back its last-mile waybill; holds one it cannot cover until an inbound receipt arrives', async () => {
       h = await startHarness({ dialect, edit: withWarehouseRouting });
@@ -208,7 +209,11 @@ for (const dialect of DIALECTS) {
     }, 180_000);
 
     it("ends with the hub's stock equal to the warehouse's, and the shop's equal to the hub's available, after concurrent orders, receipts and adjustments", async () => {
-      h = await startHarness({ dialect, edit: withWarehouseRouting });
+      h = await startHarness({
+        dialect,
+        edit: withWarehouseRouting,
+        logger: createLogger(process.env.WAYGATE_TEST_LOG ?? 'silent'),
+      });
       const { hub, sandbox } = h;
       const wh = sandbox.warehouse;
       const SKUS = Array.from({ length: 6 }, (_, i) => `WH-${String(i).padStart(3, '0')}`);

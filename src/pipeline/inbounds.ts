@@ -91,34 +91,49 @@ export async function createInbound(
     throw new WaygateError('validation_failed', 'expectedAt is not an ISO 8601 time', [
       { field: '/expectedAt', message: 'must be an ISO 8601 date-time' },
     ]);
-  return store.write(async (trx) => {
-    const row: InboundsTable = {
-      id,
-      warehouse_id: input.warehouse,
-      reference,
-      status: 'queued',
-      asn_no: null,
-      expected_at: expectedAt,
-      created_by: actor,
-      created_at: nowMs,
-      updated_at: nowMs,
-    };
-    if (!(await insertInbound(trx, row))) {
-      const prior = (await inboundByReference(trx, input.warehouse, reference))!;
-      const view = (await inboundView(trx, prior.id))!;
-      const same =
-        view.lines.length === lines.length &&
-        view.lines.every((l, i) => l.sku === lines[i]!.sku && l.expected === lines[i]!.quantity);
-      if (!same)
-        throw new WaygateError(
-          'inbound_conflict',
-          `inbound receipt ${reference} at ${input.warehouse} already exists with other lines (${prior.id})`,
-          { id: prior.id, reference },
-        );
-      return { created: false, inbound: view };
+  // Several writes share one PostgreSQL transaction (group commit); under contention on a SKU
+  // such a batch may lose a deadlock three times over. The receipt is new and written whole or
+  // not at all, so trying again is safe and spares the caller a 500 for the store's conflict.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeInbound();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw err;
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.floor(Math.random() * 30)));
     }
-    await expectInbound(trx, input.warehouse, id, lines, nowMs);
-    await inboundSend.enqueue(trx, { inboundId: id }, nowMs);
-    return { created: true, inbound: (await inboundView(trx, id))! };
-  });
+  }
+
+  function writeInbound() {
+    return store.write(async (trx) => {
+      const row: InboundsTable = {
+        id,
+        warehouse_id: input.warehouse,
+        reference,
+        status: 'queued',
+        asn_no: null,
+        expected_at: expectedAt,
+        created_by: actor,
+        created_at: nowMs,
+        updated_at: nowMs,
+      };
+      if (!(await insertInbound(trx, row))) {
+        const prior = (await inboundByReference(trx, input.warehouse, reference))!;
+        const view = (await inboundView(trx, prior.id))!;
+        const same =
+          view.lines.length === lines.length &&
+          view.lines.every((l, i) => l.sku === lines[i]!.sku && l.expected === lines[i]!.quantity);
+        if (!same)
+          throw new WaygateError(
+            'inbound_conflict',
+            `inbound receipt ${reference} at ${input.warehouse} already exists with other lines (${prior.id})`,
+            { id: prior.id, reference },
+          );
+        return { created: false, inbound: view };
+      }
+      await expectInbound(trx, input.warehouse, id, lines, nowMs);
+      await inboundSend.enqueue(trx, { inboundId: id }, nowMs);
+      return { created: true, inbound: (await inboundView(trx, id))! };
+    });
+  }
 }
