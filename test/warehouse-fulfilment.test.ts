@@ -198,8 +198,10 @@ for (const dialect of DIALECTS) {
       const held = (await historyForOrder(hub.store.db, id2)).map((e) => e.status);
       expect(held).toEqual(['accepted', 'awaiting_stock', 'accepted', 'accepted', 'at_warehouse']);
       const changes = (await historyOf(hub.store.db, 'WH-TEE', { limit: 50 })).map((e) => e.change).reverse();
-      expect(changes).toEqual([
-        'pull',
+      // A pull may land between two changes (its count then already includes them): the changes
+      // themselves are each recorded once, in order.
+      expect(changes[0]).toBe('pull');
+      expect(changes.filter((c) => c !== 'pull')).toEqual([
         'reserve',
         'outbound_shipped',
         'asn_sent',

@@ -3,7 +3,7 @@ import { applyStockChange } from '../inventory.js';
 import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
 import { announceStock, stockPlatforms } from './stock-publish.js';
-import { recordWarehouseShipment } from '../warehouse-fulfilment.js';
+import { shippedFromWarehouse } from './warehouse-outbound.js';
 import { releaseHeldOrders } from './shipment-create.js';
 
 export const inboundStock = defineJobKind({
@@ -35,17 +35,12 @@ export const inboundStock = defineJobKind({
         // A shipped order's last-mile waybill becomes its shipment (once, whichever line or
         // report carries it first); stock arriving releases orders held for it.
         if (event.kind === 'outbound_shipped' && event.reference && event.waybillNo && event.lastMileCarrier)
-          await recordWarehouseShipment(
-            trx,
-            deps.store.dialect,
-            {
-              warehouseId: p.partnerId,
-              orderId: event.reference,
-              waybillNo: event.waybillNo,
-              carrier: event.lastMileCarrier,
-            },
-            { pollNow: deps.partners().carrier(event.lastMileCarrier)?.primary.manifest.tracking === 'poll' },
-          );
+          await shippedFromWarehouse(trx, deps, {
+            warehouseId: p.partnerId,
+            orderId: event.reference,
+            waybillNo: event.waybillNo,
+            carrier: event.lastMileCarrier,
+          });
         if (outcome === 'applied' && event.delta > 0) await releaseHeldOrders(trx, p.partnerId);
       });
       await deps.queue.complete(job);

@@ -12,8 +12,9 @@ import { shippableItems } from '../../domain/index.js';
 import type { Executor } from '../../store/transaction.js';
 import { getOrderRow, readOrder, setOrderStatus } from '../../store/orders.js';
 import { moveWarehouseOrder, warehouseOrder } from '../../store/warehouse-orders.js';
-import { outboundCreated, recordWarehouseShipment } from '../warehouse-fulfilment.js';
-import { defineJobKind } from './kind.js';
+import { outboundCreated, recordWarehouseShipment, type WarehouseShipment } from '../warehouse-fulfilment.js';
+import { announceShipment } from './fulfilment-send.js';
+import { defineJobKind, type JobDeps } from './kind.js';
 
 const ID = '^[a-z0-9][a-z0-9-]{1,62}$';
 
@@ -117,11 +118,10 @@ export const warehouseOutbound = defineJobKind({
         outboundNo: string,
         nowMs: number,
       ) {
-        await recordWarehouseShipment(
+        await shippedFromWarehouse(
           trx,
-          deps.store.dialect,
+          deps,
           { warehouseId, orderId, waybillNo, carrier, outboundNo },
-          { pollNow: partners.carrier(carrier)?.primary.manifest.tracking === 'poll' },
           nowMs,
         );
       }
@@ -147,3 +147,33 @@ export const warehouseOutbound = defineJobKind({
   // The warehouse refused the order as it is: a replay sends it again (after a fix upstream).
   deadLetter: { orderOf: (p) => p.orderId, edit: null },
 });
+
+/**
+ * The warehouse shipped an order (reported by its push or found by the pull): the shipment is
+ * recorded once, and the platform the order came from is told the waybill like any other.
+ */
+export async function shippedFromWarehouse(
+  trx: Executor,
+  deps: JobDeps,
+  s: WarehouseShipment,
+  nowMs = Date.now(),
+): Promise<boolean> {
+  const partners = deps.partners();
+  const recorded = await recordWarehouseShipment(
+    trx,
+    deps.store.dialect,
+    s,
+    { pollNow: partners.carrier(s.carrier)?.primary.manifest.tracking === 'poll' },
+    nowMs,
+  );
+  if (!recorded) return false;
+  const row = await getOrderRow(trx, s.orderId);
+  if (row)
+    await announceShipment(
+      trx,
+      partners,
+      { orderId: s.orderId, source: row.source, waybillNo: s.waybillNo },
+      nowMs,
+    );
+  return true;
+}
