@@ -28,6 +28,7 @@ export const CAPABILITIES = {
     'shipment.cancel',
     'label.fetch',
     'bills.fetch',
+    'return.label',
   ],
   platform: [
     'orders.webhook',
@@ -36,9 +37,18 @@ export const CAPABILITIES = {
     'orders.pull',
     'fulfilment.send',
     'stock.update',
+    'returns.webhook',
+    'returns.update',
   ],
   customs: ['declaration.submit', 'declaration.status'],
-  warehouse: ['outbound.create', 'outbound.status', 'stock.query', 'stock.push', 'inbound.create'],
+  warehouse: [
+    'outbound.create',
+    'outbound.status',
+    'stock.query',
+    'stock.push',
+    'inbound.create',
+    'return.announce',
+  ],
   finance: ['payment.declare', 'payment.status', 'fx.rates'],
 } as const satisfies Record<PartnerKind, readonly string[]>;
 
@@ -55,6 +65,7 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'shipment.cancel': ['cancelShipment'],
       'label.fetch': ['fetchLabel'],
       'bills.fetch': ['fetchBill'],
+      'return.label': ['createReturnLabel'],
     },
     platform: {
       'orders.webhook': ['verifyWebhook', 'parseOrderWebhook'],
@@ -63,6 +74,8 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'orders.pull': ['pullOrders'],
       'fulfilment.send': ['sendFulfilment'],
       'stock.update': ['updateStock'],
+      'returns.webhook': ['subscribeReturnWebhook', 'parseReturnWebhook'],
+      'returns.update': ['updateReturn'],
     },
     customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
     warehouse: {
@@ -71,6 +84,7 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'stock.query': ['queryStock'],
       'stock.push': ['subscribeStockEvents', 'verifyStockPush', 'parseStockPush'],
       'inbound.create': ['createInbound'],
+      'return.announce': ['announceReturn'],
     },
     finance: {
       'payment.declare': ['declarePayment'],
@@ -248,6 +262,26 @@ export interface CarrierConnector {
    * it raw before reading it with the partner's column mapping (docs/settlement.md).
    */
   fetchBill?(period: string): Promise<PartnerBillDocument>;
+  /**
+   * 'return.label': a return waybill and label for a parcel the buyer sends back to a warehouse
+   * (the carrier collects from `sender`); stable `idempotencyKey`, as for createShipment.
+   */
+  createReturnLabel?(req: ReturnLabelRequest): Promise<ShipmentCreated>;
+}
+
+/** A return parcel: from the buyer (`sender`) to the warehouse's returns dock (`recipient`). */
+export interface ReturnLabelRequest {
+  /** The hub's return id (RMA), printed on the label. */
+  returnId: string;
+  /** The original order's seller reference. */
+  reference: string;
+  idempotencyKey: string;
+  sender: Address;
+  recipient: Address;
+  items: readonly OrderItem[];
+  currency: string;
+  declaredValue: string;
+  totalWeightGrams: number;
 }
 
 /** A partner's bill as received: JSON or CSV text, read later through its column mapping. */
@@ -311,6 +345,44 @@ export interface PlatformConnector {
   fetchOrder?(externalId: string): Promise<OrderInput>;
   /** 'stock.update': sets the sellable quantity of one SKU (absolute: a repeat is harmless). */
   updateStock?(update: StockUpdate): Promise<void>;
+  /** 'returns.webhook': tell the platform where to push buyers' return requests. */
+  subscribeReturnWebhook?(url: string): Promise<void>;
+  /**
+   * 'returns.webhook': a verified push (verifyWebhook) read as a canonical return request;
+   * throws a WaygateError('invalid_input'-class) when it cannot be one.
+   */
+  parseReturnWebhook?(req: InboundRequest): ReturnRequestWebhook;
+  /** 'returns.update': tells the platform where a return stands (absolute: a repeat is harmless). */
+  updateReturn?(update: ReturnStatusUpdate): Promise<void>;
+}
+
+/** A buyer's return request as a platform pushes it, in canonical terms. */
+export interface ReturnRequestWebhook {
+  deliveryId: string;
+  /** The platform's id of the return request. */
+  returnId: string;
+  /** The platform's order id (the canonical order's externalId). */
+  externalOrderId: string;
+  kind: 'refund' | 'exchange';
+  reason: string;
+  lines: Array<{ sku: string; quantity: number; exchangeSku?: string }>;
+}
+
+/** Where a return stands, as told to the platform it belongs to. */
+export interface ReturnStatusUpdate {
+  externalOrderId: string;
+  /** The hub's return id (RMA). */
+  returnId: string;
+  /** The platform's own return id, when the request came from it. */
+  platformReturnId?: string;
+  status: string;
+  carrier?: string;
+  waybillNo?: string;
+  /** Set once refunded: the amount, in `currency`. */
+  refundAmount?: string;
+  currency: string;
+  /** Set once an exchange's replacement order exists. */
+  replacementOrderId?: string;
 }
 
 /** The sellable stock of one SKU as pushed to a sales platform. */
@@ -409,6 +481,8 @@ export interface StockEvent {
   lastMileCarrier?: string;
   /** Returns: the inspection result. */
   inspection?: 'resellable' | 'damaged' | 'missing';
+  /** Returns: the units the parcel held for this SKU (in any state; 0 when missing). */
+  quantity?: number;
 }
 
 export interface InboundReceiptRequest {
@@ -419,6 +493,21 @@ export interface InboundReceiptRequest {
 
 export interface InboundReceiptCreated {
   asnNo: string;
+}
+
+/** A return announced to a warehouse (RMA pre-advice), so its returns dock expects the parcel. */
+export interface ReturnAnnouncement {
+  /** The hub's return id: stable, a retried announcement is recognised as the same one. */
+  returnId: string;
+  orderId: string;
+  lines: ReadonlyArray<{ sku: string; quantity: number }>;
+}
+
+export interface ReturnAnnounced {
+  /** The warehouse's number of the return. */
+  warehouseReturnNo: string;
+  /** Where the buyer's parcel must go (the return label's recipient). */
+  address: Address;
 }
 
 export interface WarehouseConnector {
@@ -435,6 +524,8 @@ export interface WarehouseConnector {
   parseStockPush?(req: InboundRequest): StockEvent;
   /** 'inbound.create': announce an inbound receipt (ASN). */
   createInbound?(req: InboundReceiptRequest): Promise<InboundReceiptCreated>;
+  /** 'return.announce': announce a return (RMA); the warehouse answers with its returns address. */
+  announceReturn?(req: ReturnAnnouncement): Promise<ReturnAnnounced>;
 }
 
 export interface PaymentDeclarationRequest {

@@ -96,6 +96,22 @@ export const ERROR_CATALOGUE = {
   },
   unknown_source: { status: 422, message: 'the order source is not a configured sales channel' },
 
+  // Returns
+  return_not_found: { status: 404, message: 'no such return' },
+  return_invalid: { status: 400, message: 'the return request is invalid; details name the field' },
+  return_order_not_shipped: { status: 409, message: 'the order has not been shipped: nothing to return' },
+  return_line_unknown: { status: 422, message: 'a returned SKU is not a line of the order' },
+  return_quantity_exceeds_shipped: {
+    status: 422,
+    message: 'more units returned than were shipped and not yet returned',
+  },
+  return_duplicate: { status: 409, message: 'the order already has a return with this reference' },
+  return_transition_invalid: {
+    status: 409,
+    message: 'the return cannot move to that status from where it is',
+  },
+  return_no_warehouse: { status: 409, message: 'no warehouse partner takes returns' },
+
   // Product catalogue
   product_not_found: { status: 404, message: 'no such product' },
   products_invalid: {
@@ -111,6 +127,7 @@ export const ERROR_CATALOGUE = {
   webhook_headers_invalid: { status: 400, message: 'the webhook headers are missing or malformed' },
   webhook_topic_unsupported: { status: 400, message: 'the webhook topic is not one this hub handles' },
   stock_event_invalid: { status: 400, message: 'the warehouse stock event cannot be read' },
+  return_payload_invalid: { status: 400, message: 'the return request cannot be read' },
 
   // Dead letters
   dlq_job_not_found: { status: 404, message: 'no such dead letter' },

@@ -26,6 +26,7 @@ import { privacyRoutes } from './routes/privacy.js';
 import { settlementRoutes } from './routes/settlement.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { inboundRoutes } from './routes/inbounds.js';
+import { returnRoutes } from './routes/returns.js';
 import { productRoutes } from './routes/products.js';
 import { customsRoutes } from './routes/customs.js';
 import { authRoutes } from './routes/auth.js';
@@ -260,6 +261,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(settlementRoutes(deps), { prefix: '/v1' });
   await app.register(inventoryRoutes(deps), { prefix: '/v1' });
   await app.register(inboundRoutes(deps), { prefix: '/v1' });
+  await app.register(returnRoutes(deps), { prefix: '/v1' });
   await app.register(productRoutes(deps), { prefix: '/v1' });
   await app.register(customsRoutes(deps), { prefix: '/v1' });
   await app.register(authRoutes({ ...deps, accounts }), { prefix: '/v1' });

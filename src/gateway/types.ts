@@ -29,6 +29,8 @@ export interface GatewayDeps {
   /** Connectors that verify partner pushes, looked up live (the set changes on policy reload). */
   carriers: { get(id: string): CarrierConnector | undefined };
   platforms: { get(id: string): PlatformConnector | undefined };
+  /** Warehouses that take returns, the default first (absent: none). */
+  returnWarehouses?: () => string[];
   /** Warehouses that push stock changes (absent: no warehouse partner). */
   warehouses?: { get(id: string): WarehouseConnector | undefined };
   /** Channel health per carrier, for `GET /v1/partners`. */

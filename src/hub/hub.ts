@@ -17,6 +17,7 @@ import {
   kindsOfLane,
   type JobDeps,
 } from '../pipeline/jobs/index.js';
+import { returnWarehouses } from '../pipeline/jobs/inbound-return.js';
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
 import { WorkerPool } from '../pipeline/worker.js';
@@ -284,6 +285,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     carriers: { get: (id: string): CarrierConnector | undefined => partners.carrier(id)?.primary },
     platforms: { get: (id: string): PlatformConnector | undefined => partners.platform(id) },
     warehouses: { get: (id: string) => partners.warehouse(id) },
+    returnWarehouses: () => returnWarehouses(partners),
     inventory: { outageThresholdMs: () => partners.inventory().outageThresholdMs },
     partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
     releasePartner: (id, actor, reason, iface) => releasePartner(id, actor, reason, iface),
@@ -405,6 +407,10 @@ async function subscribePartners(partners: PartnerSet, publicUrl: string, log: L
     if (p.subscribeOrderWebhook && subscribes(id)) {
       const subscribe = p.subscribeOrderWebhook.bind(p);
       tasks.push({ id, run: () => subscribe(`${publicUrl}/v1/webhooks/${id}/orders`) });
+    }
+    if (p.subscribeReturnWebhook && subscribes(id)) {
+      const subscribeReturns = p.subscribeReturnWebhook.bind(p);
+      tasks.push({ id, run: () => subscribeReturns(`${publicUrl}/v1/webhooks/${id}/returns`) });
     }
   }
   for (const [id, w] of partners.warehouses()) {

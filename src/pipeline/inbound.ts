@@ -12,16 +12,20 @@ import { findInboundMessageId, insertInboundMessage } from '../store/inbound-mes
 import { inboundOrder } from './jobs/inbound-order.js';
 import { inboundTracking } from './jobs/inbound-tracking.js';
 import { inboundStock } from './jobs/inbound-stock.js';
+import { inboundReturn } from './jobs/inbound-return.js';
 
 export const INBOUND_ORDER = inboundOrder.name;
 export const INBOUND_TRACKING = inboundTracking.name;
 export const INBOUND_STOCK = inboundStock.name;
-export type InboundKind = typeof INBOUND_ORDER | typeof INBOUND_TRACKING | typeof INBOUND_STOCK;
+export const INBOUND_RETURN = inboundReturn.name;
+export type InboundKind =
+  typeof INBOUND_ORDER | typeof INBOUND_TRACKING | typeof INBOUND_STOCK | typeof INBOUND_RETURN;
 
 const INBOUND = {
   [INBOUND_ORDER]: inboundOrder,
   [INBOUND_TRACKING]: inboundTracking,
   [INBOUND_STOCK]: inboundStock,
+  [INBOUND_RETURN]: inboundReturn,
 };
 
 /** Headers a parser may need (ids, topics), never the ones that carry credentials or signatures. */

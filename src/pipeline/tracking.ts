@@ -15,6 +15,7 @@ import { shipmentByWaybill, shipmentForUpdate, updateShipment } from '../store/s
 import type { PartnerValueIssue } from '../domain/partner-values.js';
 import { screenTrackingEvents } from './partner-values.js';
 import { announceStatusChange } from './jobs/fulfilment-send.js';
+import { applyReturnTracking } from './returns.js';
 
 export interface IngestResult {
   received: number;
@@ -56,6 +57,8 @@ export async function ingestTrackingEvents(
         waybills.set(`${e.carrier}\u0000${e.waybillNo}`, { carrier: e.carrier, waybillNo: e.waybillNo });
       for (const w of waybills.values()) {
         if (await applyTracking(trx, w.carrier, w.waybillNo, nowMs, store.dialect)) shipmentsUpdated++;
+        // A return parcel's waybill is no shipment of an order: its return follows it instead.
+        else await applyReturnTracking(trx, w.carrier, w.waybillNo, nowMs);
       }
     }
     return { received: given.length, inserted, shipmentsUpdated, refused, issues, measured };

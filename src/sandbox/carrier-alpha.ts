@@ -111,7 +111,8 @@ const GATEWAYS: Readonly<Record<string, string>> = {
 const POSTAL_REQUIRED = new Set(['US', 'CA', 'GB', 'DE']);
 const US_ZIP = /^\d{5}(-\d{4})?$/;
 const CONTENTS_TYPES = new Set(['merchandise', 'gift', 'sample', 'documents', 'returned_goods']);
-const SERVICES = new Set(['express', 'economy']);
+/** `return`: a return label — alpha collects from `ship_from` (the buyer) and delivers to `ship_to`. */
+const SERVICES = new Set(['express', 'economy', 'return']);
 const WEBHOOK_EVENTS = new Set(['tracking.updated']);
 
 const STEP_CODES: Record<JourneyStep, { code: string; description: string }> = {
@@ -314,7 +315,19 @@ function validateShipment(body: unknown): AlphaError[] {
   }
   if (!isText(body.reference, 64)) add('reference', 'required', 'reference is required (1-64 characters)');
   if (body.service !== undefined && (typeof body.service !== 'string' || !SERVICES.has(body.service))) {
-    add('service', 'invalid', 'service must be one of express, economy');
+    add('service', 'invalid', 'service must be one of express, economy, return');
+  }
+  if (body.service === 'return') {
+    const from = body.ship_from;
+    if (!isObject(from))
+      add('ship_from', 'required', 'ship_from (where alpha collects) is required for a return');
+    else {
+      if (!isText(from.contact_name, 200))
+        add('ship_from.contact_name', 'required', 'contact_name is required');
+      if (!isText(from.city, 100)) add('ship_from.city', 'required', 'city is required');
+      if (typeof from.country_code !== 'string' || !/^[A-Z]{2}$/.test(from.country_code))
+        add('ship_from.country_code', 'invalid', 'country_code must be ISO 3166-1 alpha-2');
+    }
   }
 
   const to = body.ship_to;

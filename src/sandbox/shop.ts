@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent } from 'undici';
 import { deliverOnce } from './deliver.js';
 import { generateOrder, prng, type ShopOrder } from './shop-data.js';
+import { createShopReturns, RETURN_REQUEST_TOPIC, type ShopReturns } from './shop-returns.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 
 export interface ShopPartner extends SandboxPartner {
@@ -23,6 +24,8 @@ export interface ShopPartner extends SandboxPartner {
   stockLevels(): Record<string, ShopStockLevel>;
   /** Fault knob: while set, the inventory API answers 503 without changing anything. */
   failStockUpdates(on: boolean): void;
+  /** Buyers' return requests (pushed as `returns/request` webhooks) and the statuses told back. */
+  returns: ShopReturns;
 }
 
 export interface ShopStockLevel {
@@ -36,7 +39,7 @@ export interface ShopStockLevel {
 
 export const SHOP_API_VERSION = '2025-01';
 export const SHOP_DOMAIN = 'waygate-sandbox.myshop.test';
-export const SUPPORTED_TOPICS = ['orders/create'] as const;
+export const SUPPORTED_TOPICS = ['orders/create', RETURN_REQUEST_TOPIC] as const;
 const ADMIN = `/shop/admin/api/${SHOP_API_VERSION}`;
 
 const MAX_IN_FLIGHT = 16;
@@ -141,6 +144,7 @@ export function createShop(ctx: SandboxContext): ShopPartner {
   };
 
   const secret = () => ctx.credentials['sandbox-shop'].webhookSecret;
+  const returns = createShopReturns({ secret, shopDomain: SHOP_DOMAIN, apiVersion: SHOP_API_VERSION });
 
   function segmentOf(seq: number): Segment | undefined {
     let lo = 0;
@@ -363,6 +367,21 @@ export function createShop(ctx: SandboxContext): ShopPartner {
           if (hook.format !== undefined && hook.format !== 'json')
             errors.format = ['is not included in the list'];
           if (Object.keys(errors).length > 0) return reply.code(422).send({ errors });
+          if (topic === RETURN_REQUEST_TOPIC) {
+            const r = returns.subscribe(address);
+            const at = new Date().toISOString();
+            return reply.code(r.created ? 201 : 200).send({
+              webhook: {
+                id: r.id,
+                address,
+                topic,
+                created_at: at,
+                updated_at: at,
+                format: 'json',
+                api_version: SHOP_API_VERSION,
+              },
+            });
+          }
           const { sub, created } = subscribe(topic, address);
           pump();
           return reply.code(created ? 201 : 200).send({ webhook: webhookJson(sub) });
@@ -423,6 +442,8 @@ export function createShop(ctx: SandboxContext): ShopPartner {
           };
         },
       );
+
+      returns.register(app, ADMIN, requireToken);
 
       app.get<{ Params: { file: string } }>(
         `${ADMIN}/orders/:file`,
@@ -488,11 +509,14 @@ export function createShop(ctx: SandboxContext): ShopPartner {
       };
     },
 
+    returns,
+
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       retries.length = 0;
+      await returns.close();
       await agent.destroy();
     },
   };

@@ -17,6 +17,7 @@ import { Agent } from 'undici';
 import { deliverOnce } from './deliver.js';
 import { CHANNEL_PREFIX, CHANNELS, channelStats, type Channel, type ChannelCounters } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
+import { createReturnsDesk } from './warehouse-returns.js';
 
 const ID = 'sandbox-warehouse';
 const API = '/owh/api/v2';
@@ -82,6 +83,7 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
   const subscribers = new Set<string>();
   const queue: Array<Pending & { url: string; nextAtMs: number }> = [];
   const agent = new Agent({ connections: 8, keepAliveTimeout: 4_000 });
+  const returnsDesk = createReturnsDesk();
   const perChannel = Object.fromEntries(
     CHANNELS.map((c) => [c, { calls: 0, shipmentsCreated: 0, duplicateCreates: 0, idempotentReplays: 0 }]),
   ) as Record<Channel, ChannelCounters>;
@@ -332,6 +334,8 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       asns.set(asnNo, { asnNo, asnRef: b.asn_ref, expected, received: new Map() });
       return ok(reply, { asn_no: asnNo, asn_status: 'CREATED' }, 201);
     });
+
+    returnsDesk.mount(scope, API, { authorized, ok, fail });
 
     scope.post(`${API}/notify/subscribe`, async (req, reply) => {
       if (!authorized(req, reply)) return reply;

@@ -44,6 +44,7 @@ import { platformFlow } from './migrations/024_platform_flow.js';
 import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.js';
 import { alertDelivery } from './migrations/021_alert_delivery.js';
 import { warehouseFulfilment } from './migrations/019_warehouse_fulfilment.js';
+import { returns } from './migrations/020_returns.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -93,6 +94,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '024_platform_flow': platformFlow(dialect),
     '021_alert_delivery': alertDelivery(dialect),
     '019_warehouse_fulfilment': warehouseFulfilment(dialect),
+    '020_returns': returns(dialect),
   };
   return { getMigrations: async () => all };
 }

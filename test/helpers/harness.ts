@@ -68,6 +68,8 @@ export async function startHarness(
     operations?: { file?: string; env?: NodeJS.ProcessEnv; statsBucketMs?: number };
     /** Extra environment for the policy file's placeholders. */
     env?: Record<string, string>;
+    /** Time between a sandbox parcel's tracking steps (default a minute: parcels stay in transit). */
+    stepMs?: number;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'waygate-harness-'));
@@ -78,7 +80,7 @@ export async function startHarness(
   opts.edit?.(base);
   writeFileSync(policyFile, stringify(base));
   const { url: dbUrl, drop } = await createTestDbUrl(opts.dialect ?? 'sqlite');
-  const sandbox = await startSandbox({ port: 0, stepMs: 60_000 });
+  const sandbox = await startSandbox({ port: 0, stepMs: opts.stepMs ?? 60_000 });
   const env = { ...process.env, ...sandboxEnv(sandbox.url, sandbox.credentials), ...opts.env };
   const hub = await startHub({
     dbUrl,

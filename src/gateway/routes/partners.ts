@@ -10,6 +10,7 @@ import { WaygateError } from '../../domain/index.js';
 import type { InboundRequest, ManifestBase } from '../../connectors/types.js';
 import {
   INBOUND_ORDER,
+  INBOUND_RETURN,
   INBOUND_STOCK,
   INBOUND_TRACKING,
   queueInbound,
@@ -61,6 +62,22 @@ const ROUTES: readonly PushRoute[] = [
       return platform && verify && { manifest: platform.manifest, verify: (r) => verify(r) };
     },
     notFound: (id) => `no platform partner ${id}`,
+    admitted: true,
+  },
+  {
+    url: '/webhooks/:partnerId/returns',
+    summary:
+      'Return request from a sales platform (a buyer asks to return or exchange): verified in the platform’s own signature scheme, stored and queued; 202 before it is authorised',
+    job: INBOUND_RETURN,
+    noun: 'return webhook',
+    find(deps, id) {
+      const platform = deps.platforms.get(id);
+      const verify = platform?.verifyWebhook?.bind(platform);
+      if (!platform?.parseReturnWebhook || !verify) return undefined;
+      return { manifest: platform.manifest, verify: (r) => verify(r) };
+    },
+    notFound: (id) => `no platform ${id} sending return requests`,
+    // A return creates work (a warehouse announcement, a label): refused at capacity like orders.
     admitted: true,
   },
   {

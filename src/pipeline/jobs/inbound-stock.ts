@@ -5,6 +5,8 @@ import { defineJobKind } from './kind.js';
 import { announceStock, stockPlatforms } from './stock-publish.js';
 import { shippedFromWarehouse } from './warehouse-outbound.js';
 import { releaseHeldOrders } from './shipment-create.js';
+import { applyReturnReceipt } from '../returns.js';
+import { returnSettle } from './return-settle.js';
 
 export const inboundStock = defineJobKind({
   name: 'inbound.stock',
@@ -42,6 +44,28 @@ export const inboundStock = defineJobKind({
             carrier: event.lastMileCarrier,
           });
         if (outcome === 'applied' && event.delta > 0) await releaseHeldOrders(trx, p.partnerId);
+        // A returned parcel's receipt moves its return on (once, with the stock change).
+        if (
+          outcome !== 'duplicate' &&
+          event.kind === 'return_received' &&
+          event.reference &&
+          event.inspection
+        ) {
+          const nowMs = Date.now();
+          const applied = await applyReturnReceipt(
+            trx,
+            {
+              warehouseId: p.partnerId,
+              returnId: event.reference,
+              sku: event.sku,
+              inspection: event.inspection,
+              quantity: event.quantity ?? Math.max(0, event.delta),
+              eventId: event.eventId,
+            },
+            nowMs,
+          );
+          if (applied?.inspected) await returnSettle.enqueue(trx, { returnId: applied.returnId }, nowMs);
+        }
       });
       await deps.queue.complete(job);
     },

@@ -16,6 +16,11 @@ import { ordersPull } from './orders-pull.js';
 import { fulfilmentSend } from './fulfilment-send.js';
 import { warehouseOutbound } from './warehouse-outbound.js';
 import { inboundSend } from './inbound-send.js';
+import { inboundReturn } from './inbound-return.js';
+import { returnAnnounce } from './return-announce.js';
+import { returnLabel } from './return-label.js';
+import { returnSettle } from './return-settle.js';
+import { returnStatus } from './return-status.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -29,6 +34,11 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   fulfilmentSend,
   warehouseOutbound,
   inboundSend,
+  inboundReturn,
+  returnAnnounce,
+  returnLabel,
+  returnSettle,
+  returnStatus,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();

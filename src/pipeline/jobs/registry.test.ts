@@ -67,6 +67,15 @@ const VALID: Record<string, unknown> = {
   'fulfilment.send': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'warehouse.outbound': { orderId: 'ord_01hzy3k9q8x7w6v5t4s3r2p1n0', warehouse: 'sandbox-warehouse' },
   'inbound.send': { inboundId: 'inb_01hzy3k9q8x7w6v5t4s3r2p1n0' },
+  'inbound.return': {
+    messageId: 'msg_01hzzzzzzzzzzzzzzzzzzzzzzz',
+    partnerId: 'sandbox-shop',
+    headers: {},
+  },
+  'return.announce': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz', warehouse: 'sandbox-warehouse' },
+  'return.label': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz' },
+  'return.settle': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz' },
+  'return.status': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz', platform: 'sandbox-shop' },
 };
 
 describe('job registry', () => {

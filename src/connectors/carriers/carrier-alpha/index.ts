@@ -12,12 +12,13 @@ import type {
   PartnerBillDocument,
   PartnerEndpoint,
   ShipmentCreated,
+  ReturnLabelRequest,
   ShipmentRequest,
   TrackingPush,
 } from '../../types.js';
 import { createAlphaClient } from './client.js';
 import { manifest } from './manifest.js';
-import { fromAlphaPush, readShipmentAnswer, toAlphaShipmentRequest } from './mapper.js';
+import { fromAlphaPush, readShipmentAnswer, toAlphaReturnRequest, toAlphaShipmentRequest } from './mapper.js';
 import { verifyAlphaSignature } from './signature.js';
 
 export { manifest };
@@ -48,6 +49,21 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Ca
     async createShipment(req: ShipmentRequest): Promise<ShipmentCreated> {
       const res = await client.post('/alpha/v1/shipments', toAlphaShipmentRequest(req), {
         'idempotency-key': req.idempotencyKey,
+      });
+      let answer;
+      try {
+        answer = readShipmentAnswer(res.status, res.body);
+      } catch (err) {
+        if (!(err instanceof WaygateError)) throw err;
+        throw badResponse(res.status, err.message);
+      }
+      return unwrap(manifest.id, answer);
+    },
+
+    async createReturnLabel(req: ReturnLabelRequest): Promise<ShipmentCreated> {
+      // The return's id keys the call: a retry gets the same return waybill, never a second.
+      const res = await client.post('/alpha/v1/shipments', toAlphaReturnRequest(req), {
+        'idempotency-key': `return:${req.idempotencyKey}`,
       });
       let answer;
       try {

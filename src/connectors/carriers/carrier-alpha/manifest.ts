@@ -15,6 +15,6 @@ export const manifest = carrierManifest({
   dialect: 'rest-json',
   auth: 'bearer',
   defaultTier: 'A',
-  capabilities: ['shipment.create', 'tracking.push', 'probe', 'bills.fetch'],
+  capabilities: ['shipment.create', 'tracking.push', 'probe', 'bills.fetch', 'return.label'],
   settings,
 });

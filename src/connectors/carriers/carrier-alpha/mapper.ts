@@ -3,7 +3,13 @@
  * Alpha's field names stay in this folder.
  */
 import { codeInfo, isCountryCode, type TrackingEvent, WaygateError } from '../../../domain/index.js';
-import type { PartnerResult, ShipmentCreated, ShipmentRequest, TrackingPush } from '../../types.js';
+import type {
+  PartnerResult,
+  ReturnLabelRequest,
+  ShipmentCreated,
+  ShipmentRequest,
+  TrackingPush,
+} from '../../types.js';
 import { canonicalExceptionReason, canonicalTrackingCode } from './codes.js';
 import { manifest } from './manifest.js';
 import { parseJson, UnsafeJsonError } from '../../json.js';
@@ -14,7 +20,9 @@ import { parseJson, UnsafeJsonError } from '../../json.js';
 
 export interface AlphaShipmentRequest {
   reference: string;
-  service: 'express';
+  service: 'express' | 'return';
+  /** Return labels: where alpha collects the parcel. */
+  ship_from?: AlphaShipmentRequest['ship_to'];
   ship_to: {
     contact_name: string;
     company_name?: string;
@@ -101,6 +109,41 @@ export function toAlphaShipmentRequest(req: ShipmentRequest): AlphaShipmentReque
       })),
     },
     metadata: { order_id: req.orderId },
+  };
+}
+
+/** Alpha's address block from a canonical address. */
+function alphaAddress(r: ShipmentRequest['recipient']): AlphaShipmentRequest['ship_to'] {
+  return {
+    contact_name: r.name,
+    ...(r.company ? { company_name: r.company } : {}),
+    ...(r.phone ? { phone: r.phone } : {}),
+    ...(r.email ? { email: r.email } : {}),
+    address_lines: [r.line1, ...(r.line2 ? [r.line2] : [])],
+    city: r.city,
+    ...(r.state ? { state_code: r.state } : {}),
+    ...(r.postalCode ? { postal_code: r.postalCode } : {}),
+    country_code: r.country,
+  };
+}
+
+/** A return label: alpha's `return` service, collected from the buyer, delivered to the warehouse. */
+export function toAlphaReturnRequest(req: ReturnLabelRequest): AlphaShipmentRequest {
+  const base = toAlphaShipmentRequest({
+    orderId: req.returnId,
+    reference: req.returnId,
+    idempotencyKey: req.idempotencyKey,
+    recipient: req.recipient,
+    items: req.items,
+    currency: req.currency,
+    declaredValue: req.declaredValue,
+    totalWeightGrams: req.totalWeightGrams,
+  });
+  return {
+    ...base,
+    service: 'return',
+    ship_from: alphaAddress(req.sender),
+    metadata: { order_id: req.reference },
   };
 }
 

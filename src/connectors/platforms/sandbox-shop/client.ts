@@ -25,6 +25,8 @@ export interface ShopAdminClient {
   getOrder(id: string): Promise<unknown>;
   /** Sets a SKU's sellable quantity (the shop's inventory_level, partner dialect). */
   setInventoryLevel(level: Record<string, unknown>): Promise<void>;
+  /** Tells the shop where a return of one of its orders stands (partner dialect). */
+  setReturnStatus(orderId: string, ret: Record<string, unknown>): Promise<void>;
 }
 
 /** The shop's `errors` field is a string or a map of field -> messages; flatten it for humans. */
@@ -123,6 +125,20 @@ export function createShopAdminClient(endpoint: PartnerEndpoint, http: HttpClien
       const res = await call('POST', '/inventory_levels/set.json', { inventory_level: level });
       const echoed = (parse(res) as { inventory_level?: { sku?: unknown } }).inventory_level;
       if (!echoed || echoed.sku !== level.sku) throw badResponse('the inventory level it set', res.status);
+    },
+
+    async setReturnStatus(orderId, ret) {
+      if (!/^\d{1,20}$/.test(orderId)) {
+        throw new PartnerCallError({
+          partnerId,
+          code: 'partner_rejected',
+          retryable: false,
+          message: `${partnerId} order ids are numeric`,
+        });
+      }
+      const res = await call('POST', `/orders/${orderId}/returns.json`, { return: ret });
+      const echoed = (parse(res) as { return?: { rma?: unknown } }).return;
+      if (!echoed || echoed.rma !== ret.rma) throw badResponse('the return it updated', res.status);
     },
 
     async getOrder(id) {

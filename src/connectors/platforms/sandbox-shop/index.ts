@@ -13,12 +13,15 @@ import {
   type OrderWebhook,
   type PartnerEndpoint,
   type PlatformConnector,
+  type ReturnRequestWebhook,
+  type ReturnStatusUpdate,
   type StockUpdate,
 } from '../../types.js';
 import { createShopAdminClient } from './client.js';
 import { canonicalTopic, ORDER_CREATE_TOPIC } from './codes.js';
 import { manifest } from './manifest.js';
 import { shopOrderToCanonical } from './mapper.js';
+import { RETURN_REQUEST_TOPIC, returnStatusBody, shopReturnToCanonical } from './returns.js';
 import { verifyShopSignature } from './signature.js';
 
 export { manifest } from './manifest.js';
@@ -34,6 +37,9 @@ export interface SandboxShopConnector extends PlatformConnector {
   /** Reads an order back from the shop's admin API, as a canonical order. */
   fetchOrder(externalId: string): Promise<OrderInput>;
   updateStock(update: StockUpdate): Promise<void>;
+  subscribeReturnWebhook(url: string): Promise<void>;
+  parseReturnWebhook(req: InboundRequest): ReturnRequestWebhook;
+  updateReturn(update: ReturnStatusUpdate): Promise<void>;
 }
 
 export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): SandboxShopConnector {
@@ -90,6 +96,40 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Sa
 
     async fetchOrder(externalId: string): Promise<OrderInput> {
       return shopOrderToCanonical(await admin.getOrder(externalId), source);
+    },
+
+    async subscribeReturnWebhook(url: string): Promise<void> {
+      await admin.subscribeWebhook(RETURN_REQUEST_TOPIC, url);
+    },
+
+    parseReturnWebhook(req: InboundRequest): ReturnRequestWebhook {
+      const deliveryId = headerValue(req, HEADER_WEBHOOK_ID)?.trim();
+      const topic = headerValue(req, HEADER_TOPIC)?.trim();
+      if (!deliveryId || topic !== RETURN_REQUEST_TOPIC) {
+        const field = `header:${deliveryId ? HEADER_TOPIC : HEADER_WEBHOOK_ID}`;
+        throw new WaygateError(
+          'webhook_headers_invalid',
+          `the shop return webhook needs ${field} (${RETURN_REQUEST_TOPIC})`,
+          {
+            field,
+            errors: [{ field, message: deliveryId ? `must be ${RETURN_REQUEST_TOPIC}` : 'is required' }],
+          },
+        );
+      }
+      let payload: unknown;
+      try {
+        payload = JSON.parse(req.rawBody);
+      } catch {
+        throw new WaygateError('return_payload_invalid', 'the shop return webhook body is not JSON', {
+          field: '/',
+          errors: [{ field: '/', message: 'is not valid JSON' }],
+        });
+      }
+      return shopReturnToCanonical(payload, deliveryId);
+    },
+
+    async updateReturn(update: ReturnStatusUpdate): Promise<void> {
+      await admin.setReturnStatus(update.externalOrderId, returnStatusBody(update));
     },
 
     async updateStock(update: StockUpdate): Promise<void> {

@@ -15,7 +15,14 @@ export const manifest = platformManifest({
   dialect: 'rest-json',
   auth: 'hmac-sha256-base64 webhook + access token',
   defaultTier: 'A',
-  capabilities: ['orders.webhook', 'orders.subscribe', 'orders.fetch', 'stock.update'],
+  capabilities: [
+    'orders.webhook',
+    'orders.subscribe',
+    'orders.fetch',
+    'stock.update',
+    'returns.webhook',
+    'returns.update',
+  ],
   settings,
   topicHeader: 'x-shop-topic',
 });

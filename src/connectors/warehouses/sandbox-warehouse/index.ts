@@ -19,6 +19,7 @@ import {
 import { createOwhClient } from './client.js';
 import { manifest } from './manifest.js';
 import { asnBody, inventoryPage, outboundBody, outboundOrder, stockEvent } from './mapper.js';
+import { returnAnswer, returnBody } from './returns.js';
 import { verifyPush } from './signature.js';
 
 export { manifest };
@@ -111,6 +112,15 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Re
       const data = (await send('POST', '/inbound/asn', asnBody(req))) as { asn_no?: unknown };
       if (typeof data?.asn_no !== 'string') throw malformed('an ASN number');
       return { asnNo: data.asn_no };
+    },
+
+    async announceReturn(req) {
+      const data = await send('POST', '/returns', returnBody(req));
+      try {
+        return returnAnswer(data);
+      } catch (err) {
+        throw malformed(`a readable return answer (${(err as Error).message})`);
+      }
     },
   };
 }

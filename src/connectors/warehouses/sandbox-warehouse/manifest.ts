@@ -18,6 +18,13 @@ export const manifest = warehouseManifest({
   dialect: 'rest-json',
   auth: 'app-key HMAC-SHA256 request signature; HMAC-SHA256 event pushes',
   defaultTier: 'A',
-  capabilities: ['outbound.create', 'outbound.status', 'stock.query', 'stock.push', 'inbound.create'],
+  capabilities: [
+    'outbound.create',
+    'outbound.status',
+    'stock.query',
+    'stock.push',
+    'inbound.create',
+    'return.announce',
+  ],
   settings,
 });

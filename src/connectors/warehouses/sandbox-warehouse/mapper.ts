@@ -116,6 +116,11 @@ export function stockEvent(body: unknown): StockEvent {
       typeof body.grade === 'string' && Object.hasOwn(GRADES, body.grade) ? GRADES[body.grade] : undefined;
     if (!grade) throw invalid('/grade', `must be one of ${Object.keys(GRADES).join(', ')}`);
     event.inspection = grade;
+    if (body.qty_returned !== undefined) {
+      if (!Number.isSafeInteger(body.qty_returned) || (body.qty_returned as number) < 0)
+        throw invalid('/qty_returned', 'must be a whole number, not negative');
+      event.quantity = body.qty_returned as number;
+    }
   }
   return event;
 }
