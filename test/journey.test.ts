@@ -27,6 +27,8 @@ for (const dialect of DIALECTS) {
         expect(settlement.billLines).toBeGreaterThanOrEqual(40);
         expect(settlement.found).toBe(settlement.planted);
         expect(settlement.falsePositives).toBe(0);
+        // The warehouse act: hub and warehouse compared SKU by SKU at the end; its orders shipped.
+        expect(summary.inventory).toMatchObject({ skus: 3, mismatches: 0, warehouseFulfilled: 5, held: 0 });
       } finally {
         await drop();
       }

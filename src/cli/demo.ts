@@ -14,6 +14,7 @@ import { sandboxHubConfig } from '../hub/sandbox-config.js';
 import type { Store } from '../store/db.js';
 import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
 import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
+import { inventoryDemo, type DemoInventory } from './demo-inventory.js';
 import {
   awaitPlatformsTold,
   formatPlatform,
@@ -61,6 +62,8 @@ export interface DemoSummary {
   db: string;
   /** The carriers' bills of the run reconciled (invented partners only; the real ones send no bills yet). */
   settlement?: DemoSettlement;
+  /** Warehouse act: hub vs warehouse stock at the end (compared), warehouse-fulfilled orders. */
+  inventory?: DemoInventory;
   partners: 'invented' | 'real';
   /** Per partner of the run, counted by the simulated partner itself. */
   perPartner: Record<string, PartnerFigures | RealPlatformFigures>;
@@ -197,6 +200,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         sandbox.billing,
         (id) => hub.partners().carrier(id)?.primary,
       ),
+      inventory: await inventoryDemo(hub, sandbox.warehouse),
     };
   } finally {
     bar.stop();
@@ -224,6 +228,18 @@ export function formatSummary(s: DemoSummary, requested: number): string {
           [
             'bills: planted over-charges found',
             `${s.settlement.found}/${s.settlement.planted} of ${s.settlement.billLines} lines, ${s.settlement.falsePositives} false positives`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...(s.inventory
+      ? ([
+          [
+            'inventory: hub vs warehouse',
+            `${s.inventory.skus} SKUs, ${s.inventory.mismatches} mismatches; ${s.inventory.unitsReceived} units received on ${s.inventory.inboundReceipts} inbound receipt`,
+          ],
+          [
+            'warehouse-fulfilled orders',
+            `${s.inventory.warehouseFulfilled} shipped with the warehouse's waybill, ${s.inventory.held} held for stock`,
           ],
         ] as Array<[string, string]>)
       : []),
