@@ -121,7 +121,12 @@ export function App() {
         </nav>
       </header>
       <main className="main">
-        <Page page={page} id={id} me={me} />
+        {/* A page outside the account's permissions is not drawn at all (the API refuses it too). */}
+        {allowed.some((n) => n.path === page) ? (
+          <Page page={page} id={id} me={me} />
+        ) : (
+          <p data-testid="no-access">{t('common.noAccess')}</p>
+        )}
       </main>
     </div>
   );

@@ -244,7 +244,14 @@ function Incidents({ canManage }: { canManage: boolean }) {
 function IncidentView({ id, canManage, onChange }: { id: string; canManage: boolean; onChange: () => void }) {
   const { t } = useTranslation();
   const f = useFormat();
-  const detail = useLoad(() => api<IncidentDetail>('GET', `/v1/incidents/${encodeURIComponent(id)}`), id);
+  // The API answers `{ incident, timeline }`: one object for the view.
+  const detail = useLoad(async (): Promise<IncidentDetail> => {
+    const r = await api<{ incident: Incident; timeline: IncidentDetail['timeline'] }>(
+      'GET',
+      `/v1/incidents/${encodeURIComponent(id)}`,
+    );
+    return { ...r.incident, timeline: r.timeline };
+  }, id);
   const [note, setNote] = useState('');
   const [close, setClose] = useState({ cause: '', fix: '', prevention: '' });
   const [error, setError] = useState<unknown>();
