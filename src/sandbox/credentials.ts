@@ -70,6 +70,15 @@ export const SANDBOX_PARTNERS = {
       appSecret: () => token(24),
     },
   },
+  'amazon-sp-api': {
+    kind: 'platform',
+    faults: true,
+    credentials: {
+      clientId: () => `amzn1.application-oa2-client.${randomBytes(16).toString('hex')}`,
+      clientSecret: () => `amzn1.oa2-cs.v1.${randomBytes(32).toString('hex')}`,
+      refreshToken: () => `Atzr|${token(48)}`,
+    },
+  },
   'sandbox-warehouse': {
     kind: 'warehouse',
     faults: true,

@@ -14,6 +14,7 @@ import { createFourpx } from './fourpx.js';
 import { createYunExpress } from './yunexpress.js';
 import { createUps } from './ups.js';
 import { createCainiao } from './cainiao.js';
+import { createAmazon, type AmazonPartner } from './amazon.js';
 import { createWarehouse, type WarehousePartner } from './warehouse.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
@@ -35,7 +36,7 @@ export interface SandboxOptions {
 export interface SandboxStats {
   carriers: Record<string, Record<string, unknown>>;
   shop: Record<string, unknown>;
-  /** The real-dialect sales platforms (Shopify, Taobao TOP, TikTok Shop). */
+  /** The real-dialect sales platforms (Shopify, Taobao TOP, Amazon SP-API). */
   platforms: Record<string, Record<string, unknown>>;
   warehouse: Record<string, unknown>;
 }
@@ -50,6 +51,8 @@ export interface SandboxHandle {
   taobaoTop: TopPartner;
   /** The overseas warehouse (stock, inbound receipts, outbound orders, returns). */
   warehouse: WarehousePartner;
+  /** Amazon SP-API Orders (seed orders, read the shipment confirmations received). */
+  amazon: AmazonPartner;
   /** The fault knobs also served at `/__faults`. */
   faults: FaultInjector;
   stats(): SandboxStats;
@@ -80,7 +83,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const shop = createShop(ctx);
   const shopify = createShopify(ctx);
   const taobaoTop = createTaobaoTop(ctx);
-  const platforms: SandboxPartner[] = [shopify, taobaoTop];
+  const amazon = createAmazon(ctx);
+  const platforms: SandboxPartner[] = [shopify, taobaoTop, amazon];
   const carriers: SandboxPartner[] = [
     createCarrierAlpha(ctx),
     createCarrierBeta(ctx),
@@ -165,6 +169,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     shopify,
     taobaoTop,
     warehouse,
+    amazon,
     faults,
     stats,
     billing,
