@@ -17,3 +17,4 @@ export { connector as taobaoTop } from './platforms/taobao-top/index.js';
 export { connector as tiktokShop } from './platforms/tiktok-shop/index.js';
 export { connector as sandboxWarehouse } from './warehouses/sandbox-warehouse/index.js';
 export { connector as amazonSpApi } from './platforms/amazon-sp-api/index.js';
+export { connector as yanwen } from './carriers/yanwen/index.js';

@@ -70,6 +70,14 @@ export const SANDBOX_PARTNERS = {
       appSecret: () => token(24),
     },
   },
+  yanwen: {
+    kind: 'carrier',
+    faults: true,
+    credentials: {
+      userId: () => String(100000 + (randomBytes(3).readUIntBE(0, 3) % 900000)),
+      apiToken: () => randomBytes(16).toString('hex').toUpperCase(),
+    },
+  },
   'amazon-sp-api': {
     kind: 'platform',
     faults: true,

@@ -15,6 +15,7 @@ import { createYunExpress } from './yunexpress.js';
 import { createUps } from './ups.js';
 import { createCainiao } from './cainiao.js';
 import { createAmazon, type AmazonPartner } from './amazon.js';
+import { createYanwen } from './yanwen.js';
 import { createWarehouse, type WarehousePartner } from './warehouse.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
@@ -92,6 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createYunExpress(ctx),
     createUps(ctx),
     createCainiao(ctx),
+    createYanwen(ctx),
   ];
   const warehouse = createWarehouse(ctx);
   for (const partner of [shop, ...platforms, ...carriers, warehouse]) partner.register(app);
