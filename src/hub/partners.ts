@@ -33,7 +33,6 @@ export interface PartnerSet extends CarrierDirectory {
   platforms(): ReadonlyMap<string, PlatformConnector>;
   /** Customs, warehouse and finance partners (no job uses them yet; the next issues do). */
   customs(id: string): CustomsConnector | undefined;
-  customsSettings(): HubConfig['customs'];
   warehouse(id: string): WarehouseConnector | undefined;
   warehouses(): ReadonlyMap<string, WarehouseConnector>;
   inventory(): InventorySettings;
@@ -123,7 +122,6 @@ export function buildPartnerSet(
     platform: (id) => platforms.get(id),
     platforms: () => platforms,
     customs: (id) => customs.get(id),
-    customsSettings: () => config.customs,
     warehouse: (id) => warehouses.get(id),
     warehouses: () => warehouses,
     inventory: () => ({

@@ -1,11 +1,5 @@
 import type { NetworkPolicy } from '../domain/network-policy.js';
-import type {
-  CarrierConnector,
-  CustomsConnector,
-  PlatformConnector,
-  WarehouseConnector,
-} from '../connectors/types.js';
-import type { CustomsSettings } from './customs/settings.js';
+import type { CarrierConnector, PlatformConnector, WarehouseConnector } from '../connectors/types.js';
 import type { PartnerRuntime } from './policy/runtime.js';
 import type { RoutingConfig } from './routing.js';
 
@@ -29,9 +23,6 @@ export interface PartnerDirectory extends CarrierDirectory {
   inventory?(): InventorySettings;
   /** How pull-type platforms' order feeds are read (jobs/orders-pull.ts). */
   orderPulls?(): OrderPullSettings;
-  customs?(id: string): CustomsConnector | undefined;
-  /** The `customs` block of the config; undefined when the hub declares nothing to customs. */
-  customsSettings?(): CustomsSettings | undefined;
 }
 
 export interface OrderPullSettings {

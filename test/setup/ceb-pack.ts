@@ -13,7 +13,6 @@ export const CEB_PACK_SUITES = [
   'src/connectors/customs/china-ceb/sign.test.ts',
   'test/customs-declare.test.ts',
   'test/customs-cli.test.ts',
-  'test/customs-jobs.test.ts',
 ];
 
 export function cebPackFound(): boolean {
