@@ -81,6 +81,11 @@ export const ERROR_CATALOGUE = {
   // Orders and shipments
   order_not_found: { status: 404, message: 'no such order' },
   shipment_not_found: { status: 404, message: 'no such shipment' },
+  label_not_found: { status: 404, message: 'the shipment has no label (its carrier issues none)' },
+  label_unavailable: {
+    status: 503,
+    message: "the carrier's label could not be obtained now; retry later",
+  },
   duplicate_sku: { status: 400, message: 'a SKU appears twice in the order' },
   order_total_too_large: { status: 400, message: "the order's total exceeds the largest amount, {max}" },
   idempotency_key_reused: { status: 409, message: 'the Idempotency-Key was used for a different request' },

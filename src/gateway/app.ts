@@ -19,6 +19,7 @@ import { DEFAULT_ADMISSION, createAdmission } from './admission.js';
 import { installAuthThrottle } from './auth-throttle.js';
 import { orderRoutes } from './routes/orders.js';
 import { trackingRoutes } from './routes/tracking.js';
+import { labelRoutes } from './routes/labels.js';
 import { partnerRoutes } from './routes/partners.js';
 import { healthRoutes } from './routes/health.js';
 import { dlqRoutes } from './routes/dlq.js';
@@ -254,6 +255,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(healthRoutes(deps, admission));
   await app.register(orderRoutes(deps, admission), { prefix: '/v1' });
   await app.register(trackingRoutes(deps), { prefix: '/v1' });
+  await app.register(labelRoutes(deps), { prefix: '/v1' });
   await app.register(partnerRoutes(deps, admission), { prefix: '/v1' });
   await app.register(partnerHealthRoutes(deps), { prefix: '/v1' });
   await app.register(dlqRoutes(deps), { prefix: '/v1' });

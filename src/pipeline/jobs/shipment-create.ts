@@ -22,6 +22,7 @@ import { releasableOrders, routeToWarehouse } from '../warehouse-fulfilment.js';
 import type { Executor } from '../../store/transaction.js';
 import { announceStock, stockPlatforms } from './stock-publish.js';
 import { warehouseOutbound } from './warehouse-outbound.js';
+import { labelForNewWaybill, storeLabel } from '../labels.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
 export const ShipmentCreatePayload = Type.Object(
@@ -122,6 +123,18 @@ export const shipmentCreate = defineJobKind({
         nowMs,
       });
       const shipmentId = newId('shp', nowMs);
+      // The label, taken with the waybill (in the answer, or fetched now); stored sealed beside it.
+      const label = await labelForNewWaybill(
+        carrier.primary.fetchLabel
+          ? (w) =>
+              carrier.call(
+                (c) => c.fetchLabel?.(w) ?? Promise.reject(new Error('no label.fetch on this channel')),
+                job.attempts,
+              )
+          : undefined,
+        created.waybillNo,
+        created.label,
+      );
       await deps.store.write(async (trx) => {
         const inserted = await insertShipment(trx, {
           id: shipmentId,
@@ -143,8 +156,15 @@ export const shipmentCreate = defineJobKind({
           `waybill ${created.waybillNo} from ${carrierId}`,
           nowMs,
         );
-        // What the parcel should cost, priced now under the card in force [003-5.9], stored with
-        // the waybill so the two exist together or not at all.
+        // The label, sealed, with the waybill it belongs to.
+        if (inserted && label)
+          await storeLabel(
+            trx,
+            deps.store.keys.cipher,
+            { id: shipmentId, carrier: carrierId, waybillNo: created.waybillNo },
+            label,
+            nowMs,
+          );
         // The platform the order came from is told the waybill (fulfilment.send, queued here).
         if (inserted)
           await announceShipment(
@@ -153,6 +173,8 @@ export const shipmentCreate = defineJobKind({
             { orderId: order.id, source: order.source, waybillNo: created.waybillNo },
             nowMs,
           );
+        // What the parcel should cost, priced now under the card in force [003-5.9], stored with
+        // the waybill so the two exist together or not at all.
         if (inserted)
           await storeChargeForNewShipment(
             trx,
