@@ -80,8 +80,9 @@ for (const dialect of DIALECTS) {
       h = undefined;
     }, 120_000);
 
-    it('routes an order to the warehouse, reserves, takes back its last-mile waybill; holds one it cannot cover until an inbound receipt arrives', async () => {
-      h = await startHarness({ dialect, edit: withWarehouseRouting });
+    it('routes an order to the warehouse, reserves, takes back its last-mile waybill and tracks that parcel to delivery; holds one it cannot cover until an inbound receipt arrives', async () => {
+      // A fast sandbox clock: the last-mile carrier's scans of the warehouse's parcel arrive.
+      h = await startHarness({ dialect, edit: withWarehouseRouting, stepMs: 100 });
       const { hub, sandbox } = h;
       const wh = sandbox.warehouse;
       wh.seed({ 'WH-TEE': 5 });
@@ -127,6 +128,16 @@ for (const dialect of DIALECTS) {
         30_000,
         'the reservation to end with the shipment',
       );
+      // The last-mile carrier scans the warehouse's parcel like any other: its tracking events
+      // are stored under the waybill and move the order to delivered.
+      await waitFor(async () => (await statusOf(h!, id1)) === 'delivered', 60_000, 'the parcel delivered');
+      const scans = await hub.store.db
+        .selectFrom('tracking_events')
+        .select('code')
+        .where('carrier', '=', parcel!.carrier)
+        .where('waybill_no', '=', parcel!.waybill)
+        .execute();
+      expect(scans.map((e) => e.code)).toEqual(expect.arrayContaining(['PICKED_UP', 'DELIVERED']));
 
       // 4. An inbound receipt over the API; the warehouse receives one unit fewer than announced.
       const bad = await api(h, 'POST', '/v1/inbounds', {
@@ -194,7 +205,10 @@ for (const dialect of DIALECTS) {
             `^waybill_issued: waybill ${parcel!.waybill} from ${parcel!.carrier}, shipped by warehouse ${WH}`,
           ),
         ),
+        ...story.slice(4, -1).map(() => expect.stringMatching(`: ${parcel!.carrier} ${parcel!.waybill}: `)),
+        `delivered: ${parcel!.carrier} ${parcel!.waybill}: DELIVERED`,
       ]);
+      expect(story.length).toBeGreaterThan(5);
       const held = (await historyForOrder(hub.store.db, id2)).map((e) => e.status);
       expect(held).toEqual(['accepted', 'awaiting_stock', 'accepted', 'accepted', 'at_warehouse']);
       const changes = (await historyOf(hub.store.db, 'WH-TEE', { limit: 50 })).map((e) => e.change).reverse();

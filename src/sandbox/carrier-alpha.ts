@@ -50,6 +50,7 @@ export type CarrierAlphaStats = {
   pushFailures: number;
   pendingPushes: number;
   pushesAbandoned: number;
+  warehouseHandovers: number;
   /** The same counters per channel (`primary` at `/alpha`, `standby` at `/standby/alpha`). */
   channels: Record<Channel, ChannelStats>;
 };
@@ -87,6 +88,8 @@ interface AlphaShipment {
   trackingNumber: string;
   reference: string;
   shipTo: ShipTo;
+  /** Where the parcel starts when it is not Alpha's origin facility (a warehouse's handover). */
+  origin?: { city: string; country_code: string };
   createdAtMs: number;
   journey: JourneyEvent[];
   /** Index of the first journey event not yet fanned out to webhooks. */
@@ -243,7 +246,7 @@ function renderEvent(s: AlphaShipment, j: JourneyEvent): AlphaEvent {
     country_code: s.shipTo.country_code,
   };
   const h = hashBytes(`reason:${s.trackingNumber}`);
-  let location = ORIGIN;
+  let location = s.origin ?? ORIGIN;
   let description = meta.description;
   const event: AlphaEvent = {
     id: `scn_${hashBytes(`${s.trackingNumber}:${j.seq}`).toString('hex').slice(0, 24)}`,
@@ -507,6 +510,8 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     pushesDelivered: 0,
     pushFailures: 0,
     pushesAbandoned: 0,
+    /** Parcels warehouses handed over under their own account (last-mile.ts): not billed here. */
+    warehouseHandovers: 0,
   };
   const perChannel = newChannelCounters();
 
@@ -723,6 +728,48 @@ export function createCarrierAlpha(ctx: SandboxContext, opts: CarrierAlphaOption
     journeys.push(s);
     return s;
   }
+
+  /**
+   * A warehouse hands a parcel over under its own account: Alpha issues the waybill, scans the
+   * parcel from the warehouse (a domestic journey) and pushes its tracking to every webhook, as
+   * for any parcel. It is the warehouse's to pay, so it is not in the seller's bills.
+   */
+  ctx.lastMile?.offer('carrier-alpha', (p) => {
+    const trackingNumber = newTrackingNumber();
+    const createdAtMs = Date.now();
+    const journey = journeyFor(trackingNumber, createdAtMs, ctx.stepMs, { domestic: true });
+    const shipmentId = `shp_${randomBytes(12).toString('hex')}`;
+    const s: AlphaShipment = {
+      shipmentId,
+      trackingNumber,
+      reference: p.reference,
+      shipTo: {
+        contact_name: p.to.name,
+        country_code: p.to.country,
+        city: p.to.city,
+        ...(p.to.postcode ? { postal_code: p.to.postcode } : {}),
+      },
+      origin: { city: p.from.city, country_code: p.from.country },
+      createdAtMs,
+      journey,
+      nextIdx: 0,
+      held: null,
+      response: {},
+    };
+    s.response = {
+      shipment_id: shipmentId,
+      tracking_number: trackingNumber,
+      reference: p.reference,
+      status: 'label_created',
+      estimated_delivery: new Date(journey.at(-1)?.atMs ?? createdAtMs).toISOString(),
+      created_at: new Date(createdAtMs).toISOString(),
+    };
+    counters.warehouseHandovers++;
+    byId.set(shipmentId, s);
+    byTracking.set(trackingNumber, s);
+    journeys.push(s);
+    return trackingNumber;
+  });
 
   /** Alpha's gateway refusing a call (fault injection), in alpha's error shape. */
   const refusal = (status: 429 | 503, message: string) => ({

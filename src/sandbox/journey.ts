@@ -29,10 +29,30 @@ export interface JourneyEvent {
   atMs: number;
 }
 
-export function journeyFor(waybillNo: string, startMs: number, stepMs: number): JourneyEvent[] {
+/**
+ * `domestic`: a parcel that starts in its destination country (an overseas warehouse's last
+ * mile) — no export, line haul or import clearance.
+ */
+export function journeyFor(
+  waybillNo: string,
+  startMs: number,
+  stepMs: number,
+  opts: { domestic?: boolean } = {},
+): JourneyEvent[] {
   const h = createHash('sha256').update(waybillNo).digest();
   const customsHold = (h[0] ?? 0) % 10 === 0; // about one parcel in ten
   const failedAttempt = (h[1] ?? 0) % 8 === 0; // about one in eight
+  if (opts.domestic) {
+    const local: JourneyStep[] = [
+      'label_created',
+      'picked_up',
+      'origin_arrived',
+      'out_for_delivery',
+      ...(failedAttempt ? (['delivery_failed', 'out_for_delivery'] as const) : []),
+      'delivered',
+    ];
+    return local.map((step, i) => ({ seq: i + 1, step, atMs: startMs + i * stepMs }));
+  }
   const steps: JourneyStep[] = [
     'label_created',
     'picked_up',

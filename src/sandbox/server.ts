@@ -17,6 +17,7 @@ import { createCainiao } from './cainiao.js';
 import { createAmazon, type AmazonPartner } from './amazon.js';
 import { createYanwen } from './yanwen.js';
 import { createWarehouse, type WarehousePartner } from './warehouse.js';
+import { LastMileDesk } from './last-mile.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { registerBilling, SandboxBilling } from './billing.js';
@@ -81,6 +82,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     ...(opts.billing?.random ? { random: opts.billing.random } : {}),
   });
   ctx.ledger = billing.ledger;
+  ctx.lastMile = new LastMileDesk();
   const shop = createShop(ctx);
   const shopify = createShopify(ctx);
   const taobaoTop = createTaobaoTop(ctx);

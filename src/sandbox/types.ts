@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SandboxCredentials } from './credentials.js';
 import type { FaultInjector } from './faults.js';
 import type { ShipmentLedger } from './billing.js';
+import type { LastMileDesk } from './last-mile.js';
 
 export interface SandboxContext {
   credentials: SandboxCredentials;
@@ -13,6 +14,8 @@ export interface SandboxContext {
   faults?: FaultInjector;
   /** Where carriers note each parcel they accept, for their monthly bills (billing.ts). */
   ledger?: ShipmentLedger;
+  /** Where warehouses book the last mile of what they ship with a carrier (last-mile.ts). */
+  lastMile?: LastMileDesk;
 }
 
 /** One simulated partner mounted on the sandbox server. */

@@ -25,6 +25,10 @@ const CLOCK_SKEW_S = 300;
 const BACKOFF_START_MS = 200;
 const BACKOFF_CAP_MS = 2_000;
 const GIVE_UP_AFTER_MS = 10 * 60_000;
+/** Where the warehouse's parcels leave from (its returns dock is on the same site). */
+const SITE = { city: 'Carson', country: 'US' };
+/** The carrier the warehouse books its last mile with, under its own account. */
+const LAST_MILE_CARRIER = 'carrier-alpha';
 
 export type OwhEventType =
   'STOCK_RECEIVED' | 'STOCK_SHIPPED' | 'STOCK_ADJUSTED' | 'STOCK_DAMAGED' | 'RETURN_RECEIVED';
@@ -40,6 +44,7 @@ interface OutboundOrder {
   clientRef: string;
   items: Array<{ item_code: string; qty: number }>;
   status: 'CREATED' | 'SHIPPED' | 'CANCELLED';
+  shipTo: { name: string; city: string; country: string; postcode?: string };
   waybill?: string;
   carrier?: string;
 }
@@ -289,7 +294,15 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       // free is accepted as a backorder (allocated beyond what is there), as WMSs do.
       for (const l of lines) item(l.item_code).locked += l.qty;
       const obNo = `OB${String(outbound.size + 1).padStart(7, '0')}`;
-      outbound.set(obNo, { obNo, clientRef: b.client_ref, items: lines, status: 'CREATED' });
+      const to = b.ship_to as Record<string, unknown>;
+      const text = (v: unknown) => (typeof v === 'string' ? v : '');
+      const shipTo = {
+        name: text(to.name),
+        city: text(to.city),
+        country: text(to.country),
+        ...(text(to.postcode) ? { postcode: text(to.postcode) } : {}),
+      };
+      outbound.set(obNo, { obNo, clientRef: b.client_ref, items: lines, status: 'CREATED', shipTo });
       perChannel[channel].shipmentsCreated++;
       tick();
       return ok(reply, { ob_no: obNo, ob_status: 'CREATED' }, 201);
@@ -372,8 +385,12 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       for (const o of outbound.values()) {
         if (o.status !== 'CREATED' || (clientRef !== undefined && o.clientRef !== clientRef)) continue;
         o.status = 'SHIPPED';
-        o.waybill = `LM${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
-        o.carrier = 'carrier-alpha';
+        // The carrier issues the waybill and tracks the parcel; a warehouse mounted without
+        // carriers (a unit test of its own) numbers it itself.
+        o.waybill =
+          ctx.lastMile?.book(LAST_MILE_CARRIER, { reference: o.obNo, from: SITE, to: o.shipTo }) ??
+          `LM${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+        o.carrier = LAST_MILE_CARRIER;
         for (const l of o.items) {
           const it = item(l.item_code);
           it.physical -= l.qty;
