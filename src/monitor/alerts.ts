@@ -15,7 +15,10 @@
  * alert is inserted only if none of its rule and subject is firing (a unique index), together
  * with its incident in one transaction, so one outage is one alert, one incident and one set of
  * notifications whichever node sees it. "Dead letters growing" is read from the jobs themselves
- * (jobs that died within the window), so a node taking the lease over needs no history.
+ * (jobs that died within the window), so a node taking the lease over needs no history; nor do
+ * the timers: a condition waiting out its `for` is a pending alert row (since when it holds), a
+ * firing alert carries its last reading that was not clear (`last_true_at`), and escalation
+ * levels are counted from `fired_at` and `escalated_at`.
  */
 import type { Logger } from 'pino';
 import { newId } from '../store/ids.js';
@@ -23,6 +26,7 @@ import {
   acquireLease,
   callMinutes,
   deadLettersBetween,
+  deletePendingAlerts,
   firesSince,
   firingAlert,
   firingAlerts,
@@ -30,6 +34,7 @@ import {
   insertAlert,
   insertIncidentEvent,
   listShipmentExceptions,
+  pendingAlerts,
   releaseLease,
   updateAlert,
   type OpAlertsTable,
@@ -65,8 +70,14 @@ export interface EffectiveRule {
   incident: boolean;
   notify: string[];
   quiet?: QuietAction;
-  escalate?: { afterMs: number; to: string[] };
+  /** Escalation levels when not acknowledged, `afterMs` (from the firing) increasing. */
+  escalate?: EscalationLevel[];
   origin: 'file' | 'tier';
+}
+
+export interface EscalationLevel {
+  afterMs: number;
+  to: string[];
 }
 
 /** What a partner's tier asks of alerting (from its effective policy). */
@@ -97,7 +108,14 @@ export function effectiveRule(r: RuleSpec, ops: OperationsFile): EffectiveRule {
     incident: r.incident ?? false,
     notify: r.notify ?? ops.defaultRecipients ?? [],
     ...(r.quietHours ? { quiet: r.quietHours } : {}),
-    ...(r.escalate ? { escalate: { afterMs: ms(r.escalate.after, 0), to: r.escalate.to } } : {}),
+    ...(r.escalate
+      ? {
+          escalate: (Array.isArray(r.escalate) ? r.escalate : [r.escalate]).map((l) => ({
+            afterMs: ms(l.after, 0),
+            to: l.to,
+          })),
+        }
+      : {}),
     origin: 'file',
   };
 }
@@ -188,10 +206,15 @@ const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 export class AlertEngine {
   readonly #d: AlertEngineDeps;
-  /** When each rule+subject's condition started holding / clearing (in memory: a restart re-waits). */
-  readonly #since = new Map<string, { holding: boolean; at: number }>();
+  /**
+   * The first clear reading of each firing alert, by alert id, as this node saw it. Valid only
+   * for alerts whose last reading that was not clear this node made itself (see #apply).
+   */
+  readonly #clearing = new Map<string, number>();
   readonly #node: string;
   #leader = false;
+  /** Since when this node holds the lease without a break. */
+  #leadingSince = 0;
 
   constructor(deps: AlertEngineDeps) {
     this.#d = deps;
@@ -207,8 +230,9 @@ export class AlertEngine {
     const mine = await this.#d.store.write((trx) =>
       acquireLease(trx, ALERTS_LEASE, this.#node, nowMs, this.#leaseMs()),
     );
-    // Timers of a node that lost the lease are stale: the new holder's are the truth.
-    if (!mine && this.#leader) this.#since.clear();
+    // What a node that lost the lease saw is stale: the new holder reads the store.
+    if (!mine && this.#leader) this.#clearing.clear();
+    if (mine && !this.#leader) this.#leadingSince = nowMs;
     this.#leader = mine;
     return mine;
   }
@@ -217,6 +241,7 @@ export class AlertEngine {
   async stepDown(): Promise<void> {
     if (!this.#leader) return;
     this.#leader = false;
+    this.#clearing.clear();
     await this.#d.store.write((trx) => releaseLease(trx, ALERTS_LEASE, this.#node));
   }
 
@@ -247,6 +272,11 @@ export class AlertEngine {
     const queue = rules.some((r) => r.condition.startsWith('queue_'))
       ? await this.#d.sources.queueStats()
       : [];
+    const pending = new Map<string, OpAlertsTable>();
+    for (const p of await pendingAlerts(this.#d.store.db)) {
+      const key = `${p.rule}|${p.subject}`;
+      if (!pending.has(key)) pending.set(key, p);
+    }
     for (const rule of rules) {
       let verdicts: Verdict[];
       try {
@@ -258,7 +288,7 @@ export class AlertEngine {
         );
         continue;
       }
-      for (const v of verdicts) await this.#apply(rule, v, nowMs);
+      for (const v of verdicts) await this.#apply(rule, v, nowMs, pending.get(`${rule.name}|${v.subject}`));
     }
     await this.#escalate(rules, nowMs);
     await this.#orphans(rules, nowMs);
@@ -446,32 +476,68 @@ export class AlertEngine {
     return out;
   }
 
-  async #apply(rule: EffectiveRule, v: Verdict, nowMs: number): Promise<void> {
-    if (v.holds === undefined) return;
-    const key = `${rule.name}|${v.subject}`;
-    const prev = this.#since.get(key);
-    if (!prev || prev.holding !== v.holds) this.#since.set(key, { holding: v.holds, at: nowMs });
-    const since = this.#since.get(key)!.at;
+  /**
+   * One reading of a rule for a subject. The timers live in the store, so the lease moving to
+   * another node neither restarts nor loses them:
+   * - `for`: a condition that holds but not yet for `for` is a pending alert whose `fired_at` is
+   *   when it started holding; it fires from there, or is dropped when the condition clears;
+   * - `clearFor`: a firing alert's `last_true_at` is its last reading that was not clear (holding,
+   *   or no verdict). The node that made that reading knows the first clear one after it and
+   *   counts from there; a node that took the lease over since counts from `last_true_at` (the
+   *   previous holder's readings in between are lost with it: at most one evaluation sooner).
+   */
+  async #apply(
+    rule: EffectiveRule,
+    v: Verdict,
+    nowMs: number,
+    pending: OpAlertsTable | undefined,
+  ): Promise<void> {
     const firing = await firingAlert(this.#d.store.db, rule.name, v.subject);
-    if (v.holds) {
-      if (firing) {
+    if (firing) {
+      if (v.holds !== false) {
+        this.#clearing.delete(firing.id);
         await this.#d.store.write((trx) =>
-          updateAlert(trx, firing.id, { last_true_at: nowMs, value: v.value, summary: v.summary }),
+          updateAlert(
+            trx,
+            firing.id,
+            v.holds ? { last_true_at: nowMs, value: v.value, summary: v.summary } : { last_true_at: nowMs },
+          ),
         );
-      } else if (nowMs - since >= rule.forMs) {
-        await this.#fire(rule, v, nowMs);
+        return;
       }
-    } else if (firing && nowMs - since >= rule.clearForMs) {
-      await this.#resolve(rule, firing, v, nowMs);
+      let since = firing.last_true_at;
+      if (firing.last_true_at >= this.#leadingSince) {
+        since = this.#clearing.get(firing.id) ?? nowMs;
+        this.#clearing.set(firing.id, since);
+      }
+      if (nowMs - since >= rule.clearForMs) {
+        this.#clearing.delete(firing.id);
+        await this.#resolve(rule, firing, v, nowMs);
+      }
+      return;
     }
+    if (v.holds === undefined) return;
+    if (!v.holds) {
+      if (pending) await this.#d.store.write((trx) => deletePendingAlerts(trx, rule.name, v.subject));
+      return;
+    }
+    const since = pending?.fired_at ?? nowMs;
+    if (nowMs - since >= rule.forMs) {
+      await this.#fire(rule, v, nowMs);
+      return;
+    }
+    if (pending)
+      await this.#d.store.write((trx) =>
+        updateAlert(trx, pending.id, { last_true_at: nowMs, value: v.value, summary: v.summary }),
+      );
+    else
+      await this.#d.store.write((trx) =>
+        insertAlert(trx, { ...this.#row(rule, v, nowMs, false), status: 'pending' }),
+      );
   }
 
-  async #fire(rule: EffectiveRule, v: Verdict, nowMs: number): Promise<void> {
-    const ops = this.#d.ops() ?? {};
-    const flapAfter = ops.flapAfter ?? 4;
-    const recent = await firesSince(this.#d.store.db, rule.name, v.subject, nowMs - ms(ops.flapWindow, '1h'));
-    const flapping = recent + 1 >= flapAfter;
-    const row: OpAlertsTable = {
+  #row(rule: EffectiveRule, v: Verdict, nowMs: number, flapping: boolean): OpAlertsTable {
+    return {
       id: newId('alr', nowMs),
       rule: rule.name,
       subject: v.subject,
@@ -491,6 +557,14 @@ export class AlertEngine {
       flapping: flapping ? 1 : 0,
       incident_id: null,
     };
+  }
+
+  async #fire(rule: EffectiveRule, v: Verdict, nowMs: number): Promise<void> {
+    const ops = this.#d.ops() ?? {};
+    const flapAfter = ops.flapAfter ?? 4;
+    const recent = await firesSince(this.#d.store.db, rule.name, v.subject, nowMs - ms(ops.flapWindow, '1h'));
+    const flapping = recent + 1 >= flapAfter;
+    const row = this.#row(rule, v, nowMs, flapping);
     // The alert and its incident in one transaction: nobody reads an alert without its incident,
     // and an alert another evaluator fired first (the unique index) brings no second incident.
     const incident =
@@ -511,6 +585,8 @@ export class AlertEngine {
         : undefined;
     if (incident) row.incident_id = incident.row.id;
     const fired = await this.#d.store.write(async (trx) => {
+      // Its `for` is over: the pending alert gives way to the firing one.
+      await deletePendingAlerts(trx, rule.name, v.subject);
       if (!(await insertAlert(trx, row))) return false;
       if (incident) await writeIncident(trx, incident);
       return true;
@@ -566,6 +642,8 @@ export class AlertEngine {
   /** Alerts of a rule taken out of the operations file can never clear: they are resolved. */
   async #orphans(rules: readonly EffectiveRule[], nowMs: number): Promise<void> {
     const names = new Set(rules.map((r) => r.name));
+    for (const p of await pendingAlerts(this.#d.store.db))
+      if (!names.has(p.rule)) await this.#d.store.write((trx) => deletePendingAlerts(trx, p.rule));
     for (const a of await firingAlerts(this.#d.store.db)) {
       if (names.has(a.rule)) continue;
       await this.#d.store.write((trx) =>
@@ -588,28 +666,43 @@ export class AlertEngine {
     }
   }
 
+  /**
+   * Sends a firing alert nobody acknowledged to each escalation level whose time has come, once:
+   * the levels already sent are those due when it was last escalated (`escalated_at`), so the
+   * count survives a restart or the lease moving. Levels that fell due together go out together.
+   */
   async #escalate(rules: readonly EffectiveRule[], nowMs: number): Promise<void> {
     const byName = new Map(rules.map((r) => [r.name, r]));
     for (const a of await firingAlerts(this.#d.store.db)) {
       const rule = byName.get(a.rule);
-      if (!rule?.escalate || a.acked_at !== null || a.escalated_at !== null || a.flapping) continue;
-      if (nowMs - a.fired_at < rule.escalate.afterMs) continue;
+      if (!rule?.escalate || a.acked_at !== null || a.flapping) continue;
+      const sentUpTo = a.escalated_at === null ? -1 : a.escalated_at - a.fired_at;
+      const due = rule.escalate
+        .map((level, i) => ({ ...level, level: i + 1 }))
+        .filter((l) => l.afterMs > sentUpTo && l.afterMs <= nowMs - a.fired_at);
+      if (due.length === 0) continue;
       await this.#d.store.write((trx) => updateAlert(trx, a.id, { escalated_at: nowMs }));
-      await this.#d.notifier.send(
-        this.#notice('alert.escalated', rule, a),
-        rule.escalate.to,
-        this.#d.ops() ?? {},
-        nowMs,
-      );
+      for (const l of due)
+        await this.#d.notifier.send(
+          this.#notice('alert.escalated', rule, a, { level: l.level, of: rule.escalate.length }),
+          l.to,
+          this.#d.ops() ?? {},
+          nowMs,
+        );
     }
   }
 
-  #notice(event: string, rule: EffectiveRule, a: OpAlertsTable): Notice {
+  #notice(
+    event: string,
+    rule: EffectiveRule,
+    a: OpAlertsTable,
+    escalation?: { level: number; of: number },
+  ): Notice {
     const verb =
       event === 'alert.resolved'
         ? 'RESOLVED'
-        : event === 'alert.escalated'
-          ? 'ESCALATED (not acknowledged)'
+        : escalation
+          ? `ESCALATED (not acknowledged, level ${escalation.level} of ${escalation.of})`
           : 'FIRING';
     return {
       event,
@@ -640,6 +733,7 @@ export class AlertEngine {
           resolvedAt: a.resolved_at === null ? null : new Date(a.resolved_at).toISOString(),
           incidentId: a.incident_id,
         },
+        ...(escalation ? { escalation } : {}),
       },
     };
   }

@@ -35,6 +35,47 @@ describe('the operations file', () => {
   });
 });
 
+describe('escalation levels in the operations file', () => {
+  const file = (levels: string) =>
+    [
+      'recipients:',
+      '  lead: { webhook: { url: "https://hooks.example.test/lead", secret: s3cret-0123456789 } }',
+      '  head: { webhook: { url: "https://hooks.example.test/head", secret: s3cret-0123456789 } }',
+      'rules:',
+      '  - name: a',
+      '    condition: queue_backlog',
+      '    threshold: 10',
+      '    escalate:',
+      levels,
+      '',
+    ].join('\n');
+
+  it('accepts one level or several with increasing delays', () => {
+    expect(
+      parseOperations(file('      { after: 15m, to: [lead] }'), 'ops.yaml', {}).rules?.[0]?.escalate,
+    ).toEqual({
+      after: '15m',
+      to: ['lead'],
+    });
+    const two = parseOperations(
+      file('      - { after: 15m, to: [lead] }\n      - { after: 1h, to: [head] }'),
+      'ops.yaml',
+      {},
+    );
+    expect(two.rules?.[0]?.escalate).toHaveLength(2);
+  });
+
+  it('refuses a level no later than the one before, and an unknown recipient, naming file and line', () => {
+    const bad = file('      - { after: 1h, to: [lead] }\n      - { after: 30m, to: [nobody] }');
+    expect(() => parseOperations(bad, 'ops.yaml', {})).toThrow(
+      /ops\.yaml:10: rules\.0\.escalate\.1\.after must be longer than the level before/,
+    );
+    expect(() => parseOperations(bad, 'ops.yaml', {})).toThrow(
+      /ops\.yaml:10: rules\.0\.escalate\.1\.to\.0 names recipient nobody/,
+    );
+  });
+});
+
 describe('tier default rules [004-1]', () => {
   it('alert an A carrier within 5 minutes and a B carrier within 30, at their SLA', () => {
     const rules = tierRules(

@@ -70,6 +70,11 @@ const Recipient = Type.Object(
   { additionalProperties: false },
 );
 
+const EscalationLevel = Type.Object(
+  { after: Duration, to: Type.Array(Name, { minItems: 1 }) },
+  { additionalProperties: false },
+);
+
 const Rule = Type.Object(
   {
     name: Name,
@@ -103,11 +108,12 @@ const Rule = Type.Object(
     quietHours: Type.Optional(
       Type.Union([Type.Literal('hold'), Type.Literal('downgrade'), Type.Literal('ignore')]),
     ),
+    /**
+     * When not acknowledged: one level (`{after, to}`) or several, each `after` counted from the
+     * firing and longer than the level before (e.g. on-call lead at 15 min, head of ops at 1 h).
+     */
     escalate: Type.Optional(
-      Type.Object(
-        { after: Duration, to: Type.Array(Name, { minItems: 1 }) },
-        { additionalProperties: false },
-      ),
+      Type.Union([EscalationLevel, Type.Array(EscalationLevel, { minItems: 1, maxItems: 10 })]),
     ),
   },
   { additionalProperties: false },
@@ -282,7 +288,19 @@ export function parseOperations(
       problems.push(problemAt(source, at('name'), `${rule.name} is used by an earlier rule`));
     names.add(rule.name);
     for (const [j, r] of (rule.notify ?? []).entries()) needRecipient(at('notify', j), r);
-    for (const [j, r] of (rule.escalate?.to ?? []).entries()) needRecipient(at('escalate', 'to', j), r);
+    if (Array.isArray(rule.escalate)) {
+      let previous = -1;
+      for (const [k, level] of rule.escalate.entries()) {
+        for (const [j, r] of level.to.entries()) needRecipient(at('escalate', k, 'to', j), r);
+        const after = parseDuration(level.after);
+        if (after <= previous)
+          problems.push(
+            problemAt(source, at('escalate', k, 'after'), 'must be longer than the level before'),
+          );
+        previous = after;
+      }
+    } else
+      for (const [j, r] of (rule.escalate?.to ?? []).entries()) needRecipient(at('escalate', 'to', j), r);
     const needs: Partial<Record<Condition, string[]>> = {
       success_rate: ['threshold'],
       latency: ['threshold'],

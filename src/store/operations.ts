@@ -109,8 +109,30 @@ export async function firesSince(
     .where('rule', '=', rule)
     .where('subject', '=', subject)
     .where('fired_at', '>=', sinceMs)
+    .where('status', '!=', 'pending')
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Alerts whose condition holds but not yet for their rule's `for` (Prometheus' "pending"):
+ * `fired_at` is when the condition started holding. Kept in the store so the `for` timer
+ * survives the evaluation lease moving to another node.
+ */
+export async function pendingAlerts(ex: Executor): Promise<OpAlertsTable[]> {
+  return odb(ex)
+    .selectFrom('op_alerts')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .orderBy('fired_at')
+    .execute();
+}
+
+/** Drops the pending alert of a rule and subject (it fired, or its condition cleared first). */
+export async function deletePendingAlerts(ex: Executor, rule: string, subject?: string): Promise<void> {
+  let q = odb(ex).deleteFrom('op_alerts').where('status', '=', 'pending').where('rule', '=', rule);
+  if (subject !== undefined) q = q.where('subject', '=', subject);
+  await q.execute();
 }
 
 export async function firingAlerts(ex: Executor): Promise<OpAlertsTable[]> {
@@ -126,7 +148,8 @@ export async function listAlerts(
   q: { status?: string; limit: number; fromMs?: number; toMs?: number },
 ): Promise<OpAlertsTable[]> {
   let query = odb(ex).selectFrom('op_alerts').selectAll();
-  if (q.status) query = query.where('status', '=', q.status);
+  // Pending alerts (a `for` timer running) are listed only when asked for by status.
+  query = q.status ? query.where('status', '=', q.status) : query.where('status', '!=', 'pending');
   if (q.fromMs !== undefined) query = query.where('fired_at', '>=', q.fromMs);
   if (q.toMs !== undefined) query = query.where('fired_at', '<', q.toMs);
   return query.orderBy('fired_at', 'desc').limit(q.limit).execute();
