@@ -29,6 +29,11 @@ for (const dialect of DIALECTS) {
         expect(settlement.falsePositives).toBe(0);
         // The warehouse act: hub and warehouse compared SKU by SKU at the end; its orders shipped.
         expect(summary.inventory).toMatchObject({ skus: 3, mismatches: 0, warehouseFulfilled: 5, held: 0 });
+        // The returns act: two shop return requests, refunded, the shop told, in the orders' history;
+        // one line back on the shelf, one unit graded damaged.
+        expect(summary.returns).toMatchObject({ requested: 2, completed: 2, damaged: 1 });
+        expect(summary.returns!.restocked).toBeGreaterThanOrEqual(1);
+        expect(summary.returns!.refunded).toMatch(/^\d+\.\d{2} [A-Z]{3}/);
       } finally {
         await drop();
       }

@@ -15,6 +15,7 @@ import type { Store } from '../store/db.js';
 import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js';
 import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
 import { inventoryDemo, type DemoInventory } from './demo-inventory.js';
+import { returnsDemo, type DemoReturns } from './demo-returns.js';
 import {
   awaitPlatformsTold,
   formatPlatform,
@@ -64,6 +65,8 @@ export interface DemoSummary {
   settlement?: DemoSettlement;
   /** Warehouse act: hub vs warehouse stock at the end (compared), warehouse-fulfilled orders. */
   inventory?: DemoInventory;
+  /** Returns act: shop return requests taken to refund; `completed` as the hub, shop and history show. */
+  returns?: DemoReturns;
   partners: 'invented' | 'real';
   /** Per partner of the run, counted by the simulated partner itself. */
   perPartner: Record<string, PartnerFigures | RealPlatformFigures>;
@@ -201,6 +204,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         (id) => hub.partners().carrier(id)?.primary,
       ),
       inventory: await inventoryDemo(hub, sandbox.warehouse),
+      returns: await returnsDemo(hub, sandbox),
     };
   } finally {
     bar.stop();
@@ -240,6 +244,14 @@ export function formatSummary(s: DemoSummary, requested: number): string {
           [
             'warehouse-fulfilled orders',
             `${s.inventory.warehouseFulfilled} shipped with the warehouse's waybill, ${s.inventory.held} held for stock`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...(s.returns
+      ? ([
+          [
+            'returns: requested → completed',
+            `${s.returns.requested} → ${s.returns.completed}; refunded ${s.returns.refunded}, ${s.returns.restocked} units restocked, ${s.returns.damaged} damaged`,
           ],
         ] as Array<[string, string]>)
       : []),

@@ -176,3 +176,23 @@ export async function damagedStock(
   if (filter.sku !== undefined) q = q.where('sku', '=', filter.sku);
   return q.orderBy('sku').orderBy('warehouse_id').execute();
 }
+
+/** Delivered orders of a source that have no return yet, oldest first (the demo's returns act). */
+export async function deliveredWithoutReturn(
+  ex: Executor,
+  source: string,
+  limit: number,
+): Promise<Array<{ id: string; external_id: string; items: string }>> {
+  const db = rdb(ex);
+  return db
+    .selectFrom('orders')
+    .select(['id', 'external_id', 'items'])
+    .where('source', '=', source)
+    .where('status', '=', 'delivered')
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('returns').select('returns.id').whereRef('returns.order_id', '=', 'orders.id'))),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
