@@ -26,6 +26,7 @@ import { registerNewCommands } from './new-connector.js';
 import { registerProductCommands } from './products.js';
 import { registerCustomsCommands } from './customs.js';
 import { registerConnectorCommands } from './connectors.js';
+import { registerLabelCommands } from './labels.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -291,6 +292,7 @@ export function buildCli(): Command {
   registerNewCommands(program);
   registerProductCommands(program);
   registerCustomsCommands(program);
+  registerLabelCommands(program);
   return program;
 }
 
