@@ -15,7 +15,7 @@
 import { Type } from '@sinclair/typebox';
 import { getOrderRow } from '../../store/orders.js';
 import { insertFulfilment, markFulfilmentSent, readFulfilment } from '../../store/platform-flow.js';
-import { shipmentsForOrder } from '../../store/shipments.js';
+import { shipmentByWaybill, shipmentForUpdate, shipmentsForOrder } from '../../store/shipments.js';
 import type { Executor } from '../../store/transaction.js';
 import type { PartnerDirectory } from '../partners.js';
 import { defineJobKind } from './kind.js';
@@ -65,7 +65,13 @@ export const fulfilmentSend = defineJobKind({
           { partnerRef: sent.partnerRef, status: shipment.status, waybillNo: shipment.waybillNo },
           Date.now(),
         );
-        const [now] = await shipmentsForOrder(trx, orderId);
+        // On PostgreSQL the shipment row is locked: a tracking update under way (it holds the
+        // lock, and queues its send while this job still exists, which stores nothing) commits
+        // first and is seen here; one that starts later waits, and queues anew once this job is
+        // gone. Read without the lock, the status could be read just before such an update
+        // commits and the move never sent. SQLite has one writer.
+        const read = deps.store.dialect === 'postgres' ? shipmentForUpdate : shipmentByWaybill;
+        const now = (await read(trx, { carrier: shipment.carrier, waybillNo: shipment.waybillNo })).rows[0];
         // The parcel moved while the platform was being told: tell it again, now.
         if (now && now.status !== shipment.status) await deps.queue.reschedule(job, Date.now(), trx);
         else await deps.queue.complete(job, trx);
