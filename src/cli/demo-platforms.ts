@@ -1,7 +1,9 @@
 /**
  * `waygate demo --partners real`, the sales-platform side: orders come from the simulated
- * Shopify (signed `orders/create` webhooks, re-deliveries and `orders/updated` included) and the
- * simulated Taobao/Tmall TOP (the hub's `orders.pull` job reads its sold-trade feed), and each
+ * Shopify (signed `orders/create` webhooks, re-deliveries and `orders/updated` included), the
+ * simulated Taobao/Tmall TOP (the hub's `orders.pull` job reads its sold-trade feed) and the
+ * simulated Amazon SP-API (`orders.pull` with an LWA token, getOrders NextToken pages and
+ * getOrderItems, throttled once with a 429 on a read and once on a confirmation), and each
  * platform is told the waybill and carrier when the parcel ships and, where it takes them,
  * tracking updates until delivered (`fulfilment.send`). Real platform orders carry no HS code:
  * the seller's catalogue is loaded first, as a seller would import it.
@@ -63,22 +65,32 @@ export async function loadSellerCatalogue(store: Store): Promise<number> {
   return saved.created + saved.updated + saved.unchanged;
 }
 
-/** Loads the catalogue, then has Shopify push about half the orders and TOP sell the rest. */
+/** Amazon's throttling answers planted in the run: one on an order read, one on a confirmation. */
+export const AMAZON_THROTTLES: Readonly<Record<string, number>> = { getOrderItems: 1, confirmShipment: 1 };
+
+/**
+ * Loads the catalogue, then has Shopify push about a third of the orders, TOP sell a third and
+ * Amazon take the rest (seeded for the hub's pull), with Amazon's 429s planted.
+ */
 export async function sendPlatformOrders(
   sandbox: SandboxHandle,
   store: Store,
   orders: number,
 ): Promise<OrderBatch[]> {
   await loadSellerCatalogue(store);
-  const viaShopify = Math.ceil(orders / 2);
+  const viaShopify = Math.ceil(orders / 3);
+  const viaTop = Math.ceil((orders - viaShopify) / 2);
+  const viaAmazon = orders - viaShopify - viaTop;
   const batches: OrderBatch[] = [
     { source: 'shopify', externalIds: sandbox.shopify.push(viaShopify).externalIds },
   ];
-  if (orders > viaShopify)
-    batches.push({
-      source: 'taobao-top',
-      externalIds: sandbox.taobaoTop.sell(orders - viaShopify).externalIds,
-    });
+  if (viaTop > 0)
+    batches.push({ source: 'taobao-top', externalIds: sandbox.taobaoTop.sell(viaTop).externalIds });
+  if (viaAmazon > 0) {
+    for (const [operation, count] of Object.entries(AMAZON_THROTTLES))
+      sandbox.amazon.throttle(operation, count);
+    batches.push({ source: 'amazon-sp-api', externalIds: sandbox.amazon.seed(viaAmazon).orderIds });
+  }
   return batches;
 }
 
@@ -106,28 +118,39 @@ export async function platformFigures(sandbox: SandboxHandle, store: Store, batc
     const s = stats[b.source] ?? {};
     const told = hub.get(b.source);
     out[b.source] =
-      b.source === 'shopify'
+      b.source === 'amazon-sp-api'
         ? {
             kind: 'platform',
             orders: b.externalIds.length,
-            webhooks: n(s.webhooksDelivered),
-            redeliveries: n(s.redeliveries),
-            updates: n(s.updatesSent),
-            fulfilments: n(s.fulfilmentsCreated),
-            trackingEvents: n(s.fulfilmentEvents),
-            duplicates: n(s.duplicateFulfilments),
+            pulledPages: n(s.orderPages),
+            pulledOrders: cursors.get(b.source)?.ordersSeen ?? 0,
+            fulfilments: n(s.confirmations),
+            duplicates: n(s.duplicateConfirmations),
+            throttled: n(s.throttled),
             deliveredTold: told?.deliveredTold ?? 0,
           }
-        : {
-            kind: 'platform',
-            orders: b.externalIds.length,
-            pulledPages: n(s.pageQueries),
-            pulledOrders: cursors.get(b.source)?.ordersSeen ?? 0,
-            fulfilments: n(s.shipped),
-            duplicates: n(s.duplicateShipments),
-            signatureFailures: n(s.signatureFailures),
-            deliveredTold: told?.deliveredTold ?? 0,
-          };
+        : b.source === 'shopify'
+          ? {
+              kind: 'platform',
+              orders: b.externalIds.length,
+              webhooks: n(s.webhooksDelivered),
+              redeliveries: n(s.redeliveries),
+              updates: n(s.updatesSent),
+              fulfilments: n(s.fulfilmentsCreated),
+              trackingEvents: n(s.fulfilmentEvents),
+              duplicates: n(s.duplicateFulfilments),
+              deliveredTold: told?.deliveredTold ?? 0,
+            }
+          : {
+              kind: 'platform',
+              orders: b.externalIds.length,
+              pulledPages: n(s.pageQueries),
+              pulledOrders: cursors.get(b.source)?.ordersSeen ?? 0,
+              fulfilments: n(s.shipped),
+              duplicates: n(s.duplicateShipments),
+              signatureFailures: n(s.signatureFailures),
+              deliveredTold: told?.deliveredTold ?? 0,
+            };
   }
   return out;
 }
@@ -150,6 +173,8 @@ export interface PlatformFigures {
   /** Second fulfilments / shipments of one order refused by the platform. */
   duplicates: number;
   signatureFailures?: number;
+  /** Amazon: calls answered 429 QuotaExceeded (planted), each waited out and made again. */
+  throttled?: number;
   /** Orders whose platform has been told they are delivered. */
   deliveredTold: number;
 }
@@ -158,6 +183,6 @@ export function formatPlatform(p: PlatformFigures): string {
   const via =
     p.webhooks !== undefined
       ? `${p.webhooks} webhooks (+${p.redeliveries ?? 0} re-deliveries, ${p.updates ?? 0} updates)`
-      : `${p.pulledOrders ?? 0} pulled in ${p.pulledPages ?? 0} pages`;
+      : `${p.pulledOrders ?? 0} pulled in ${p.pulledPages ?? 0} pages${p.throttled ? ` (${p.throttled} × 429 waited out)` : ''}`;
   return `${p.orders} orders, ${via}, ${p.fulfilments} fulfilments, ${p.deliveredTold} told delivered, ${p.duplicates} duplicates`;
 }

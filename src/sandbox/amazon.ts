@@ -100,6 +100,12 @@ export interface AmazonPartner extends SandboxPartner {
   confirmations(): readonly AmazonConfirmation[];
   /** Makes every issued access token and RDT expire now (the next call is refused 403). */
   expireTokens(): void;
+  /**
+   * Answers the next `count` calls of `operation` (getOrders, getOrderItems, confirmShipment, …)
+   * with Amazon's throttling answer: 429 `QuotaExceeded`, the operation's
+   * `x-amzn-RateLimit-Limit` and no Retry-After, as Amazon sends it.
+   */
+  throttle(operation: string, count: number): void;
 }
 
 class SpApiError extends Error {
@@ -148,7 +154,9 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
     confirmations: 0,
     duplicateConfirmations: 0,
     confirmRefusals: 0,
+    throttled: 0,
   };
+  const throttles = new Map<string, number>();
   let serial = randomInt(1_000_000, 9_000_000) * 1000;
   let runs = 0;
 
@@ -311,7 +319,8 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
           'Invalid NextToken',
           'The NextToken is unknown or expired.',
         );
-      pageTokens.delete(next);
+      // Not consumed: Amazon's NextToken may be sent again (a caller retrying a page it could not
+      // finish reading); it names a position in the result, not a one-time ticket.
       filter = t.filter;
       offset = t.offset;
     } else if (!q.get('AmazonOrderIds')) {
@@ -378,7 +387,6 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
     if (next) {
       const t = itemTokens.get(next);
       if (!t || t.orderId !== orderId) throw new SpApiError(400, 'InvalidInput', 'Invalid NextToken');
-      itemTokens.delete(next);
       offset = t.offset;
     }
     const o = orders.get(orderId);
@@ -463,7 +471,14 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
     void reply.header('x-amzn-RateLimit-Limit', RATE[operation] ?? '1.0');
     void reply.header('content-type', 'application/json');
     try {
-      const out = run(authenticate(req));
+      const kind = authenticate(req);
+      const planted = throttles.get(operation) ?? 0;
+      if (planted > 0) {
+        throttles.set(operation, planted - 1);
+        counters.throttled++;
+        throw new SpApiError(429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
+      }
+      const out = run(kind);
       if (out === undefined) {
         void reply.code(204);
         return '';
@@ -590,6 +605,9 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
     confirmations: () => confirmed,
     expireTokens() {
       for (const t of tokens.values()) t.expiresAtMs = 0;
+    },
+    throttle(operation, count) {
+      throttles.set(operation, (throttles.get(operation) ?? 0) + Math.max(0, Math.floor(count)));
     },
     stats: () => ({
       ...counters,

@@ -202,7 +202,12 @@ export function createConnector(
           message: `${source}: order ${req.externalOrderId} has no item left to ship`,
         });
       }
-      const code = options.carrierCodes?.[req.carrierName] ?? CARRIER_CODE_FALLBACK;
+      // Keyed by the hub's carrier id (as the config names carriers), or by its display name.
+      const codes = options.carrierCodes ?? {};
+      const code =
+        (req.carrierId !== undefined ? codes[req.carrierId] : undefined) ??
+        codes[req.carrierName] ??
+        CARRIER_CODE_FALLBACK;
       const packageReferenceId = req.waybillNo;
       await api.call({
         operation: 'confirmShipment',
