@@ -18,6 +18,7 @@ import { createAmazon, type AmazonPartner } from './amazon.js';
 import { createYanwen } from './yanwen.js';
 import { createWarehouse, type WarehousePartner } from './warehouse.js';
 import { LastMileDesk } from './last-mile.js';
+import { createCustoms, type CustomsOptions, type CustomsPartner, type CustomsStats } from './customs.js';
 import { CHANNELS, FaultInjector, FaultSpecError, isChannel, parseFaultSpec } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { registerBilling, SandboxBilling } from './billing.js';
@@ -33,6 +34,8 @@ export interface SandboxOptions {
   billing?: { overchargeShare?: number; random?: () => number };
   /** Source of randomness for the fault knobs errorRate and timeoutRate (default Math.random). */
   faultRandom?: () => number;
+  /** The customs sandbox's clock, release delay and planted faults (customs.ts). */
+  customs?: CustomsOptions;
 }
 
 export interface SandboxStats {
@@ -41,6 +44,7 @@ export interface SandboxStats {
   /** The real-dialect sales platforms (Shopify, Taobao TOP, Amazon SP-API). */
   platforms: Record<string, Record<string, unknown>>;
   warehouse: Record<string, unknown>;
+  customs: CustomsStats;
 }
 
 export interface SandboxHandle {
@@ -55,6 +59,8 @@ export interface SandboxHandle {
   warehouse: WarehousePartner;
   /** Amazon SP-API Orders (seed orders, read the shipment confirmations received). */
   amazon: AmazonPartner;
+  /** China customs (CEB 2022-05) behind its transfer client: HTTP here, folders on request. */
+  customs: CustomsPartner;
   /** The fault knobs also served at `/__faults`. */
   faults: FaultInjector;
   stats(): SandboxStats;
@@ -98,13 +104,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createYanwen(ctx),
   ];
   const warehouse = createWarehouse(ctx);
-  for (const partner of [shop, ...platforms, ...carriers, warehouse]) partner.register(app);
+  const customs = createCustoms(opts.customs);
+  for (const partner of [shop, ...platforms, ...carriers, warehouse, customs]) partner.register(app);
 
   const stats = (): SandboxStats => ({
     carriers: Object.fromEntries(carriers.map((c) => [c.id, c.stats()])),
     shop: shop.stats(),
     platforms: Object.fromEntries(platforms.map((p) => [p.id, p.stats()])),
     warehouse: warehouse.stats(),
+    customs: customs.stats(),
   });
 
   registerBilling(app, billing);
@@ -174,12 +182,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     taobaoTop,
     warehouse,
     amazon,
+    customs,
     faults,
     stats,
     billing,
     async close() {
       faults.close();
-      await Promise.all([shop, ...platforms, ...carriers, warehouse].map((p) => p.close()));
+      await Promise.all([shop, ...platforms, ...carriers, warehouse, customs].map((p) => p.close()));
       await app.close();
     },
   };

@@ -13,6 +13,7 @@ export const CEB_PACK_SUITES = [
   'src/connectors/customs/china-ceb/sign.test.ts',
   'test/customs-declare.test.ts',
   'test/customs-cli.test.ts',
+  'src/sandbox/customs.test.ts',
 ];
 
 export function cebPackFound(): boolean {
