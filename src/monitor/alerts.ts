@@ -761,8 +761,13 @@ export async function acknowledgeAlert(
     nowMs,
     async (trx) => {
       const a = await getAlert(trx, id);
-      if (!a) throw new WaygateError('alert_not_found', `no alert ${id}`);
-      if (a.status !== 'firing') throw new WaygateError('alert_not_firing', `alert ${id} is ${a.status}`);
+      if (!a || a.status === 'pending')
+        throw new WaygateError('alert_not_found', `no alert ${id}: list the alerts to find its id`);
+      if (a.status !== 'firing')
+        throw new WaygateError(
+          'alert_not_firing',
+          `alert ${id} is ${a.status}${a.resolved_at === null ? '' : ` since ${new Date(a.resolved_at).toISOString()}`}: only a firing alert is acknowledged`,
+        );
       if (a.acked_at !== null) return { result: a, detail: { rule: a.rule, already: true } };
       await updateAlert(trx, id, { acked_at: nowMs, acked_by: actor });
       if (a.incident_id)
