@@ -116,6 +116,10 @@ export const ERROR_CATALOGUE = {
     message: 'the return cannot move to that status from where it is',
   },
   return_no_warehouse: { status: 409, message: 'no warehouse partner takes returns' },
+  return_not_cancellable: {
+    status: 409,
+    message: 'the return parcel is on its way or received: it can no longer be cancelled',
+  },
 
   // Product catalogue
   product_not_found: { status: 404, message: 'no such product' },

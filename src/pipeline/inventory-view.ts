@@ -14,6 +14,7 @@ import {
   type LevelRow,
   type WarehouseLinksTable,
 } from '../store/inventory.js';
+import { damagedStock } from '../store/returns.js';
 
 export const DEFAULT_OUTAGE_THRESHOLD_MS = 30 * 60_000;
 
@@ -32,6 +33,11 @@ export interface StockView {
   /** Reserved beyond what is on hand: units sold that the warehouse does not hold. */
   oversold: number;
   inTransit: number;
+  /**
+   * Returned units the warehouse graded damaged: held apart, never on hand nor available (the
+   * damaged bucket, docs/returns.md).
+   */
+  damaged: number;
   /** `warehouse`: the hub's levels; `snapshot`: the warehouse is unreachable, the last snapshot serves. */
   source: 'warehouse' | 'snapshot';
   snapshot?: { id: string; takenAt: string; ageSeconds: number };
@@ -61,6 +67,7 @@ function liveView(row: LevelRow): StockView {
     available: Math.max(0, net),
     oversold: Math.max(0, -net),
     inTransit: row.in_transit,
+    damaged: 0,
     source: 'warehouse',
     figures: {
       onHand: { at: iso(row.on_hand_at), source: row.on_hand_source },
@@ -81,7 +88,14 @@ export async function stockViews(
   const links = new Map((await allLinks(ex)).map((l) => [l.warehouse_id, l]));
   const down = new Set([...links.keys()].filter((id) => isOutage(links.get(id), threshold(id), nowMs)));
   const rows = await levelsOf(ex, filter);
-  if (down.size === 0) return rows.map(liveView);
+  const damaged = new Map(
+    (await damagedStock(ex, filter)).map((d) => [`${d.warehouse_id}\u0000${d.sku}`, d.quantity]),
+  );
+  const withDamaged = (v: StockView): StockView => ({
+    ...v,
+    damaged: damaged.get(`${v.warehouse}\u0000${v.sku}`) ?? 0,
+  });
+  if (down.size === 0) return rows.map(liveView).map(withDamaged);
   const snaps = new Map(
     (await snapshotInventory(ex, filter)).map((s) => [`${s.warehouse_id}\u0000${s.sku}`, s]),
   );
@@ -114,5 +128,5 @@ export async function stockViews(
       },
     });
   }
-  return out;
+  return out.map(withDamaged);
 }

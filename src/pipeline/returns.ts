@@ -110,6 +110,36 @@ export async function recordStep(trx: Executor, ret: ReturnsTable, note: string,
   await returnStatus.enqueue(trx, { returnId: ret.id, platform: order.source }, nowMs);
 }
 
+/** Where a return may still be cancelled: before its parcel is on the way to the warehouse. */
+export const CANCELLABLE: readonly ReturnStatus[] = RETURN_STATUSES.filter((s) =>
+  canTransition(s, 'cancelled'),
+);
+
+/**
+ * Cancels a return (the buyer keeps the goods, the seller withdrew it) inside the caller's
+ * transaction, under the return's row lock: only before the parcel is on its way — once the
+ * carrier or the warehouse has it, `return_not_cancellable` (409). Its units become returnable
+ * again; the shop is told like any other step. Nothing is refunded and no stock moves.
+ */
+export async function cancelReturn(
+  trx: Executor,
+  id: string,
+  reason: string,
+  nowMs: number,
+): Promise<ReturnsTable | undefined> {
+  const ret = await lockReturn(trx, id);
+  if (!ret) return undefined;
+  const status = ret.status as ReturnStatus;
+  if (!canTransition(status, 'cancelled')) {
+    throw new WaygateError(
+      'return_not_cancellable',
+      `return ${id} is ${status}: only a return that is ${CANCELLABLE.join(', ')} can be cancelled`,
+      { returnId: id, status, cancellableFrom: CANCELLABLE },
+    );
+  }
+  return transition(trx, ret, 'cancelled', `cancelled: ${reason}`, nowMs);
+}
+
 /**
  * The tracking of a return parcel moved (called with every ingested waybill): in transit, or
  * delivered to the warehouse's dock. Only forward: an old event never moves a return back.

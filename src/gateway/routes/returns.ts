@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
 import { authoriseReturn } from '../../pipeline/return-requests.js';
-import { RETURN_STATUSES, returnView, returnWithEvents } from '../../pipeline/returns.js';
+import { cancelReturn, RETURN_STATUSES, returnView, returnWithEvents } from '../../pipeline/returns.js';
 import { ownsSource } from '../../security/permissions.js';
 import { getOrderRow } from '../../store/orders.js';
 import { listReturns, returnById } from '../../store/returns.js';
@@ -49,6 +49,15 @@ export const ReturnBody = Type.Object(
         { additionalProperties: false },
       ),
       { minItems: 1, maxItems: 500 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const CancelBody = Type.Object(
+  {
+    reason: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
     ),
   },
   { additionalProperties: false },
@@ -135,6 +144,35 @@ export const returnRoutes =
         }
         const last = rows.length > limit ? rows[limit - 1] : undefined;
         return { items: visible.map(returnView), ...(last ? { next: last.id } : {}) };
+      },
+    );
+
+    app.post<{ Params: Static<typeof ReturnParams>; Body: Static<typeof CancelBody> }>(
+      '/returns/:id/cancel',
+      {
+        config: { permission: 'orders:write' },
+        schema: {
+          summary: 'Cancel a return before its parcel is on the way',
+          description:
+            'Body `{}` or `{"reason": "…"}`. Only a return that is `requested`, `announced` or `label_issued`: once the carrier has the parcel or the warehouse received it, 409 `return_not_cancellable` (details give its status). The shop is told; its units can be returned again. An unknown return answers 404 `return_not_found`.',
+          tags,
+          security,
+          params: ReturnParams,
+          body: CancelBody,
+          response: { ...errors, 409: ErrorBody },
+        },
+      },
+      async (req) => {
+        const ret = await returnById(deps.store.db, req.params.id);
+        const order = ret ? await getOrderRow(deps.store.db, ret.order_id) : undefined;
+        if (!ret || !order || !ownsSource(req.caller, order.source))
+          throw new WaygateError('return_not_found', `no return ${req.params.id}`);
+        const reason =
+          req.body?.reason ?? `by ${req.caller ? `${req.caller.kind} ${req.caller.id}` : 'the API'}`;
+        await deps.store.write((trx) => cancelReturn(trx, ret.id, reason, Date.now()));
+        deps.notifyWork();
+        const done = await returnById(deps.store.db, ret.id);
+        return returnWithEvents(deps.store.db, done ?? ret);
       },
     );
 
