@@ -12,6 +12,8 @@ import type { OrderPage, PlatformConnector } from '../src/connectors/types.js';
 import type { OrderInput } from '../src/domain/index.js';
 import type { PartnerDirectory } from '../src/pipeline/partners.js';
 import { acceptPulledOrders, ordersPull, OVERLAP_MS } from '../src/pipeline/jobs/orders-pull.js';
+import { resolvePolicy } from '../src/pipeline/policy/policy.js';
+import { ChannelHealth, PartnerRuntime, PartnerShared } from '../src/pipeline/policy/runtime.js';
 import { JobQueue } from '../src/store/queue.js';
 import { readPullCursor } from '../src/store/platform-flow.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
@@ -60,11 +62,11 @@ for (const dialect of DIALECTS) {
     afterEach(async () => store.destroy());
 
     /** Leases the pull job (however far its next run was scheduled) and runs it once. */
-    async function runPull(platform: PlatformConnector) {
+    async function runPull(platform: PlatformConnector, partners: PartnerDirectory = directory(platform)) {
       await ordersPull.enqueue(store.db, { platform: 'taobao-top' });
-      const [job] = await queue.lease('test', 1, 30_000, Date.now() + 3600_000, ['orders.pull']);
+      const [job] = await queue.lease('test', 1, 30_000, Date.now() + 3 * 3600_000, ['orders.pull']);
       if (!job) throw new Error('no orders.pull job to lease');
-      const prepared = ordersPull.runner({ store, queue, partners: () => directory(platform) }).prepare(job);
+      const prepared = ordersPull.runner({ store, queue, partners: () => partners }).prepare(job);
       if (!('run' in prepared)) throw prepared;
       await prepared.run();
     }
@@ -137,6 +139,51 @@ for (const dialect of DIALECTS) {
       expect(Number(job.attempts)).toBe(0);
       expect(Number(job.run_at)).toBeGreaterThanOrEqual(before + 29_000);
       expect(await stored()).toEqual([]);
+    });
+
+    it("reads the feed through the platform's runtime: failures open its circuit (partner health shows it), an open circuit defers the pull without calling, the half-open read closes it", async () => {
+      const outage = () =>
+        new PartnerCallError({
+          partnerId: 'taobao-top',
+          code: 'partner_unreachable',
+          retryable: true,
+          message: 'taobao-top: connection refused',
+        });
+      const { platform, calls } = scriptedPlatform([outage(), outage(), { orders: [order('401')] }]);
+      const policy = resolvePolicy({ circuitBreaker: { failureThreshold: 2, openFor: '1h' } }, 'B');
+      const health = new ChannelHealth();
+      const runtime = new PartnerRuntime(
+        'taobao-top',
+        policy,
+        [{ name: 'primary', url: 'https://eco.taobao.example/router/rest', connector: platform, health }],
+        new PartnerShared(),
+      );
+      const partners: PartnerDirectory = {
+        ...directory(platform),
+        platformRuntime: (id) => (id === 'taobao-top' ? runtime : undefined),
+      };
+      await runPull(platform, partners);
+      expect(runtime.view().channels[0]).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+      await runPull(platform, partners);
+      expect(runtime.view().channels[0]).toMatchObject({ state: 'open', failures: 2, active: false });
+      expect(calls).toHaveLength(2);
+      // A failed read is a retry on the policy's backoff, never the dead letters.
+      expect((await pullJob()).status).toBe('ready');
+
+      const before = Date.now();
+      await runPull(platform, partners);
+      expect(calls).toHaveLength(2);
+      expect(Number((await pullJob()).run_at)).toBeGreaterThanOrEqual(before + 3600_000 - 5_000);
+
+      // The open time runs out: the next read is the half-open trial, and its success closes the circuit.
+      health.openUntil = Date.now() - 1;
+      await runPull(platform, partners);
+      expect(await stored()).toEqual(['401']);
+      expect(runtime.view().channels[0]).toMatchObject({
+        state: 'closed',
+        consecutiveFailures: 0,
+        active: true,
+      });
     });
 
     it('counts and names an order that is not a canonical order, and goes on with the feed', async () => {

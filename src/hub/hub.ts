@@ -243,8 +243,9 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     reason: string,
     iface = 'hub',
   ): Promise<ReleaseResult> => {
-    const runtime = partners.carrier(partnerId);
-    if (!runtime) throw new WaygateError('partner_not_found', `no carrier ${partnerId} is configured`);
+    const runtime = partners.carrier(partnerId) ?? partners.platformRuntime(partnerId);
+    if (!runtime)
+      throw new WaygateError('partner_not_found', `no carrier or sales platform ${partnerId} is configured`);
     const result = await releasePark(store, partnerId, {
       actor,
       reason,
@@ -287,7 +288,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     warehouses: { get: (id: string) => partners.warehouse(id) },
     returnWarehouses: () => returnWarehouses(partners),
     inventory: { outageThresholdMs: () => partners.inventory().outageThresholdMs },
-    partnerHealth: () => [...partners.carriers()].map((r) => r.view()),
+    partnerHealth: () => [...partners.carriers(), ...partners.platformRuntimes()].map((r) => r.view()),
     releasePartner: (id, actor, reason, iface) => releasePartner(id, actor, reason, iface),
     configEvents: () => watcher?.events() ?? [],
     admission: () => admissionLimitsOf(partners.config),

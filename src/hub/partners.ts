@@ -1,6 +1,8 @@
 /**
- * The live set of partners built from config: a PartnerRuntime per carrier (one connector per
- * channel, policy resolved from its tier) and a connector per platform. A policy reload builds
+ * The live set of partners built from config: a PartnerRuntime per carrier and per sales platform
+ * (one connector per channel, policy resolved from its tier: the platforms' calls go through the
+ * same breaker, 429 gate, rate and concurrency limits as the carriers') and a connector per
+ * customs, warehouse and finance partner. A policy reload builds
  * a new set and swaps it in one assignment; channel health and partner-wide state (suspension,
  * rate-limit tokens, in-flight count) carry over when a channel keeps its name and URL.
  */
@@ -31,6 +33,9 @@ export interface PartnerSet extends CarrierDirectory {
   readonly config: HubConfig;
   platform(id: string): PlatformConnector | undefined;
   platforms(): ReadonlyMap<string, PlatformConnector>;
+  /** A platform's channels, breaker and gates: its outbound calls (pull, fulfilment) go through it. */
+  platformRuntime(id: string): PartnerRuntime<PlatformConnector> | undefined;
+  platformRuntimes(): Iterable<PartnerRuntime<PlatformConnector>>;
   /** Customs, warehouse and finance partners (no job uses them yet; the next issues do). */
   customs(id: string): CustomsConnector | undefined;
   warehouse(id: string): WarehouseConnector | undefined;
@@ -60,6 +65,7 @@ export function buildPartnerSet(
 ): PartnerSet {
   const carriers = new Map<string, PartnerRuntime<CarrierConnector>>();
   const platforms = new Map<string, PlatformConnector>();
+  const platformRuntimes = new Map<string, PartnerRuntime<PlatformConnector>>();
   const customs = new Map<string, CustomsConnector>();
   const warehouses = new Map<string, WarehouseConnector>();
   const finance = new Map<string, FinanceConnector>();
@@ -78,8 +84,28 @@ export function buildPartnerSet(
       const def = connectorFor(p.kind, connectorId);
       if (!def) throw new ConfigError(`partner ${id}: no ${p.kind} connector named ${connectorId}`);
       const at = endpoint(channelsOf(id, p)[0]!.url, p.timeoutMs);
-      if (def.kind === 'platform') platforms.set(id, def.create(at, http));
-      else if (def.kind === 'customs') customs.set(id, def.create(at, http));
+      if (def.kind === 'platform') {
+        const policy = resolvePolicy(p, def.manifest.defaultTier);
+        const timeoutMs = p.timeoutMs ?? policy.timeoutMs;
+        const before = previous?.platformRuntime(id);
+        const channels: Channel<PlatformConnector>[] = channelsOf(id, p).map((c) => ({
+          name: c.name,
+          url: c.url,
+          connector: def.create(endpoint(c.url, timeoutMs), http),
+          health:
+            before?.channels.find((b) => b.name === c.name && b.url === c.url)?.health ?? new ChannelHealth(),
+        }));
+        const runtime = new PartnerRuntime(
+          id,
+          { ...policy, timeoutMs },
+          channels,
+          before?.shared ?? new PartnerShared(),
+          events,
+        );
+        platformRuntimes.set(id, runtime);
+        // Webhooks, stock and returns still reach the primary directly (jobs/*.ts not yet moved).
+        platforms.set(id, runtime.primary);
+      } else if (def.kind === 'customs') customs.set(id, def.create(at, http));
       else if (def.kind === 'warehouse') warehouses.set(id, def.create(at, http));
       else if (def.kind === 'finance') finance.set(id, def.create(at, http));
       continue;
@@ -121,6 +147,8 @@ export function buildPartnerSet(
     networkPolicy: () => networkPolicyOf(config),
     platform: (id) => platforms.get(id),
     platforms: () => platforms,
+    platformRuntime: (id) => platformRuntimes.get(id),
+    platformRuntimes: () => platformRuntimes.values(),
     customs: (id) => customs.get(id),
     warehouse: (id) => warehouses.get(id),
     warehouses: () => warehouses,

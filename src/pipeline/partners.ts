@@ -21,6 +21,11 @@ export interface PartnerDirectory extends CarrierDirectory {
   warehouse?(id: string): WarehouseConnector | undefined;
   warehouses?(): ReadonlyMap<string, WarehouseConnector>;
   inventory?(): InventorySettings;
+  /**
+   * A platform's runtime (channels, breaker, 429 gate, limits), as carriers have: its order pulls
+   * and fulfilments are called through it. Absent (a directory built in a test): called directly.
+   */
+  platformRuntime?(id: string): PartnerRuntime<PlatformConnector> | undefined;
   /** How pull-type platforms' order feeds are read (jobs/orders-pull.ts). */
   orderPulls?(): OrderPullSettings;
 }

@@ -60,7 +60,7 @@ export const partnerHealthRoutes =
         config: { permission: 'partners:read' },
         schema: {
           summary:
-            'Carriers with their tier, suspension and per-channel health (breaker state, probes, active channel)',
+            'Carriers and sales platforms with their tier, suspension and per-channel health (breaker state, probes, active channel)',
           tags: ['partners'],
           security,
           response: { 200: Type.Object({ data: Type.Array(PartnerView) }), 401: ErrorBody },

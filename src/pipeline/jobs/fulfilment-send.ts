@@ -9,10 +9,12 @@
  * sends the status *now*, so changes that pile up while the platform is slow are sent as one.
  * A change that lands while a run is under way is caught when the run completes: it re-reads the
  * status in its completing transaction and runs again instead when the status moved.
- * Retried with backoff like every outbound call; dead-lettered after the queue's attempts, the
+ * Called through the platform's runtime (breaker, 429 gate, limits) and retried with its policy's
+ * backoff like every outbound call; dead-lettered after the queue's attempts, the
  * order and its shipment untouched (a platform that was not told is not a shipment that failed).
  */
 import { Type } from '@sinclair/typebox';
+import type { FulfilmentRequest } from '../../connectors/types.js';
 import { getOrderRow } from '../../store/orders.js';
 import { insertFulfilment, markFulfilmentSent, readFulfilment } from '../../store/platform-flow.js';
 import { shipmentByWaybill, shipmentForUpdate, shipmentsForOrder } from '../../store/shipments.js';
@@ -50,14 +52,19 @@ export const fulfilmentSend = defineJobKind({
         await deps.queue.complete(job);
         return;
       }
-      const sent = await platform.sendFulfilment({
+      const request: FulfilmentRequest = {
         externalOrderId: order.external_id,
         waybillNo: shipment.waybillNo,
         carrierName: carrierDisplayName(partners, shipment.carrier),
         carrierId: shipment.carrier,
         status: shipment.status,
         ...(record.partnerRef ? { partnerRef: record.partnerRef } : {}),
-      });
+      };
+      // Through the platform's runtime, as a carrier call: breaker, 429 gate, the policy's retries.
+      const runtime = partners.platformRuntime?.(record.platformId);
+      const sent = runtime
+        ? await runtime.call((p) => p.sendFulfilment!(request), job.attempts)
+        : await platform.sendFulfilment(request);
       await deps.store.write(async (trx) => {
         await markFulfilmentSent(
           trx,

@@ -12,18 +12,23 @@
  * finished one was asked for (OVERLAP_MS), so an order updated while the window was being read is
  * not missed.
  *
- * A platform's "slow down" (429 with its reset) parks the pull until then without counting as a
- * failure; other failures retry with backoff and are noted on the cursor (`waygate`'s partner
- * health shows it). An order the platform sends that is not a canonical order is counted and
+ * The feed is read through the platform's runtime (pipeline/policy/runtime.ts), as carriers are
+ * called: a failed read counts on the channel's circuit breaker, an open circuit or a 429 gate
+ * defers the pull without calling the platform, and partner health (`GET /v1/partners`) shows
+ * the platform's channels. A platform's "slow down" (429 with its reset) parks the pull until
+ * then without counting as a failure; other failures retry with the policy's backoff and are
+ * noted on the cursor. An order the platform sends that is not a canonical order is counted and
  * named on the cursor (field paths only: the values are the buyer's) and the feed goes on.
  */
 import { Type } from '@sinclair/typebox';
 import { OrderInput, WaygateError } from '../../domain/index.js';
 import { PartnerCallError } from '../../connectors/errors.js';
+import type { OrderPage } from '../../connectors/types.js';
 import type { Store } from '../../store/db.js';
 import { notePullError, readPullCursor, writePullCursor } from '../../store/platform-flow.js';
 import { acceptOrder } from '../accept-order.js';
 import type { PartnerDirectory } from '../partners.js';
+import { DeferredError, ScheduledRetryError } from '../policy/runtime.js';
 import { checker } from '../validation.js';
 import { defineJobKind } from './kind.js';
 
@@ -106,6 +111,11 @@ export const ordersPull = defineJobKind({
         await deps.queue.complete(job);
         return;
       }
+      const runtime = partners.platformRuntime?.(id);
+      const pull = (since: string, cursor: string | undefined): Promise<OrderPage> =>
+        runtime
+          ? runtime.call((p) => p.pullOrders!(since, cursor), job.attempts)
+          : platform.pullOrders!(since, cursor);
       const settings = partners.orderPulls?.() ?? {
         intervalMs: DEFAULT_ORDER_PULL_MS,
         lookbackMs: DEFAULT_LOOKBACK_MS,
@@ -118,7 +128,7 @@ export const ordersPull = defineJobKind({
       try {
         for (let page = 0; page < PAGES_PER_RUN; page++) {
           const startedAt = windowStartedAt ?? Date.now();
-          const got = await platform.pullOrders(since, cursor ?? undefined);
+          const got = await pull(since, cursor ?? undefined);
           const outcome = await acceptPulledOrders(deps.store, id, got.orders);
           const nowMs = Date.now();
           if (got.next) {
@@ -147,6 +157,24 @@ export const ordersPull = defineJobKind({
           if (!more) break;
         }
       } catch (err) {
+        if (err instanceof DeferredError) {
+          // Breaker open, 429 gate, call window or saturation: the platform was not called.
+          await notePullError(deps.store.db, id, `deferred: ${err.message}`.slice(0, 200), Date.now());
+          await deps.queue.reschedule(job, err.untilMs);
+          return;
+        }
+        if (err instanceof ScheduledRetryError) {
+          // Counted on the channel's breaker; retried on the policy's backoff, never dead-lettered.
+          const nowMs = Date.now();
+          const f = err.failure;
+          await notePullError(deps.store.db, id, `${f.code}${f.status ? ` ${f.status}` : ''}`, nowMs);
+          await deps.queue.retryLater(
+            job,
+            Math.min(err.runAtMs, nowMs + MAX_FAILURE_WAIT_MS),
+            JSON.stringify(f.toJSON()),
+          );
+          return;
+        }
         if (!(err instanceof PartnerCallError)) throw err;
         const nowMs = Date.now();
         await notePullError(deps.store.db, id, `${err.code}${err.status ? ` ${err.status}` : ''}`, nowMs);
