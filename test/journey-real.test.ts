@@ -3,7 +3,8 @@
  * webhooks, re-deliveries), Taobao TOP (pulled feed) and Amazon SP-API (pulled with LWA, NextToken
  * pages, a planted 429 on a read and on a confirmation) → hub → 4PX, YunExpress, UPS, Cainiao and
  * Yanwen, each simulated in its own dialect → tracking polled → delivered, and each platform told
- * the waybill and (Shopify) the tracking until delivered — on each store dialect.
+ * the waybill and (Shopify) the tracking until delivered, and every waybill's label served by the
+ * hub's API — on each store dialect.
  */
 import { describe, expect, it } from 'vitest';
 import { formatSummary, runDemo } from '../src/cli/demo.js';
@@ -41,6 +42,15 @@ for (const dialect of DIALECTS) {
         for (const [i, id] of carriers.entries()) expect(waybills[i], id).toBeGreaterThan(0);
         for (const id of carriers)
           expect(summary.perPartner[id]).toMatchObject({ duplicates: 0, signatureFailures: 0 });
+        // Every waybill's label asked for through the API: served by each carrier that issues
+        // labels (4PX, YunExpress and Yanwen on request, UPS with the shipment), label_not_found for
+        // Cainiao.
+        for (const [i, id] of carriers.entries())
+          expect(summary.perPartner[id]).toMatchObject(
+            id === 'cainiao'
+              ? { labelsServed: 0, labelsNotIssued: waybills[i], labelsFailed: 0 }
+              : { labelsServed: waybills[i], labelsNotIssued: 0, labelsFailed: 0 },
+          );
         // Every order came from a real-dialect platform, each platform was told once per order.
         expect(summary.perPartner.shopify).toMatchObject({
           orders: 14,

@@ -16,6 +16,7 @@ import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js
 import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
 import { inventoryDemo, type DemoInventory } from './demo-inventory.js';
 import { returnsDemo, type DemoReturns } from './demo-returns.js';
+import { labelsDemo } from './demo-labels.js';
 import {
   awaitPlatformsTold,
   formatPlatform,
@@ -36,7 +37,16 @@ export interface PartnerFigures {
   duplicates?: number;
   trackingQueries?: number;
   signatureFailures?: number;
+  /** Labels the carrier handed over on request (`label.fetch`), as the simulated carrier counted them. */
+  labelsFetched?: number;
+  /**
+   * The label act (real partners): labels the hub's API served for the carrier's waybills (200,
+   * bytes of the format it named), and waybills it answered label_not_found or failed for.
+   */
   labelsServed?: number;
+  labelBytes?: number;
+  labelsNotIssued?: number;
+  labelsFailed?: number;
 }
 
 export interface DemoOptions {
@@ -119,7 +129,7 @@ function partnerFigures(
       duplicates: n(c.duplicateCreates),
       trackingQueries: n(c.trackingQueries ?? c.traceQueries),
       signatureFailures: n(c.signatureFailures),
-      ...(c.labelsServed !== undefined ? { labelsServed: n(c.labelsServed) } : {}),
+      ...(c.labelsServed !== undefined ? { labelsFetched: n(c.labelsServed) } : {}),
     };
   }
   return out;
@@ -170,7 +180,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       (n, c) => n + Number(c.duplicateCreates ?? 0),
       0,
     );
-    const journey = {
+    const journey: DemoSummary = {
       orders: s.stored,
       waybills: s.waybills,
       delivered: s.delivered,
@@ -193,7 +203,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         ),
       },
     };
-    if (opts.partners === 'real') return journey;
+    if (opts.partners === 'real') {
+      for (const [id, l] of Object.entries(await labelsDemo(hub, batches))) {
+        const carrier = journey.perPartner[id];
+        if (carrier?.kind === 'carrier')
+          journey.perPartner[id] = {
+            ...carrier,
+            labelsServed: l.served,
+            labelBytes: l.bytes,
+            labelsNotIssued: l.notIssued,
+            labelsFailed: l.failed,
+          };
+      }
+      return journey;
+    }
     // After the journey's figures are taken, so its wall time is what it was before bills existed.
     return {
       ...journey,
@@ -261,7 +284,7 @@ export function formatSummary(s: DemoSummary, requested: number): string {
         ? formatPlatform(p)
         : p.kind === 'platform'
           ? `${p.orders ?? 0} orders pushed`
-          : `${p.waybills ?? 0} waybills, ${p.trackingQueries ?? 0} tracking queries, ${p.duplicates ?? 0} duplicates, ${p.signatureFailures ?? 0} signature failures`,
+          : `${p.waybills ?? 0} waybills, ${p.trackingQueries ?? 0} tracking queries, ${p.duplicates ?? 0} duplicates, ${p.signatureFailures ?? 0} signature failures${p.labelsServed !== undefined ? `, ${p.labelsServed} labels served (${p.labelsNotIssued ?? 0} none issued, ${p.labelsFailed ?? 0} failed)` : ''}`,
     ]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
