@@ -73,6 +73,11 @@ export class Operations {
     this.reports = new ReportScheduler(o.store, () => this.#file, o.log);
   }
 
+  /** This node's id: its statistics rows and its hold on the store's leases carry it. */
+  get node(): string {
+    return this.#node;
+  }
+
   get file(): OperationsFile {
     return this.#file;
   }

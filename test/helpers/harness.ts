@@ -42,6 +42,11 @@ export interface Harness {
     carriers: Record<string, { channels: Record<string, Record<string, number>> } & Record<string, unknown>>;
   }>;
   waybillCount(): Promise<number>;
+  /**
+   * Starts another full hub node on the same store, policy file and operations file (a second
+   * process of a deployment, in this one); closed by close() unless closed before.
+   */
+  peer(): Promise<Hub>;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,7 @@ export async function startHarness(
     return JSON.parse(text) as unknown;
   };
   let current = structuredClone(base);
+  const peers: Hub[] = [];
   return {
     hub,
     sandbox,
@@ -144,7 +150,21 @@ export async function startHarness(
         .executeTakeFirst();
       return Number(r?.n ?? 0);
     },
+    async peer() {
+      const node = await startHub({
+        dbUrl,
+        port: 0,
+        config: loadHubConfig(policyFile, env),
+        logger: opts.logger ?? createLogger('silent'),
+        watch: { file: policyFile, env },
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        ...(opts.operations ? { operations: { env, ...opts.operations } } : {}),
+      });
+      peers.push(node);
+      return node;
+    },
     async close() {
+      for (const p of peers.splice(0)) await p.close().catch(() => undefined);
       await hub.close();
       await sandbox.close();
       await drop();
