@@ -5,8 +5,9 @@
  * docs/customs.md), in that style. Personal data is never echoed whole: an id number is masked.
  *
  * What it checks, as customs does:
- * - the buyer's (or payer's) identity: an id number the tester marked to fail is refused, as the
- *   national identity check refuses one whose name does not match;
+ * - the buyer's identity on the inventory list (where customs checks the 订购人 against the
+ *   national identity register): an id number the tester marked to fail is refused, as that check
+ *   refuses one whose name does not match;
  * - the order's arithmetic: the lines add up to goodsValue; the amount actually paid is
  *   goods + freight + tax − discount;
  * - across documents, when the related one was received: the payment's amount against the
@@ -73,11 +74,11 @@ function sum(lines: ReadonlyArray<Record<string, string>>, field: string): bigin
 export function refusalOf(d: Declaration, ctx: RuleContext): Refusal | null {
   const tol = units(ctx.tolerance) ?? 0n;
   const h = d.head;
-  const id = d.type === 'CEB411' ? h.payerIdNumber : h.buyerIdNumber;
+  const id = d.type === 'CEB621' ? h.buyerIdNumber : undefined;
   if (id && ctx.failIdNumbers.has(id))
     return {
       code: REFUSALS.identity,
-      reason: `${d.type === 'CEB411' ? '支付人' : '订购人'}身份信息校验未通过：证件号码 ${maskId(id)} 与姓名不一致`,
+      reason: `订购人身份信息校验未通过：证件号码 ${maskId(id)} 与姓名不一致`,
     };
   if (d.type === 'CEB311' || d.type === 'CEB303') {
     const lines = sum(d.lines, 'totalPrice');

@@ -52,7 +52,7 @@ export const TRANSFER_PREFIX = '/ceb/transfer';
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
 export interface CustomsFaults {
-  /** Buyer / payer id numbers the identity check refuses. */
+  /** Buyer id numbers the identity check of an inventory list refuses. */
   failIdNumbers: string[];
   /** How long after acceptance an inventory list is released, on the sandbox's clock. */
   releaseDelayMs: number;
