@@ -25,7 +25,10 @@ export interface EportCa {
 }
 
 export async function createEportCa(subject = 'CN=Sandbox E-Port CA,O=Waygate Sandbox'): Promise<EportCa> {
-  const keys = (await webcrypto.subtle.generateKey(RSA, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(RSA, false, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: subject,

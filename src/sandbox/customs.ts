@@ -43,6 +43,7 @@ import {
   STATUS,
   type ListNumbers,
 } from './customs-receipts.js';
+import { createEportCa, type EportCa } from './customs-ca.js';
 import { refusalOf } from './customs-rules.js';
 import { CebPackMissing, packStatus, validateAll, type SchemaProblem } from './customs-xsd.js';
 import type { SandboxPartner } from './types.js';
@@ -113,6 +114,8 @@ export interface CustomsPartner extends SandboxPartner {
   pump(): Promise<void>;
   /** What customs holds, per declaration received. */
   declarations(): CustomsDeclaration[];
+  /** The e-port CA's certificate for a declarant's CSR (customs-ca.ts). */
+  issueCertificate(csrPem: string): Promise<string>;
   stats(): CustomsStats;
 }
 
@@ -179,6 +182,7 @@ export function createCustoms(opts: CustomsOptions = {}): CustomsPartner {
   };
   const byType: Record<string, number> = {};
   let chain: Promise<void> = Promise.resolve();
+  let ca: Promise<EportCa> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   function deliver(dest: Destination, receiptType: string, receiverId: string, message: string): void {
@@ -489,6 +493,10 @@ export function createCustoms(opts: CustomsOptions = {}): CustomsPartner {
     },
     pump,
     declarations: view,
+    async issueCertificate(csrPem) {
+      ca ??= createEportCa();
+      return (await ca).issue(csrPem);
+    },
     stats: () => ({
       ...counts,
       pendingRelease: releases.length,
