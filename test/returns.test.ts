@@ -11,7 +11,7 @@ import { signedHeaders } from '../src/gateway/signature.js';
 import { historyForOrder, getOrderRow } from '../src/store/orders.js';
 import { levelsOf } from '../src/store/inventory.js';
 import { damagedStock, returnById, returnsOfOrder } from '../src/store/returns.js';
-import { RETURN_STATUSES } from '../src/pipeline/returns.js';
+import { RETURN_STATUSES, recordRefund } from '../src/pipeline/returns.js';
 import { DIALECTS } from './helpers/stores.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
 
@@ -75,6 +75,12 @@ async function deadJobs(h: Harness): Promise<string[]> {
 }
 
 const cents = (a: string) => Math.round(Number(a) * 100);
+
+async function api(h: Harness, path: string): Promise<{ items: unknown[]; totals: unknown[] }> {
+  const res = await request(`${h.hub.url}${path}`, { headers: signedHeaders(h.key, 'GET', path, '') });
+  expect(res.statusCode).toBe(200);
+  return (await res.body.json()) as { items: unknown[]; totals: unknown[] };
+}
 
 for (const dialect of DIALECTS) {
   describe(`returns end to end on ${dialect}`, () => {
@@ -148,6 +154,27 @@ for (const dialect of DIALECTS) {
       const done = (await returnById(hub.store.db, rma))!;
       const expected = cents(first!.unitPrice) * lines[0]!.quantity + (second ? cents(second.unitPrice) : 0);
       expect(cents(done.refund_amount!)).toBe(expected);
+
+      // Finance sees the refund in the settlement ledger: once, in its month, with its lines.
+      const refunds = await api(h, `/v1/settlement/refunds?platform=sandbox-shop`);
+      const period = new Date(done.updated_at).toISOString().slice(0, 7);
+      expect(refunds.items).toEqual([
+        expect.objectContaining({
+          returnId: rma,
+          orderId: order.id,
+          platform: 'sandbox-shop',
+          currency: done.currency,
+          amount: done.refund_amount,
+          period,
+        }),
+      ]);
+      expect(refunds.totals).toEqual([{ currency: done.currency, count: 1, amount: done.refund_amount }]);
+      expect((await api(h, `/v1/settlement/refunds?period=2001-01`)).items).toEqual([]);
+      // A retried settle finds the entry there: nothing is booked twice.
+      expect(await hub.store.write((trx) => recordRefund(trx, done, done.refund_amount!, Date.now()))).toBe(
+        false,
+      );
+      expect((await api(h, '/v1/settlement/refunds')).items).toHaveLength(1);
 
       // The shop was told, in order, ending with the refund.
       await waitFor(

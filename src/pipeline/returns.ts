@@ -19,6 +19,7 @@ import {
   type ReturnsTable,
   type ReturnUpdate,
 } from '../store/returns.js';
+import { insertRefund } from '../store/refunds.js';
 import { eventsForWaybill } from '../store/tracking.js';
 import type { Executor } from '../store/transaction.js';
 import { returnStatus } from './jobs/return-status.js';
@@ -241,6 +242,37 @@ export async function applyReturnReceipt(
   await updateReturn(trx, ret.id, { lines: json }, nowMs);
   await insertReturnEvent(trx, { return_id: ret.id, at: nowMs, status, note });
   return { returnId: ret.id, inspected: false };
+}
+
+/**
+ * A refund as a settlement ledger entry (finance's view: what was paid back, to whose buyers,
+ * in which month), written in the transaction that completes the return; once per return.
+ */
+export async function recordRefund(
+  trx: Executor,
+  ret: ReturnsTable,
+  amount: string,
+  nowMs: number,
+): Promise<boolean> {
+  const order = await getOrderRow(trx, ret.order_id);
+  const lines = linesOf(ret)
+    .filter((l) => l.resellable + l.damaged > 0)
+    .map((l) => ({
+      sku: l.sku,
+      units: l.resellable + l.damaged,
+      unitPrice: l.unitPrice,
+      amount: fromMinorUnits(multiplyUnits(l.unitPrice, l.resellable + l.damaged)),
+    }));
+  return insertRefund(trx, {
+    return_id: ret.id,
+    order_id: ret.order_id,
+    platform: order?.source ?? ret.origin,
+    currency: ret.currency,
+    amount,
+    period: new Date(nowMs).toISOString().slice(0, 7),
+    lines: JSON.stringify(lines),
+    refunded_at: nowMs,
+  });
 }
 
 /** What a refund pays back: every unit that came back, resellable or damaged; not the missing. */

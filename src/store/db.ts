@@ -45,6 +45,7 @@ import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.j
 import { alertDelivery } from './migrations/021_alert_delivery.js';
 import { warehouseFulfilment } from './migrations/019_warehouse_fulfilment.js';
 import { returns } from './migrations/020_returns.js';
+import { refunds } from './migrations/026_refunds.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -95,6 +96,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '021_alert_delivery': alertDelivery(dialect),
     '019_warehouse_fulfilment': warehouseFulfilment(dialect),
     '020_returns': returns(dialect),
+    '026_refunds': refunds(dialect),
   };
   return { getMigrations: async () => all };
 }

@@ -25,6 +25,8 @@ import {
   renderStatementPdf,
 } from '../../pipeline/settlement/statement.js';
 import { billsOf, disputesOf, getBill, linesOf } from '../../store/settlement.js';
+import { listRefunds, refundAmounts } from '../../store/refunds.js';
+import { sum } from '../../domain/money.js';
 import type { GatewayDeps } from '../types.js';
 import { ErrorBody } from './views.js';
 
@@ -36,6 +38,16 @@ const security = [{ apiKey: [], signature: [] }];
 const tags = ['settlement'];
 const actorOf = (caller: { kind: string; id: string } | undefined) =>
   caller ? `${caller.kind}:${caller.id}` : 'anonymous';
+
+const RefundQuery = Type.Object(
+  {
+    platform: Type.Optional(Type.String({ pattern: PARTNER })),
+    period: Type.Optional(Type.String({ pattern: PERIOD })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    before: Type.Optional(Type.String({ pattern: '^rma_[0-9a-z]{26}$' })),
+  },
+  { additionalProperties: false },
+);
 
 const PeriodQuery = Type.Object(
   { partner: Type.String({ pattern: PARTNER }), period: Type.String({ pattern: PERIOD }) },
@@ -299,6 +311,58 @@ export const settlementRoutes =
             .header('content-disposition', `attachment; filename="${name}.pdf"`)
             .send(await renderStatementPdf(st, opts.fontPath));
         return st;
+      },
+    );
+
+    app.get<{ Querystring: Static<typeof RefundQuery> }>(
+      '/settlement/refunds',
+      {
+        config: { permission: 'finance:read' },
+        schema: {
+          summary: 'Refunds paid back to buyers on returns, newest first, with totals per currency',
+          description:
+            'One entry per refunded return (written when the return completes): platform, amount in the order currency, period (UTC month) and what each line paid back. `totals` cover every entry of the filter; `next` is the `before` of the next page.',
+          tags,
+          security,
+          querystring: RefundQuery,
+          response: errors,
+        },
+      },
+      async (req) => {
+        const limit = req.query.limit ?? 100;
+        const filter = {
+          ...(req.query.platform !== undefined ? { platform: req.query.platform } : {}),
+          ...(req.query.period !== undefined ? { period: req.query.period } : {}),
+        };
+        const rows = await listRefunds(deps.store.db, {
+          ...filter,
+          limit: limit + 1,
+          ...(req.query.before !== undefined ? { beforeId: req.query.before } : {}),
+        });
+        const byCurrency = new Map<string, { count: number; amounts: string[] }>();
+        for (const r of await refundAmounts(deps.store.db, filter)) {
+          const t = byCurrency.get(r.currency) ?? { count: 0, amounts: [] };
+          t.count++;
+          t.amounts.push(r.amount);
+          byCurrency.set(r.currency, t);
+        }
+        const page = rows.slice(0, limit);
+        return {
+          items: page.map((r) => ({
+            returnId: r.return_id,
+            orderId: r.order_id,
+            platform: r.platform,
+            currency: r.currency,
+            amount: r.amount,
+            period: r.period,
+            refundedAt: new Date(r.refunded_at).toISOString(),
+            lines: JSON.parse(r.lines) as unknown,
+          })),
+          totals: [...byCurrency]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([currency, t]) => ({ currency, count: t.count, amount: sum(t.amounts) })),
+          ...(rows.length > limit ? { next: page.at(-1)!.return_id } : {}),
+        };
       },
     );
 

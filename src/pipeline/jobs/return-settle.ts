@@ -1,7 +1,7 @@
 /**
  * `return.settle`: settles an inspected return. A refund pays back every unit that came back
  * (resellable or damaged; missing units are not refunded) and is recorded as the return's
- * refund event; an exchange creates the replacement order (an ordinary order: it is routed,
+ * refund event and as a refund in the settlement ledger (finance's `GET /v1/settlement/refunds`); an exchange creates the replacement order (an ordinary order: it is routed,
  * reserved and shipped like any other) for the units that came back. Either way the return is
  * `completed` and its platform told. The replacement's external id is derived from the return,
  * so a retried settle finds the order it created rather than creating another.
@@ -11,7 +11,7 @@ import type { OrderInput } from '../../domain/index.js';
 import { getOrderRow, readOrder } from '../../store/orders.js';
 import { lockReturn, returnById } from '../../store/returns.js';
 import { acceptOrder } from '../accept-order.js';
-import { linesOf, refundAmount, transition } from '../returns.js';
+import { linesOf, recordRefund, refundAmount, transition } from '../returns.js';
 import { defineJobKind } from './kind.js';
 
 export const ReturnSettlePayload = Type.Object(
@@ -65,6 +65,8 @@ export const returnSettle = defineJobKind({
       await deps.store.write(async (trx) => {
         const now = await lockReturn(trx, ret.id);
         if (now?.status === 'inspected') {
+          // Finance sees the refund in the settlement ledger, committed with the completion.
+          if (amount !== null) await recordRefund(trx, now, amount, nowMs);
           await transition(trx, now, 'completed', note, nowMs, {
             ...(amount !== null ? { refund_amount: amount } : {}),
             ...(replacementId ? { replacement_order_id: replacementId } : {}),
