@@ -3,6 +3,7 @@
  *   waygate report daily|weekly [--date D] [--lang zh-CN|en] [--out DIR]
  *   waygate incidents list|open|show|note|close|report|kb-add|kb-search
  *   waygate alerts list|ack|check FILE
+ *   waygate stats rebuild
  * Every command works on the store directly (as `waygate dlq` does), so it runs beside a hub.
  */
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { REPORT_LANGS, type ReportLang } from '../monitor/reports/render.js';
 import { writeReport } from '../monitor/reports/schedule.js';
 import { isTimeZone } from '../pipeline/policy/call-window.js';
 import { listAlerts } from '../store/operations.js';
+import { rebuildStatsRollups } from '../store/stats-rollups.js';
 import { acknowledgeAlert } from '../monitor/alerts.js';
 import { cliActor, dbOption, withStore, type CommonOptions } from './dlq.js';
 
@@ -73,6 +75,23 @@ const hms = (ms: number) => {
 };
 
 export function registerOperationsCommands(program: Command): void {
+  program
+    .command('stats')
+    .description('the console statistics’ hourly rollups (SQLite)')
+    .command('rebuild')
+    .description('recompute the hourly rollups from the orders and shipments (after a restore or an import)')
+    .addOption(dbOption())
+    .option('--json', 'print the outcome as JSON')
+    .action(async (o: CommonOptions) => {
+      await withStore(o, async (store) => {
+        const r = await rebuildStatsRollups(store);
+        if (o.json) return r;
+        return r.rebuilt
+          ? 'statistics rollups rebuilt from the orders and shipments'
+          : 'PostgreSQL answers the statistics from the rows: there are no rollups to rebuild';
+      });
+    });
+
   program
     .command('report')
     .description(

@@ -2,19 +2,18 @@
  * Service quality as the console shows it [001-6.5]: per time bucket and per interface / partner,
  * volume, success rate, latency and timeliness, from what the store already records (orders,
  * shipments, the API call audit, jobs' errors). The monthly per-partner error breakdown
- * [003-6.2] uses the same sources over a calendar month.
+ * [003-6.2] uses the same sources over a calendar month. Orders and shipments are read through the
+ * hourly rollups on SQLite (store/stats-rollups.ts, migration 028).
  */
 import type { Store } from '../store/db.js';
+import { apiCallSeries, partnerJobErrors, type Window } from '../store/console-stats.js';
 import {
-  apiCallSeries,
   carrierTimeliness,
   failedOrdersBySource,
   orderVolumeSeries,
   ordersBySource,
-  partnerJobErrors,
   shipmentsByCarrierStatus,
-  type Window,
-} from '../store/console-stats.js';
+} from '../store/stats-rollups.js';
 import { parseJobError } from '../store/dlq.js';
 
 /** An order's waybill within this time counts as on time (the tier A target of [004-1]). */
@@ -32,9 +31,9 @@ export async function serviceQuality(store: Store, q: QualityQuery) {
   const db = store.db;
   const onTimeMs = q.onTimeMs ?? DEFAULT_ON_TIME_MS;
   const [volume, sources, carriers, api] = await Promise.all([
-    orderVolumeSeries(db, q, q.bucketMs),
-    ordersBySource(db, q),
-    carrierTimeliness(db, q, q.bucketMs, onTimeMs),
+    orderVolumeSeries(db, store.dialect, q, q.bucketMs),
+    ordersBySource(db, store.dialect, q),
+    carrierTimeliness(db, store.dialect, q, q.bucketMs, onTimeMs),
     apiCallSeries(db, store.dialect, q, q.bucketMs),
   ]);
 
@@ -187,9 +186,9 @@ export function monthWindow(month: string): Window {
 export async function partnerErrorBreakdown(store: Store, month: string) {
   const w = monthWindow(month);
   const [shipments, errors, failedOrders] = await Promise.all([
-    shipmentsByCarrierStatus(store.db, w),
+    shipmentsByCarrierStatus(store.db, store.dialect, w),
     partnerJobErrors(store.db, w),
-    failedOrdersBySource(store.db, w),
+    failedOrdersBySource(store.db, store.dialect, w),
   ]);
   type Row = {
     shipments: number;
