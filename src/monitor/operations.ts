@@ -2,8 +2,8 @@
  * Operations at run time: the call statistics written every flush, alert rules evaluated on their
  * timer, tracking delays checked on theirs, reports written on schedule. One object the hub starts
  * and stops; the operations file it reads is swapped on reload (`setFile`).
- * With several nodes on one store, alert evaluation and delay checks run on one node at a time
- * (store leases).
+ * With several nodes on one store, alert evaluation, delay checks and scheduled reports run on one
+ * node at a time (store leases); a scheduled report is written once for the cluster.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -70,7 +70,7 @@ export class Operations {
       node: this.#node,
     });
     this.delays = new DelayWatch(o.store, this.notifier, () => this.#file, o.log);
-    this.reports = new ReportScheduler(o.store, () => this.#file, o.log);
+    this.reports = new ReportScheduler(o.store, () => this.#file, o.log, this.#node);
   }
 
   /** This node's id: its statistics rows and its hold on the store's leases carry it. */

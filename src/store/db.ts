@@ -42,6 +42,7 @@ import { consoleIndexes } from './migrations/014_console.js';
 import { consoleSearch } from './migrations/022_console_search.js';
 import { platformFlow } from './migrations/024_platform_flow.js';
 import { statsRollups } from './migrations/028_stats_rollups.js';
+import { reportRuns } from './migrations/028_report_runs.js';
 import { warehouseStockPushes } from './migrations/011_warehouses_stock_pushes.js';
 import { alertDelivery } from './migrations/021_alert_delivery.js';
 import { warehouseFulfilment } from './migrations/019_warehouse_fulfilment.js';
@@ -95,6 +96,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '011_warehouses_stock_pushes': warehouseStockPushes(dialect),
     '024_platform_flow': platformFlow(dialect),
     '028_stats_rollups': statsRollups(dialect),
+    '028_report_runs': reportRuns(dialect),
     '021_alert_delivery': alertDelivery(dialect),
     '019_warehouse_fulfilment': warehouseFulfilment(dialect),
     '020_returns': returns(dialect),

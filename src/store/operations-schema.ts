@@ -63,6 +63,17 @@ export interface OpLeasesTable {
   expires_at: number;
 }
 
+/** A scheduled run report written (migration 028): once per period, first day and language. */
+export interface OpReportRunsTable {
+  period: string;
+  date: string;
+  lang: string;
+  node: string;
+  html: string;
+  csv: string;
+  written_at: number;
+}
+
 export interface OpIncidentsTable {
   id: string;
   title: string;
@@ -129,4 +140,5 @@ export type OperationsTables = {
   op_knowledge: OpKnowledgeTable;
   op_shipment_exceptions: OpShipmentExceptionsTable;
   op_leases: OpLeasesTable;
+  op_report_runs: OpReportRunsTable;
 };

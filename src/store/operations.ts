@@ -13,6 +13,7 @@ import type {
   OpIncidentsTable,
   OpKnowledgeTable,
   OpNotificationsTable,
+  OpReportRunsTable,
   OpShipmentExceptionsTable,
   OperationsTables,
 } from './operations-schema.js';
@@ -220,6 +221,26 @@ export async function acquireLease(
         .doUpdateSet({ holder, expires_at: nowMs + ttlMs })
         .where((eb) => eb.or([eb('op_leases.holder', '=', holder), eb('op_leases.expires_at', '<=', nowMs)])),
     )
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** The languages of a period's report already written by some node. */
+export async function reportRunsOf(ex: Executor, period: string, date: string): Promise<OpReportRunsTable[]> {
+  return odb(ex)
+    .selectFrom('op_report_runs')
+    .selectAll()
+    .where('period', '=', period)
+    .where('date', '=', date)
+    .execute();
+}
+
+/** Records a written report; false when another node had recorded it first. */
+export async function recordReportRun(ex: Executor, row: OpReportRunsTable): Promise<boolean> {
+  const res = await odb(ex)
+    .insertInto('op_report_runs')
+    .values(row)
+    .onConflict((oc) => oc.columns(['period', 'date', 'lang']).doNothing())
     .executeTakeFirst();
   return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
 }
