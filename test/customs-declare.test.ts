@@ -14,6 +14,7 @@ import type { OrderInput } from '../src/domain/index.js';
 import { SANDBOX_PROFILE } from '../src/connectors/customs/china-ceb/profile.js';
 import { rsaSha1Signer, verifyCebSignature } from '../src/connectors/customs/china-ceb/sign.js';
 import { TransferFolders } from '../src/connectors/customs/china-ceb/transfer-folders.js';
+import { folderTransport } from '../src/connectors/customs/china-ceb/client.js';
 import { unwrapEnvelope } from '../src/connectors/customs/china-ceb/envelope.js';
 import { acceptOrder } from '../src/pipeline/accept-order.js';
 import { declareOrder, overrideHold, type CustomsDeps } from '../src/pipeline/customs/declare.js';
@@ -43,14 +44,16 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
   let store: TestStore;
   let dir: string;
   let deps: CustomsDeps;
+  let folders: TransferFolders;
 
   beforeEach(async () => {
     store = await freshStore(dialect);
     dir = mkdtempSync(join(tmpdir(), 'ceb-folders-'));
+    folders = new TransferFolders(dir);
     deps = {
       store,
       partnerId: 'china-customs',
-      folders: new TransferFolders(dir),
+      transfer: folderTransport(dir),
       signer: rsaSha1Signer({ key: () => rsa.privateKey, keyName: () => 'crt_test' }),
       profileFor: () => SANDBOX_PROFILE,
     };
@@ -80,7 +83,7 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
     return id;
   }
   const outbox = () =>
-    readdirSync(deps.folders.outbox)
+    readdirSync(folders.outbox)
       .filter((f) => !f.startsWith('.'))
       .sort();
 
@@ -117,7 +120,7 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
     const env = unwrapEnvelope(
       readFileSync(
         join(
-          deps.folders.outbox,
+          folders.outbox,
           files.find((f) => f.startsWith('CEB621'))!,
         ),
         'utf8',
@@ -129,15 +132,15 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
     const decl = await declarationsOfOrder(store.db, id);
     const guidOf = (t: string) => decl.find((d) => d.message_type === t)!.guid;
     writeFileSync(
-      join(deps.folders.inbox, 'r1.xml'),
+      join(folders.inbox, 'r1.xml'),
       receipt('CEB312-accepted.xml', guidOf('CEB311'), input.externalId),
     );
     writeFileSync(
-      join(deps.folders.inbox, 'r2.xml'),
+      join(folders.inbox, 'r2.xml'),
       receipt('CEB622-released.xml', guidOf('CEB621'), input.externalId),
     );
     writeFileSync(
-      join(deps.folders.inbox, 'r3.xml'),
+      join(folders.inbox, 'r3.xml'),
       receipt('CEB622-rejected.xml', guidOf('CEB621'), input.externalId),
     );
     const first = await applyInbox({ ...deps });
@@ -154,7 +157,7 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
 
     // The same receipt delivered again is recognised and applies nothing.
     writeFileSync(
-      join(deps.folders.inbox, 'r2-again.xml'),
+      join(folders.inbox, 'r2-again.xml'),
       receipt('CEB622-released.xml', guidOf('CEB621'), input.externalId),
     );
     expect(await applyInbox(deps)).toMatchObject({ files: 1, applied: 0, duplicates: 1 });
@@ -166,7 +169,7 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
     const id = await placed(input);
     await declareOrder(deps, id);
     const guid = (await declarationsOfOrder(store.db, id)).find((d) => d.message_type === 'CEB621')!.guid;
-    writeFileSync(join(deps.folders.inbox, 'r.xml'), receipt('CEB622-rejected.xml', guid, input.externalId));
+    writeFileSync(join(folders.inbox, 'r.xml'), receipt('CEB622-rejected.xml', guid, input.externalId));
     await applyInbox(deps);
     const list = (await declarationsOfOrder(store.db, id)).find((d) => d.message_type === 'CEB621')!;
     expect(list).toMatchObject({ status: 'rejected', last_code: '100' });
@@ -181,7 +184,7 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
     const id = await placed(input);
     await declareOrder(deps, id);
     const guid = (await declarationsOfOrder(store.db, id)).find((d) => d.message_type === 'CEB621')!.guid;
-    writeFileSync(join(deps.folders.inbox, 'r.xml'), receipt('CEB622-released.xml', guid, input.externalId));
+    writeFileSync(join(folders.inbox, 'r.xml'), receipt('CEB622-released.xml', guid, input.externalId));
     await expect(
       applyInbox({
         ...deps,
@@ -200,17 +203,19 @@ describe.each(DIALECTS)('customs declaration through the transfer folders (%s)',
 
   it('a stop between preparing a message and recording it sent: the retry writes the same bytes once', async () => {
     const id = await placed({ ...order(), payment: undefined });
-    const real = deps.folders;
+    const real = folders;
     let first = true;
-    const failing = Object.create(real) as TransferFolders;
-    failing.send = (name, content) => {
-      if (first) {
-        first = false;
-        throw new Error('stopped');
-      }
-      real.send(name, content);
+    const failing = {
+      ...deps.transfer,
+      send: (name: string, content: string) => {
+        if (first) {
+          first = false;
+          return Promise.reject(new Error('stopped'));
+        }
+        return deps.transfer.send(name, content);
+      },
     };
-    await expect(declareOrder({ ...deps, folders: failing }, id)).rejects.toThrow('stopped');
+    await expect(declareOrder({ ...deps, transfer: failing }, id)).rejects.toThrow('stopped');
     const queued = (await declarationsOfOrder(store.db, id)).find(
       (d) => d.status === 'queued' && d.message_sealed,
     )!;

@@ -18,3 +18,4 @@ export { connector as tiktokShop } from './platforms/tiktok-shop/index.js';
 export { connector as sandboxWarehouse } from './warehouses/sandbox-warehouse/index.js';
 export { connector as amazonSpApi } from './platforms/amazon-sp-api/index.js';
 export { connector as yanwen } from './carriers/yanwen/index.js';
+export { connector as chinaCeb } from './customs/china-ceb/index.js';

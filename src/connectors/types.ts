@@ -40,7 +40,7 @@ export const CAPABILITIES = {
     'returns.webhook',
     'returns.update',
   ],
-  customs: ['declaration.submit', 'declaration.status'],
+  customs: ['declaration.submit', 'declaration.status', 'messages.exchange'],
   warehouse: [
     'outbound.create',
     'outbound.status',
@@ -77,7 +77,11 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'returns.webhook': ['subscribeReturnWebhook', 'parseReturnWebhook'],
       'returns.update': ['updateReturn'],
     },
-    customs: { 'declaration.submit': ['submitDeclaration'], 'declaration.status': ['declarationStatus'] },
+    customs: {
+      'declaration.submit': ['submitDeclaration'],
+      'declaration.status': ['declarationStatus'],
+      'messages.exchange': ['sendMessage', 'nextReceipt', 'acknowledgeReceipt'],
+    },
     warehouse: {
       'outbound.create': ['createOutbound'],
       'outbound.status': ['outboundStatus'],
@@ -424,6 +428,21 @@ export interface CustomsConnector {
   submitDeclaration?(req: DeclarationRequest): Promise<DeclarationStatus>;
   /** 'declaration.status' */
   declarationStatus?(declarationNo: string): Promise<DeclarationStatus>;
+  /**
+   * 'messages.exchange': the partner takes signed messages as files and answers with receipt
+   * files (the customs transfer client). Sending the same name twice replaces the file whole.
+   */
+  sendMessage?(name: string, content: string): Promise<void>;
+  /** The next receipt not yet acknowledged; one read but never acknowledged is offered again. */
+  nextReceipt?(): Promise<ReceiptFile | undefined>;
+  /** The receipt is applied: it is not offered again. */
+  acknowledgeReceipt?(file: ReceiptFile): Promise<void>;
+}
+
+/** A receipt file as the partner left it (its name is the partner's; its content is sealed on storing). */
+export interface ReceiptFile {
+  name: string;
+  content: string;
 }
 
 export interface OutboundRequest {

@@ -173,6 +173,7 @@ export async function savePrepared(
     .set({ message_sealed: cipher.seal(envelope, MESSAGE_CONTEXT) })
     .where('id', '=', id)
     .where('status', '=', 'queued')
+    .where('message_sealed', 'is', null)
     .execute();
 }
 

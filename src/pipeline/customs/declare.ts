@@ -27,8 +27,7 @@ import {
 } from '../../connectors/customs/china-ceb/messages.js';
 import { CebInvalid, prepareMessage } from '../../connectors/customs/china-ceb/prepare.js';
 import type { CebSigner } from '../../connectors/customs/china-ceb/sign.js';
-import type { TransferFolders } from '../../connectors/customs/china-ceb/transfer-folders.js';
-import { XsdUnavailable } from '../../connectors/customs/china-ceb/xsd.js';
+import { XsdUnavailable, type XsdProblem } from '../../connectors/customs/china-ceb/xsd.js';
 import { missingFields, shippableItems } from '../../domain/catalogue.js';
 import { recordAudit } from '../../store/audit.js';
 import {
@@ -42,14 +41,17 @@ import {
   type DeclarationRow,
 } from '../../store/customs.js';
 import type { Store } from '../../store/db.js';
+import type { CustomsTransfer } from './transfer.js';
 import { newId } from '../../store/ids.js';
+import type { Executor } from '../../store/transaction.js';
 import { getOrderRow, readOrder, type OrderRecord } from '../../store/orders.js';
 import { shipmentsForOrder } from '../../store/shipments.js';
 
 export interface CustomsDeps {
   store: Store;
   partnerId: string;
-  folders: TransferFolders;
+  /** The customs connector's exchange (transfer client folders or HTTP). */
+  transfer: CustomsTransfer;
   signer: CebSigner;
   profileFor(source: string): CustomsProfile;
   products?: Readonly<Record<string, CustomsProduct>>;
@@ -70,7 +72,15 @@ export interface DeclareOutcome {
   direction: CustomsDirection | null;
   sent: string[];
   held: Discrepancy[];
-  failed: Array<{ messageType: string; reason: string }>;
+  failed: Array<{ messageType: string; reason: string; field?: string; problems?: readonly XsdProblem[] }>;
+}
+
+export interface DeclareOptions {
+  /**
+   * Declarations that failed (a missing field, the XSD) are built again: the job's replay after
+   * the data or the configuration was fixed.
+   */
+  retryFailed?: boolean;
 }
 
 /** The order as the CEB builders read it; throws naming the first line that lacks customs data. */
@@ -96,7 +106,11 @@ function cebOrder(o: OrderRecord): CebOrder {
 }
 
 /** Declares what the order needs now; safe to call again (each message is declared once). */
-export async function declareOrder(deps: CustomsDeps, orderId: string): Promise<DeclareOutcome> {
+export async function declareOrder(
+  deps: CustomsDeps,
+  orderId: string,
+  options: DeclareOptions = {},
+): Promise<DeclareOutcome> {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const row = await getOrderRow(store.db, orderId);
@@ -113,26 +127,37 @@ export async function declareOrder(deps: CustomsDeps, orderId: string): Promise<
   if (plan.payment && order.payment) wanted.push(['payment', plan.payment]);
   if (waybill) wanted.push(['waybill', plan.waybill!], ['inventory', plan.inventory!]);
 
-  for (const [document, messageType] of wanted) {
-    let held: Discrepancy[] = [];
-    if (document === 'inventory') {
-      held = matchDocuments(
-        {
-          order: {
-            orderNo: order.externalId,
-            paid: orderAmounts({ ...order, items: shippableItems(order.items) ?? [] }).paid,
-            consignee: order.recipient.name,
-            logisticsNo: waybill?.waybillNo,
-          },
-          payment: order.payment ? { orderNo: order.externalId, amount: order.payment.amount } : undefined,
-          waybill: waybill
-            ? { orderNo: order.externalId, logisticsNo: waybill.waybillNo, consignee: order.recipient.name }
-            : undefined,
-          paymentRequired: direction === 'import',
+  const discrepancies = () =>
+    matchDocuments(
+      {
+        order: {
+          orderNo: order.externalId,
+          paid: orderAmounts({ ...order, items: shippableItems(order.items) ?? [] }).paid,
+          consignee: order.recipient.name,
+          logisticsNo: waybill?.waybillNo,
         },
-        deps.tolerance ?? DEFAULT_MATCH_TOLERANCE,
+        payment: order.payment ? { orderNo: order.externalId, amount: order.payment.amount } : undefined,
+        waybill: waybill
+          ? { orderNo: order.externalId, logisticsNo: waybill.waybillNo, consignee: order.recipient.name }
+          : undefined,
+        paymentRequired: direction === 'import',
+      },
+      deps.tolerance ?? DEFAULT_MATCH_TOLERANCE,
+    );
+  if (options.retryFailed) {
+    for (const d of await declarationsOfOrder(store.db, orderId)) {
+      if (d.status !== 'failed') continue;
+      await store.write((trx) =>
+        moveDeclaration(trx, store.keys.cipher, d.id, 'failed', 'queued', {
+          note: 'declared again (replayed after a fix)',
+          nowMs: now().getTime(),
+        }),
       );
     }
+  }
+
+  for (const [document, messageType] of wanted) {
+    const held: Discrepancy[] = document === 'inventory' ? discrepancies() : [];
     const nowMs = now().getTime();
     await store.write((trx) =>
       insertDeclaration(trx, {
@@ -158,14 +183,24 @@ export async function declareOrder(deps: CustomsDeps, orderId: string): Promise<
   }
 
   for (const d of await declarationsOfOrder(store.db, orderId)) {
-    if (d.status === 'held' && d.document === 'inventory') {
-      const still = JSON.parse(d.discrepancies ?? '[]') as Discrepancy[];
-      if (still.length > 0 && !out.held.length) out.held.push(...still);
+    if (d.status === 'held' && d.document === 'inventory' && !d.override_by) {
+      // Held lists are matched again on every run: fixed data releases them by itself.
+      const still = discrepancies();
+      if (still.length === 0) {
+        await store.write((trx) =>
+          moveDeclaration(trx, store.keys.cipher, d.id, 'held', 'queued', {
+            discrepancies: null,
+            note: 'the three-document match passes now',
+            nowMs: now().getTime(),
+          }),
+        );
+        d.status = 'queued';
+      } else if (!out.held.length) out.held.push(...still);
     }
     if (d.status !== 'queued') continue;
     const result = await send(deps, d, order, waybill?.waybillNo);
     if (result === true) out.sent.push(d.message_type);
-    else if (result) out.failed.push({ messageType: d.message_type, reason: result });
+    else if (result) out.failed.push({ messageType: d.message_type, ...result });
   }
   return out;
 }
@@ -176,7 +211,7 @@ async function send(
   d: DeclarationRow,
   order: OrderRecord,
   waybillNo: string | undefined,
-): Promise<true | string | undefined> {
+): Promise<true | { reason: string; field?: string; problems?: readonly XsdProblem[] } | undefined> {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   let envelope: string;
@@ -213,12 +248,20 @@ async function send(
           nowMs: now().getTime(),
         }),
       );
-      return reason;
+      return {
+        reason,
+        ...(err instanceof CustomsFieldMissing ? { field: err.field } : {}),
+        ...(err instanceof CebInvalid ? { problems: err.problems } : {}),
+      };
     }
-    // Sealed into the row before the file exists: a retry writes these exact bytes again.
+    // Sealed into the row before the file exists: a retry writes these exact bytes again. A
+    // run racing this one keeps the envelope sealed first, and both write that one.
     await store.write((trx) => savePrepared(trx, store.keys.cipher, d.id, envelope));
+    const kept = await getDeclaration(store.db, d.id);
+    if (!kept?.message_sealed || kept.status !== 'queued') return undefined;
+    envelope = await store.keys.open(kept.message_sealed, MESSAGE_CONTEXT);
   }
-  deps.folders.send(fileName, envelope);
+  await deps.transfer.send(fileName, envelope);
   const moved = await store.write((trx) =>
     recordSent(trx, store.keys.cipher, d.id, envelope, now().getTime()),
   );
@@ -236,6 +279,8 @@ export async function approveHold(
   actor: string,
   reason: string,
   nowMs = Date.now(),
+  /** Runs in the override's transaction: the API queues the declaration run here. */
+  andThen?: (trx: Executor, d: DeclarationRow) => Promise<void>,
 ): Promise<boolean> {
   const d = await getDeclaration(store.db, declarationId);
   if (!d || d.status !== 'held') return false;
@@ -262,6 +307,7 @@ export async function approveHold(
         },
         nowMs,
       );
+    if (ok && andThen) await andThen(trx, d);
     return ok;
   });
 }

@@ -13,10 +13,10 @@ import {
   ReceiptUnreadable,
   type CebReceipt,
 } from '../../connectors/customs/china-ceb/receipts.js';
-import type { TransferFolders } from '../../connectors/customs/china-ceb/transfer-folders.js';
 import { declarationByGuid, moveDeclaration } from '../../store/customs.js';
 import type { Store } from '../../store/db.js';
 import { insertInboundMessage } from '../../store/inbound-messages.js';
+import type { CustomsTransfer } from './transfer.js';
 
 export const RECEIPT_KIND = 'customs.receipt';
 
@@ -35,7 +35,7 @@ export interface InboxOutcome {
 export interface InboxDeps {
   store: Store;
   partnerId: string;
-  folders: TransferFolders;
+  transfer: CustomsTransfer;
   now?: () => Date;
   /** Test seam: called after a file's receipts are committed and before the file is moved. */
   afterCommit?: (file: string) => void;
@@ -50,7 +50,7 @@ export async function applyInbox(deps: InboxDeps): Promise<InboxOutcome> {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const out: InboxOutcome = { files: 0, applied: 0, duplicates: 0, unreadable: 0, unknown: 0 };
-  for (let file = deps.folders.claimNext(); file; file = deps.folders.claimNext()) {
+  for (let file = await deps.transfer.next(); file; file = await deps.transfer.next()) {
     out.files++;
     let receipts: CebReceipt[] = [];
     let unreadable = false;
@@ -100,7 +100,7 @@ export async function applyInbox(deps: InboxDeps): Promise<InboxOutcome> {
       }
     });
     deps.afterCommit?.(file.name);
-    deps.folders.done(file);
+    await deps.transfer.acknowledge(file);
   }
   return out;
 }

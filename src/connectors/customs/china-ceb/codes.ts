@@ -24,3 +24,6 @@ export const customsUnit = lookup(unit, 'unit');
 export const RMB = currency.codes.CNY;
 
 export const CODE_TABLES: Readonly<Record<string, Table>> = { currency, country, unit };
+
+/** A canonical value with no entry in a table has no fallback: the message fails naming the field. */
+export const CODE_FALLBACK = undefined;
