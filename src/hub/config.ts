@@ -86,6 +86,10 @@ const CustomsConfig = Type.Object(
       Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }), CustomsProfile),
     ),
     products: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), CustomsProduct)),
+    /** The hub certificate (`waygate certs`) the declarant signs messages with (RSA-SHA1). */
+    certificate: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' })),
+    /** How often the receipts are read, in milliseconds (default 5000). */
+    receiptPollMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,7 @@ import { buildGateway } from '../gateway/app.js';
 import { admissionLimitsOf, authFailureLimitsOf, orderSourcesOf } from './gateway-limits.js';
 import {
   ensureOrderPulls,
+  ensureCustomsReceipts,
   ensurePollJobs,
   ensureStockPulls,
   kindsOfLane,
@@ -168,7 +169,13 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   const queue = new JobQueue(store);
   // Every job kind, its handler and its lane are declared in pipeline/jobs/ (the job registry).
   const rateCards = openRateCards(opts.rateCardDir, log);
-  const jobDeps: JobDeps = { store, queue, partners: current, rateCards: () => rateCards };
+  const jobDeps: JobDeps = {
+    store,
+    queue,
+    partners: current,
+    rateCards: () => rateCards,
+    certificates: certRing,
+  };
   // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
   // other; within the outbound lane, each partner's own concurrency limit isolates partners.
   const opsFile = opts.operations?.file;
@@ -320,6 +327,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   await ensurePollJobs(jobDeps);
   await ensureStockPulls(jobDeps);
   await ensureOrderPulls(jobDeps);
+  await ensureCustomsReceipts(jobDeps);
   if (opts.workers !== false) {
     inboundPool.start();
     pool.start();

@@ -38,6 +38,7 @@ export interface PartnerSet extends CarrierDirectory {
   platformRuntimes(): Iterable<PartnerRuntime<PlatformConnector>>;
   /** Customs, warehouse and finance partners (no job uses them yet; the next issues do). */
   customs(id: string): CustomsConnector | undefined;
+  customsSettings(): HubConfig['customs'];
   warehouse(id: string): WarehouseConnector | undefined;
   warehouses(): ReadonlyMap<string, WarehouseConnector>;
   inventory(): InventorySettings;
@@ -150,6 +151,7 @@ export function buildPartnerSet(
     platformRuntime: (id) => platformRuntimes.get(id),
     platformRuntimes: () => platformRuntimes.values(),
     customs: (id) => customs.get(id),
+    customsSettings: () => config.customs,
     warehouse: (id) => warehouses.get(id),
     warehouses: () => warehouses,
     inventory: () => ({

@@ -1,5 +1,11 @@
 import type { NetworkPolicy } from '../domain/network-policy.js';
-import type { CarrierConnector, PlatformConnector, WarehouseConnector } from '../connectors/types.js';
+import type {
+  CarrierConnector,
+  CustomsConnector,
+  PlatformConnector,
+  WarehouseConnector,
+} from '../connectors/types.js';
+import type { CustomsSettings } from './customs/settings.js';
 import type { PartnerRuntime } from './policy/runtime.js';
 import type { RoutingConfig } from './routing.js';
 
@@ -28,6 +34,9 @@ export interface PartnerDirectory extends CarrierDirectory {
   platformRuntime?(id: string): PartnerRuntime<PlatformConnector> | undefined;
   /** How pull-type platforms' order feeds are read (jobs/orders-pull.ts). */
   orderPulls?(): OrderPullSettings;
+  customs?(id: string): CustomsConnector | undefined;
+  /** The `customs` block of the config; undefined when the hub declares nothing to customs. */
+  customsSettings?(): CustomsSettings | undefined;
 }
 
 export interface OrderPullSettings {

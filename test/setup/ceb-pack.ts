@@ -14,6 +14,7 @@ export const CEB_PACK_SUITES = [
   'test/customs-declare.test.ts',
   'test/customs-cli.test.ts',
   'src/sandbox/customs.test.ts',
+  'test/customs-jobs.test.ts',
 ];
 
 export function cebPackFound(): boolean {

@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
 import { approveHold } from '../../pipeline/customs/declare.js';
+import { customsDeclare } from '../../pipeline/jobs/customs-declare.js';
 import {
   declarationHistory,
   getDeclaration,
@@ -138,7 +139,10 @@ export const customsRoutes =
         const d = await getDeclaration(deps.store.db, req.params.id);
         if (!d) throw new WaygateError('customs_declaration_not_found', `no declaration ${req.params.id}`);
         const actor = req.caller ? `${req.caller.kind}:${req.caller.id}` : 'anonymous';
-        const ok = await approveHold(deps.store, d.id, actor, req.body.reason);
+        // The declaration run that sends the list is queued with the override, or neither is kept.
+        const ok = await approveHold(deps.store, d.id, actor, req.body.reason, Date.now(), (trx, held) =>
+          customsDeclare.enqueue(trx, { orderId: held.order_id, stage: 'override' }).then(() => undefined),
+        );
         if (!ok) throw new WaygateError('customs_not_held', `declaration ${d.id} is ${d.status}, not held`);
         const after = await getDeclaration(deps.store.db, d.id);
         return view(after!);

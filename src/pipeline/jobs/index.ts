@@ -21,6 +21,8 @@ import { returnAnnounce } from './return-announce.js';
 import { returnLabel } from './return-label.js';
 import { returnSettle } from './return-settle.js';
 import { returnStatus } from './return-status.js';
+import { customsDeclare } from './customs-declare.js';
+import { customsReceipts } from './customs-receipts.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -39,6 +41,8 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   returnLabel,
   returnSettle,
   returnStatus,
+  customsDeclare,
+  customsReceipts,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();
@@ -65,4 +69,5 @@ export { inboundOrder, inboundTracking, shipmentCreate, trackingPoll };
 export { ensurePollJobs } from './tracking-poll.js';
 export { ensureStockPulls } from './stock-pull.js';
 export { ensureOrderPulls } from './orders-pull.js';
+export { ensureCustomsReceipts } from './customs-receipts.js';
 export { LANES, type JobDeps, type Lane, type RegisteredJobKind } from './kind.js';

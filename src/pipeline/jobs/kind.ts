@@ -13,6 +13,7 @@ import type { Store } from '../../store/db.js';
 import { enqueue, type Job, type JobQueue } from '../../store/queue.js';
 import type { Executor } from '../../store/transaction.js';
 import type { PartnerDirectory } from '../partners.js';
+import type { HubSigningKey } from '../../security/certs/index.js';
 import type { RateCardBook } from '../settlement/cards.js';
 import { checker, type FieldIssue } from '../validation.js';
 
@@ -33,6 +34,8 @@ export interface JobDeps {
    * its waybill, and re-priced when a tracking event carries the carrier's measured weight.
    */
   rateCards?: () => RateCardBook | undefined;
+  /** The hub's certificate store: the key and certificate customs messages are signed with. */
+  certificates?: { signingKey(name: string): HubSigningKey };
 }
 
 /** A leased job whose payload matched its kind's schema. */

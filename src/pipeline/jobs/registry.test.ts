@@ -76,6 +76,8 @@ const VALID: Record<string, unknown> = {
   'return.label': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'return.settle': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'return.status': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz', platform: 'sandbox-shop' },
+  'customs.declare': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz', stage: 'order' },
+  'customs.receipts': { partner: 'china-customs' },
 };
 
 describe('job registry', () => {

@@ -23,6 +23,7 @@ import type { Executor } from '../../store/transaction.js';
 import { announceStock, stockPlatforms } from './stock-publish.js';
 import { warehouseOutbound } from './warehouse-outbound.js';
 import { labelForNewWaybill, storeLabel } from '../labels.js';
+import { announceCustoms } from './customs-declare.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
 export const ShipmentCreatePayload = Type.Object(
@@ -183,6 +184,8 @@ export const shipmentCreate = defineJobKind({
             order,
             nowMs,
           );
+        // Customs hears of the waybill with it (CEB511/505, then the inventory list).
+        if (inserted) await announceCustoms(trx, order, 'waybill', nowMs);
         // Events pushed before the waybill was stored (a crash in between) apply now.
         await applyTracking(trx, carrierId, created.waybillNo, nowMs, deps.store.dialect);
         await deps.queue.complete(job, trx);

@@ -1,0 +1,220 @@
+/**
+ * Customs declares by itself, through the job registry, on both dialects: an order into CN is
+ * declared when it is accepted (CEB311, CEB411) and when its waybill exists (CEB511, then
+ * CEB621 once the three-document match passes), signed with the declarant's certificate from
+ * the hub's certificate store. A message missing a field, or failing the XSD, is never sent: its
+ * job goes to the dead letters naming the field, or the element and the rule; after the fix, a
+ * replay declares it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createConnector } from '../src/connectors/customs/china-ceb/index.js';
+import { unwrapEnvelope } from '../src/connectors/customs/china-ceb/envelope.js';
+import { SANDBOX_PROFILE } from '../src/connectors/customs/china-ceb/profile.js';
+import { verifyCebSignature } from '../src/connectors/customs/china-ceb/sign.js';
+import type { CustomsConnector } from '../src/connectors/types.js';
+import type { OrderInput } from '../src/domain/index.js';
+import { acceptOrder } from '../src/pipeline/accept-order.js';
+import type { CustomsSettings } from '../src/pipeline/customs/settings.js';
+import { replayDead } from '../src/pipeline/dead-letters.js';
+import { announceCustoms } from '../src/pipeline/jobs/customs-declare.js';
+import type { JobDeps } from '../src/pipeline/jobs/index.js';
+import type { PartnerDirectory } from '../src/pipeline/partners.js';
+import { WorkerPool } from '../src/pipeline/worker.js';
+import { CertificateKeyring, CertificateService } from '../src/security/certs/index.js';
+import { secretBoxFromKey } from '../src/security/secret-box.js';
+import { declarationsOfOrder } from '../src/store/customs.js';
+import { JobQueue } from '../src/store/queue.js';
+import { getOrderRow, readOrder } from '../src/store/orders.js';
+import { insertShipment } from '../src/store/shipments.js';
+import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
+import { createTestCa } from './helpers/test-ca.js';
+
+const order = (): OrderInput =>
+  JSON.parse(
+    readFileSync(
+      new URL('../src/connectors/customs/china-ceb/fixtures/import-order.canonical.json', import.meta.url),
+      'utf8',
+    ),
+  ) as OrderInput;
+const ACTOR = 'cli:test-operator';
+
+describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dialect) => {
+  let store: TestStore;
+  let dir: string;
+  let queue: JobQueue;
+  let ring: CertificateKeyring;
+  let certPem: string;
+  let settings: CustomsSettings;
+  let connector: CustomsConnector;
+
+  beforeEach(async () => {
+    store = await freshStore(dialect);
+    dir = mkdtempSync(join(tmpdir(), 'ceb-jobs-'));
+    queue = new JobQueue(store);
+    const box = secretBoxFromKey(randomBytes(32));
+    const certs = new CertificateService({ store, box });
+    ring = new CertificateKeyring({ store, box });
+    const ca = await createTestCa();
+    const req = await certs.create(ACTOR, {
+      name: 'customs-declarant',
+      subject: 'CN=declarant.waygate.test',
+    });
+    certPem = await ca.issue(req.csrPem);
+    await certs.register(ACTOR, { name: 'customs-declarant', certPem });
+    await ring.refresh();
+    connector = createConnector(
+      {
+        partnerId: 'china-customs',
+        baseUrl: 'http://127.0.0.1:9',
+        credentials: { clientKey: 'unused-with-folders' },
+        options: { transferFolder: dir },
+      },
+      { send: () => Promise.reject(new Error('no HTTP')), close: () => Promise.resolve() },
+    );
+    settings = { partner: 'china-customs', certificate: 'customs-declarant', defaults: SANDBOX_PROFILE };
+  });
+  afterEach(async () => {
+    await store.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const directory = (): PartnerDirectory => ({
+    carrier: () => undefined,
+    carriers: () => [],
+    routing: () => ({ rules: [], default: 'none' }),
+    pollIntervalMs: () => 60_000,
+    platform: () => undefined,
+    customs: (id) => (id === 'china-customs' ? connector : undefined),
+    customsSettings: () => settings,
+  });
+  const deps = (): JobDeps => ({ store, queue, partners: directory, certificates: ring });
+
+  /** Runs the outbound lane until no customs.declare job is ready or leased. */
+  async function drain(): Promise<void> {
+    const pool = new WorkerPool('outbound', deps(), pino({ level: 'silent' }), { idlePollMs: 10 });
+    pool.start();
+    try {
+      for (let i = 0; i < 3000; i++) {
+        const open = await store.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('kind', '=', 'customs.declare')
+          .where('status', 'in', ['ready', 'leased'])
+          .execute();
+        if (open.length === 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('the customs jobs did not drain');
+    } finally {
+      await pool.stop();
+    }
+  }
+  async function accepted(input: OrderInput): Promise<string> {
+    const { id } = await acceptOrder(store, input, { caller: 't' });
+    // No carrier in this test: the shipment job is not the subject.
+    await store.db.deleteFrom('jobs').where('kind', '=', 'shipment.create').execute();
+    return id;
+  }
+  /** What shipment.create does when the carrier issued the waybill: store it, tell customs. */
+  async function waybillIssued(id: string): Promise<void> {
+    const o = await readOrder(store.keys, (await getOrderRow(store.db, id))!);
+    await store.write(async (trx) => {
+      await insertShipment(trx, {
+        id: `shp_${id.slice(4)}`,
+        order_id: id,
+        carrier: 'carrier-beta',
+        waybill_no: 'SF1234567890',
+        status: 'info_received',
+        label_url: null,
+        estimated_delivery: null,
+        last_event_at: null,
+        next_poll_at: null,
+        created_at: Date.now(),
+        updated_at: Date.now(),
+      });
+      await announceCustoms(trx, o, 'waybill');
+    });
+  }
+  const outbox = () =>
+    readdirSync(join(dir, 'outbox'))
+      .filter((f) => !f.startsWith('.'))
+      .sort();
+  const statuses = async (id: string) =>
+    Object.fromEntries((await declarationsOfOrder(store.db, id)).map((d) => [d.message_type, d.status]));
+  const deadJobs = () =>
+    store.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'customs.declare')
+      .where('status', '=', 'dead')
+      .execute();
+
+  it('declares the order when accepted and the waybill and list when the waybill exists, signed with the store’s certificate', async () => {
+    const id = await accepted({ ...order(), payment: { ...order().payment!, amount: '308.75' } });
+    await drain();
+    expect(await statuses(id)).toEqual({ CEB311: 'declared', CEB411: 'declared' });
+    await waybillIssued(id);
+    await drain();
+    expect(await statuses(id)).toEqual({
+      CEB311: 'declared',
+      CEB411: 'declared',
+      CEB511: 'declared',
+      CEB621: 'declared',
+    });
+    expect(outbox().map((f) => f.slice(0, 6))).toEqual(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
+    const env = unwrapEnvelope(readFileSync(join(dir, 'outbox', outbox()[3]!), 'utf8'));
+    expect(verifyCebSignature(env.message, { method: 'rsa-sha1', pem: certPem })).toEqual({ ok: true });
+    // KeyInfo names the store's certificate and carries it.
+    const certId = ring.signingKey('customs-declarant').certificateId;
+    expect(env.message).toContain(`<ds:KeyName>${certId}</ds:KeyName>`);
+    expect(env.message).toContain(certPem.split('\n')[1]!);
+    expect(await deadJobs()).toEqual([]);
+  }, 180_000);
+
+  it('holds the list while the payment disagrees: discrepancy kept, list not sent, job not dead', async () => {
+    const id = await accepted(order()); // the fixture's payment is 318.75; the order adds up to 308.75
+    await waybillIssued(id);
+    await drain();
+    expect(await statuses(id)).toMatchObject({ CEB511: 'declared', CEB621: 'held' });
+    expect(outbox().some((f) => f.startsWith('CEB621'))).toBe(false);
+    expect(await deadJobs()).toEqual([]);
+  }, 180_000);
+
+  it('a missing field dead-letters the job naming the field and sends nothing', async () => {
+    const { buyer: _none, ...noBuyer } = order();
+    const id = await accepted({ ...noBuyer, payment: undefined });
+    await drain();
+    const [dead] = await deadJobs();
+    expect(dead?.last_error).toContain('customs_field_missing');
+    expect(dead?.last_error).toContain('buyer');
+    expect(await statuses(id)).toEqual({ CEB311: 'failed' });
+    expect(outbox()).toEqual([]);
+  }, 180_000);
+
+  it('an XSD failure dead-letters the job naming the element and the rule; nothing is sent', async () => {
+    settings = {
+      ...settings,
+      defaults: { ...SANDBOX_PROFILE, platform: { code: 'P'.repeat(30), name: '超长代码的平台' } },
+    };
+    const id = await accepted({ ...order(), payment: undefined });
+    await drain();
+    const [dead] = await deadJobs();
+    expect(dead?.last_error).toContain('customs_message_invalid');
+    expect(dead?.last_error).toContain('ebpCode');
+    expect(dead?.last_error).toMatch(/maxLength|length/);
+    expect(await statuses(id)).toEqual({ CEB311: 'failed' });
+    expect(outbox()).toEqual([]);
+
+    // The configuration fixed, the dead job replayed: the declaration is built again and sent.
+    settings = { ...settings, defaults: SANDBOX_PROFILE };
+    await replayDead(store, dead!.id, 'usr_operator');
+    await drain();
+    expect(await statuses(id)).toEqual({ CEB311: 'declared' });
+    expect(outbox()).toHaveLength(1);
+  }, 180_000);
+});
