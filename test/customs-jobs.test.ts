@@ -1,8 +1,9 @@
 /**
- * Customs declares by itself, through the job registry, on both dialects: an order into CN is
- * declared when it is accepted (CEB311, CEB411) and when its waybill exists (CEB511, then
- * CEB621 once the three-document match passes), signed with the declarant's certificate from
- * the hub's certificate store. A message missing a field, or failing the XSD, is never sent: its
+ * Customs declares by itself, through the job registry, on both dialects: an order into CN whose
+ * source has a customs profile is declared when its shipment job first runs (CEB311, CEB411) and
+ * when its waybill exists (CEB511, then CEB621 once the three-document match passes), signed
+ * with the declarant's certificate from the hub's certificate store; a hub or a source without a
+ * customs profile queues no customs job at all. A message missing a field, or failing the XSD, is never sent: its
  * job goes to the dead letters naming the field, or the element and the rule; after the fix, a
  * replay declares it.
  */
@@ -30,7 +31,8 @@ import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { declarationsOfOrder } from '../src/store/customs.js';
 import { JobQueue } from '../src/store/queue.js';
 import { getOrderRow, readOrder } from '../src/store/orders.js';
-import { insertShipment } from '../src/store/shipments.js';
+import { insertShipment, shipmentsForOrder } from '../src/store/shipments.js';
+import { shipmentCreate } from '../src/pipeline/jobs/shipment-create.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { createTestCa } from './helpers/test-ca.js';
 
@@ -114,10 +116,13 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
       await pool.stop();
     }
   }
+  /** Accepted, and announced to customs as shipment.create does before it calls a carrier. */
   async function accepted(input: OrderInput): Promise<string> {
     const { id } = await acceptOrder(store, input, { caller: 't' });
-    // No carrier in this test: the shipment job is not the subject.
+    // No carrier in this test: the shipment job is not the subject (the last block runs it).
     await store.db.deleteFrom('jobs').where('kind', '=', 'shipment.create').execute();
+    const o = await readOrder(store.keys, (await getOrderRow(store.db, id))!);
+    await store.write((trx) => announceCustoms(trx, settings, o, 'order'));
     return id;
   }
   /** What shipment.create does when the carrier issued the waybill: store it, tell customs. */
@@ -137,7 +142,7 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
         created_at: Date.now(),
         updated_at: Date.now(),
       });
-      await announceCustoms(trx, o, 'waybill');
+      await announceCustoms(trx, settings, o, 'waybill');
     });
   }
   const outbox = () =>
@@ -218,3 +223,94 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
     expect(outbox()).toHaveLength(1);
   }, 180_000);
 });
+
+describe.each(DIALECTS)(
+  'customs jobs are queued only for a source with a customs profile (%s)',
+  (dialect) => {
+    let store: TestStore;
+    let queue: JobQueue;
+    let settings: CustomsSettings | undefined;
+    let waybills = 0;
+
+    beforeEach(async () => {
+      store = await freshStore(dialect);
+      queue = new JobQueue(store);
+      waybills = 0;
+    });
+    afterEach(async () => {
+      await store.destroy();
+    });
+
+    // The real shipment.create against a carrier that issues a waybill at once: the subject is
+    // what it queues for customs, before the carrier call and with the waybill.
+    const carrier = {
+      primary: { manifest: { tracking: 'push' } },
+      call: () => Promise.resolve({ waybillNo: `SF00000000${++waybills}` }),
+      // Only the two members shipment.create reads; the policy runtime is not the subject here.
+    } as unknown as ReturnType<PartnerDirectory['carrier']>;
+    const deps = (): JobDeps => ({
+      store,
+      queue,
+      partners: () => ({
+        carrier: (id) => (id === 'carrier-test' ? carrier : undefined),
+        carriers: () => [],
+        routing: () => ({ rules: [], default: 'carrier-test' }),
+        pollIntervalMs: () => 60_000,
+        platform: () => undefined,
+        customs: () => undefined,
+        customsSettings: () => settings,
+      }),
+    });
+
+    /** Accepts the order and runs its shipment.create once; the customs jobs it left queued. */
+    async function shipped(input: OrderInput): Promise<string[]> {
+      const { id } = await acceptOrder(store, input, { caller: 't' });
+      const [job] = await queue.lease('test', 1, 60_000, Date.now(), ['shipment.create']);
+      const prepared = shipmentCreate.runner(deps()).prepare(job!);
+      if (prepared instanceof Error) throw prepared;
+      await prepared.run();
+      expect((await shipmentsForOrder(store.db, id)).length).toBe(1);
+      const jobs = await store.db.selectFrom('jobs').select(['kind', 'payload']).execute();
+      return jobs
+        .filter((j) => j.kind.startsWith('customs.'))
+        .map((j) => `${j.kind}:${(JSON.parse(j.payload) as { stage: string }).stage}`)
+        .sort();
+    }
+    const intoCn = (externalId: string): OrderInput => ({ ...order(), externalId });
+
+    it('a hub with no customs configuration ships an order into CN and queues no customs job', async () => {
+      settings = undefined;
+      expect(await shipped(intoCn('SO-CN-NOCFG'))).toEqual([]);
+    });
+
+    it('a customs partner without a profile for the order’s source queues nothing for that source', async () => {
+      settings = { partner: 'china-customs', sources: { 'other-shop': SANDBOX_PROFILE } };
+      expect(await shipped(intoCn('SO-CN-OTHER'))).toEqual([]);
+    });
+
+    it('a source with a profile (its own, or the defaults) is announced before the carrier call and with the waybill', async () => {
+      settings = { partner: 'china-customs', sources: { 'sandbox-shop': SANDBOX_PROFILE } };
+      expect(await shipped(intoCn('SO-CN-OWN'))).toEqual([
+        'customs.declare:order',
+        'customs.declare:waybill',
+      ]);
+      await store.db.deleteFrom('jobs').execute();
+      settings = { partner: 'china-customs', defaults: SANDBOX_PROFILE };
+      expect(await shipped(intoCn('SO-CN-DEFAULTS'))).toEqual([
+        'customs.declare:order',
+        'customs.declare:waybill',
+      ]);
+    });
+
+    it('an order that crosses no Chinese border queues no customs job even with a profile', async () => {
+      settings = { partner: 'china-customs', defaults: SANDBOX_PROFILE };
+      const abroad = intoCn('SO-US-1');
+      expect(
+        await shipped({
+          ...abroad,
+          recipient: { ...abroad.recipient, country: 'US', state: 'NY', postalCode: '10001' },
+        }),
+      ).toEqual([]);
+    });
+  },
+);

@@ -31,7 +31,6 @@ import {
 } from '../store/orders.js';
 import { productsBySku, setMissingSkus } from '../store/products.js';
 import { shipmentCreate } from './jobs/shipment-create.js';
-import { announceCustoms } from './jobs/customs-declare.js';
 import { describeMissing } from './catalogue.js';
 
 export interface RawInbound {
@@ -176,12 +175,6 @@ async function acceptInTx(
     );
   } else if (created) {
     await shipmentCreate.enqueue(trx, { orderId: id }, nowMs);
-    await announceCustoms(
-      trx,
-      { id, destinationCountry: input.recipient.country, items: lines },
-      'order',
-      nowMs,
-    );
   } else {
     const existing = await compareWithStored(trx, cipher, input);
     if (!existing) throw new Error(`order ${input.source}/${input.externalId} clashed but cannot be read`);

@@ -15,3 +15,13 @@ export interface CustomsSettings {
   certificate?: string;
   receiptPollMs?: number;
 }
+
+/**
+ * Whether the hub declares this source's orders to customs: a customs partner is configured and
+ * the source has a profile (its own `customs.sources.<source>` or the `customs.defaults` every
+ * source inherits). A hub without one queues no customs job at all.
+ */
+export function declaresFor(settings: CustomsSettings | undefined, source: string): boolean {
+  if (!settings?.partner) return false;
+  return settings.defaults !== undefined || settings.sources?.[source] !== undefined;
+}

@@ -17,6 +17,7 @@ import { getOrderRow } from '../../store/orders.js';
 import type { Executor } from '../../store/transaction.js';
 import { declareOrder, type DeclareOutcome } from '../customs/declare.js';
 import { customsDepsOf, customsSettingsOf } from '../customs/runtime.js';
+import { declaresFor, type CustomsSettings } from '../customs/settings.js';
 import { defineJobKind } from './kind.js';
 
 export const CustomsDeclarePayload = Type.Object(
@@ -62,7 +63,8 @@ export const customsDeclare = defineJobKind({
     async run(job) {
       const settings = customsSettingsOf(deps);
       const row = await getOrderRow(deps.store.db, job.payload.orderId);
-      if (!settings || !row || row.status === 'cancelled') {
+      // Queued under a profile since removed from the configuration: nothing is declared.
+      if (!row || row.status === 'cancelled' || !declaresFor(settings, row.source) || !settings) {
         await deps.queue.complete(job);
         return;
       }
@@ -78,13 +80,25 @@ export const customsDeclare = defineJobKind({
   deadLetter: { edit: null },
 });
 
-/** Queues a declaration run when the order crosses the Chinese border (in the caller's transaction). */
+/**
+ * Queues a declaration run (in the caller's transaction) when the order crosses the Chinese
+ * border and its source has a customs profile in the configuration in force; otherwise nothing
+ * is queued — a seller who declares nothing to customs sees no customs job.
+ */
 export async function announceCustoms(
   trx: Executor,
-  order: { id: string; destinationCountry: string; items: readonly { originCountry?: string }[] },
+  settings: CustomsSettings | undefined,
+  order: {
+    id: string;
+    source: string;
+    destinationCountry: string;
+    items: readonly { originCountry?: string }[];
+  },
   stage: 'order' | 'waybill' | 'override',
   nowMs = Date.now(),
-): Promise<void> {
-  if (!customsDirection(order.items[0]?.originCountry, order.destinationCountry)) return;
+): Promise<boolean> {
+  if (!declaresFor(settings, order.source)) return false;
+  if (!customsDirection(order.items[0]?.originCountry, order.destinationCountry)) return false;
   await customsDeclare.enqueue(trx, { orderId: order.id, stage }, nowMs);
+  return true;
 }

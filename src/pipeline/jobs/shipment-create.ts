@@ -3,7 +3,9 @@
  * key derived from the order id (so a retry after a crash is recognised by the carrier as the
  * same request), and store the waybill — with its expected charge under the carrier's rate card —
  * in the same transaction that completes the job. Queued by
- * acceptOrder in the order's own transaction.
+ * acceptOrder in the order's own transaction. An order crossing the Chinese border whose source
+ * has a customs profile is announced to customs here (customs.declare), before the carrier call
+ * and again with its waybill.
  */
 import { Type } from '@sinclair/typebox';
 import { enrichLines, orderStatusFromShipment, orderTotal, shippableItems } from '../../domain/index.js';
@@ -24,6 +26,8 @@ import { announceStock, stockPlatforms } from './stock-publish.js';
 import { warehouseOutbound } from './warehouse-outbound.js';
 import { labelForNewWaybill, storeLabel } from '../labels.js';
 import { announceCustoms } from './customs-declare.js';
+import { declaresFor } from '../customs/settings.js';
+import { declarationsOfOrder } from '../../store/customs.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
 export const ShipmentCreatePayload = Type.Object(
@@ -78,6 +82,11 @@ export const shipmentCreate = defineJobKind({
         return;
       }
       const partners = deps.partners();
+      // Customs hears of the order before any carrier is called (CEB311/303, and CEB411): only
+      // when its source has a customs profile, and once — a retry finds its declarations.
+      const customs = partners.customsSettings?.();
+      if (declaresFor(customs, order.source) && !(await declarationsOfOrder(deps.store.db, order.id)).length)
+        await deps.store.write((trx) => announceCustoms(trx, customs, order, 'order'));
       const route = routeOrder(partners.routing(), {
         destinationCountry: order.destinationCountry,
         skus: order.items.map((i) => i.sku),
@@ -185,7 +194,7 @@ export const shipmentCreate = defineJobKind({
             nowMs,
           );
         // Customs hears of the waybill with it (CEB511/505, then the inventory list).
-        if (inserted) await announceCustoms(trx, order, 'waybill', nowMs);
+        if (inserted) await announceCustoms(trx, customs, order, 'waybill', nowMs);
         // Events pushed before the waybill was stored (a crash in between) apply now.
         await applyTracking(trx, carrierId, created.waybillNo, nowMs, deps.store.dialect);
         await deps.queue.complete(job, trx);
