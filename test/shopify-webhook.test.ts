@@ -1,8 +1,8 @@
 /**
  * Shopify's order webhook end to end through the hub's gateway, on each store dialect, against
  * the simulated Shopify (src/sandbox/shopify.ts): a signed `orders/create` is verified, stored
- * and accepted; its re-delivery (same X-Shopify-Webhook-Id and bytes) is acknowledged as a
- * duplicate; an order id above 2^53 is kept exactly from the wire to the store to the fulfilment
+ * and accepted; its re-delivery (same X-Shopify-Webhook-Id, whatever its bytes) is acknowledged
+ * as a duplicate, while two pushes with the same bytes but their own ids are both handled; an order id above 2^53 is kept exactly from the wire to the store to the fulfilment
  * sent back (the shop answers 404 for any other id); a body changed after signing, or signed
  * with another secret, is refused with 401 `partner_signature_invalid` and nothing is stored.
  */
@@ -140,6 +140,53 @@ for (const dialect of DIALECTS) {
       );
       expect(row).toEqual([{ external_id: '9007199254740993' }]);
     }, 60_000);
+
+    it('de-duplicates on X-Shopify-Webhook-Id alone: the same id with other bytes is a duplicate, another id with the same bytes is handled', async () => {
+      const body = FIXTURE.replaceAll('9007199254740993', '9007199254740995');
+      const reserialised = body.replace('"note": null', '"note": "leave at the door"');
+      const jobOf = async (messageId: unknown) =>
+        hub.store.db
+          .selectFrom('jobs')
+          .select('status')
+          .where('dedupe_key', '=', `inbound.order:${String(messageId)}`)
+          .executeTakeFirst();
+      const before = await counts();
+      const webhookId = randomUUID();
+      const first = await post(body, {
+        'x-shopify-hmac-sha256': sign(secret, body),
+        'x-shopify-webhook-id': webhookId,
+      });
+      expect(first).toMatchObject({ status: 202, body: { status: 'queued' } });
+      // Shopify re-delivers with the id of the first delivery, and its bytes need not be the same.
+      const redelivered = await post(reserialised, {
+        'x-shopify-hmac-sha256': sign(secret, reserialised),
+        'x-shopify-webhook-id': webhookId,
+      });
+      expect(redelivered).toMatchObject({ status: 202, body: { status: 'duplicate', id: first.body.id } });
+      // Two orders/updated with the same bytes but ids of their own are two pushes: both handled.
+      const updates = [];
+      for (const id of [randomUUID(), randomUUID()])
+        updates.push(
+          await post(body, {
+            'x-shopify-topic': 'orders/updated',
+            'x-shopify-hmac-sha256': sign(secret, body),
+            'x-shopify-webhook-id': id,
+          }),
+        );
+      for (const u of updates) expect(u).toMatchObject({ status: 202, body: { status: 'queued' } });
+      expect(new Set(updates.map((u) => u.body.id)).size).toBe(2);
+      // Each queued push was parsed and its order accepted: the job is done, not dead-lettered.
+      for (const m of [first, ...updates])
+        await waitFor('the push to be handled', async () => ((await jobOf(m.body.id)) ? undefined : true));
+      const rows = await hub.store.db
+        .selectFrom('orders')
+        .select('external_id')
+        .where('source', '=', 'shopify')
+        .where('external_id', '=', '9007199254740995')
+        .execute();
+      expect(rows).toEqual([{ external_id: '9007199254740995' }]);
+      expect((await counts()).messages - before.messages).toBe(3);
+    }, 90_000);
 
     it('refuses any change to the signed body with a 4xx from the catalogue (401 partner_signature_invalid when still JSON) and stores nothing', async () => {
       const before = await counts();

@@ -136,6 +136,14 @@ export interface ManifestBase<
    * a dead-lettered push before replaying it.
    */
   topicHeader?: string;
+  /**
+   * The header carrying the partner's own id of a push, the same on each of its re-deliveries
+   * (Shopify's `X-Shopify-Webhook-Id`). When set, and present on a push, the hub de-duplicates
+   * the partner's pushes on that id alone: a re-delivery is a duplicate even when its bytes
+   * differ (re-serialised), and two pushes with equal bytes but their own ids (an
+   * `orders/updated` sent twice) are each handled.
+   */
+  deliveryIdHeader?: string;
 }
 
 export interface CarrierManifest<S extends SettingsSchema = SettingsSchema> extends ManifestBase<

@@ -39,12 +39,20 @@ function keptHeaders(headers: InboundRequest['headers']): Record<string, string>
 }
 
 /**
- * What makes two pushes the same: the bytes the partner signed plus the topic it sent beside
- * them. The topic is not signed but decides how the push is handled, so a body delivered first
- * under a wrong topic (dead-lettered) must not make the same body under the right topic a
- * "duplicate" — each (bytes, topic) pair is stored and handled once.
+ * What makes two pushes the same. For a partner that names each push (`deliveryIdHeader`), that
+ * name alone: its re-deliveries carry the same id whatever their bytes, and a new push a new id
+ * even with the bytes of an earlier one. Otherwise the bytes the partner signed plus the topic
+ * it sent beside them. The topic is not signed but decides how the push is handled, so a body
+ * delivered first under a wrong topic (dead-lettered) must not make the same body under the
+ * right topic a "duplicate" — each (bytes, topic) pair is stored and handled once.
  */
-export function inboundDedupeKey(req: InboundRequest, topicHeader: string | undefined): string {
+export function inboundDedupeKey(
+  req: InboundRequest,
+  topicHeader: string | undefined,
+  deliveryIdHeader?: string,
+): string {
+  const deliveryId = deliveryIdHeader ? headerValue(req, deliveryIdHeader)?.trim() : undefined;
+  if (deliveryId) return `id:${createHash('sha256').update(deliveryId, 'utf8').digest('hex')}`;
   const hash = createHash('sha256').update(bodyBytes(req)).digest('hex');
   if (!topicHeader) return hash;
   const topic = headerValue(req, topicHeader) ?? '';
@@ -52,21 +60,23 @@ export function inboundDedupeKey(req: InboundRequest, topicHeader: string | unde
 }
 
 /**
- * Stores a verified push and queues its transformation. A re-delivery of the same bytes under
- * the same topic is recognised and queues nothing; returns the stored message's id.
+ * Stores a verified push and queues its transformation. A re-delivery (the same push id, or for
+ * a partner without one the same bytes under the same topic) is recognised and queues nothing;
+ * returns the stored message's id.
  */
 export async function queueInbound(
   store: Store,
   kind: InboundKind,
   /** The pushing partner's manifest (or its id alone, for a partner that sends no topic). */
-  pusher: string | Pick<ManifestBase, 'id' | 'topicHeader'>,
+  pusher: string | Pick<ManifestBase, 'id' | 'topicHeader' | 'deliveryIdHeader'>,
   req: InboundRequest,
   nowMs = Date.now(),
 ): Promise<{ messageId: string; duplicate: boolean }> {
   const partner = typeof pusher === 'string' ? { id: pusher } : pusher;
   const partnerId = partner.id;
   const topicHeader = 'topicHeader' in partner ? partner.topicHeader : undefined;
-  const dedupeKey = inboundDedupeKey(req, topicHeader);
+  const deliveryIdHeader = 'deliveryIdHeader' in partner ? partner.deliveryIdHeader : undefined;
+  const dedupeKey = inboundDedupeKey(req, topicHeader, deliveryIdHeader);
   return store.write(async (trx) => {
     const stored = await insertInboundMessage(
       trx,

@@ -32,4 +32,5 @@ export const manifest = platformManifest({
   capabilities: ['orders.webhook', 'orders.subscribe', 'orders.fetch', 'fulfilment.send'],
   settings,
   topicHeader: 'x-shopify-topic',
+  deliveryIdHeader: 'x-shopify-webhook-id',
 });
