@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
         sandbox.shopify.fulfilmentOf(id!),
       );
       expect(fulfilment).toMatchObject({ number: shipment.waybill_no });
-      expect(['4PX', 'UPS', 'YunExpress', 'Cainiao']).toContain(fulfilment.company);
+      expect(['4PX', 'UPS', 'YunExpress', 'Cainiao', 'Yanwen']).toContain(fulfilment.company);
       // As the parcel moves, Shopify hears of it until it is delivered.
       const events = await waitFor('the delivered event at Shopify', async () => {
         const f = sandbox.shopify.fulfilmentOf(id!);
