@@ -27,6 +27,7 @@ import { registerProductCommands } from './products.js';
 import { registerCustomsCommands } from './customs.js';
 import { registerConnectorCommands } from './connectors.js';
 import { registerLabelCommands } from './labels.js';
+import { registerSnapshotCommands } from './snapshot.js';
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -278,6 +279,7 @@ export function buildCli(): Command {
 
   registerDlqCommands(program);
   registerConnectorCommands(program);
+  registerSnapshotCommands(program);
   registerApiKeyCommands(program);
   registerKeyCommands(program);
   registerPrivacyCommands(program);

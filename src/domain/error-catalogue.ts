@@ -138,6 +138,10 @@ export const ERROR_CATALOGUE = {
   stock_event_invalid: { status: 400, message: 'the warehouse stock event cannot be read' },
   return_payload_invalid: { status: 400, message: 'the return request cannot be read' },
 
+  // Snapshots and reconciliations [004-3.2]
+  snapshot_dir_unusable: { status: 400, message: 'the snapshot folder cannot be written' },
+  reconciliation_not_found: { status: 404, message: 'no such reconciliation report' },
+
   // Dead letters
   dlq_job_not_found: { status: 404, message: 'no such dead letter' },
   dlq_job_not_dead: { status: 409, message: 'the job is not dead-lettered' },

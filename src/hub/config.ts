@@ -170,6 +170,34 @@ export const HubConfigSchema = Type.Object(
           pullIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })),
           /** Unreachable this long, a warehouse's stock is served from the last snapshot (default 30). */
           outageThresholdMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080 })),
+          /** Per warehouse partner: its own outage threshold. */
+          warehouses: Type.Optional(
+            Type.Record(
+              Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }),
+              Type.Object(
+                { outageThresholdMinutes: Type.Integer({ minimum: 1, maximum: 10_080 }) },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+          /** Where reconciliation reports (JSON + CSV) are written after an outage. */
+          reportsDir: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The daily Parquet snapshot of A-tier partners' data [004-3.2] (docs/inventory.md). */
+    snapshot: Type.Optional(
+      Type.Object(
+        {
+          /** The folder the Parquet files and manifests are written to. */
+          dir: Type.String({ minLength: 1 }),
+          /** Local time of the daily run (default 02:00). */
+          at: Type.Optional(Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM' })),
+          /** IANA time zone of `at` and of the day in the file names (default UTC). */
+          timeZone: Type.Optional(Type.String({ minLength: 1 })),
+          /** Run on the schedule (default true); `waygate snapshot run` works either way. */
+          schedule: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
@@ -255,6 +283,7 @@ export function parseHubConfig(text: string, file: string, env: NodeJS.ProcessEn
   }
   checkNetwork(raw, source);
   checkPartners(raw, source);
+  checkInventory(raw, source);
   const problems = connectorSettingsProblems(raw, source);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   checkReferences(raw, source);
@@ -304,6 +333,19 @@ function checkNetwork(config: HubConfig, source: YamlSource): void {
         throw new ConfigError(problemAt(source, path, verdict.reason));
       }
     }
+  }
+}
+
+/** The snapshot's time zone is a real one; per-warehouse settings name warehouse partners. */
+function checkInventory(config: HubConfig, source: YamlSource): void {
+  const tz = config.snapshot?.timeZone;
+  if (tz !== undefined && !isTimeZone(tz))
+    throw new ConfigError(problemAt(source, ['snapshot', 'timeZone'], `${tz} is not an IANA time zone`));
+  for (const id of Object.keys(config.inventory?.warehouses ?? {})) {
+    if (config.partners[id]?.kind !== 'warehouse')
+      throw new ConfigError(
+        problemAt(source, ['inventory', 'warehouses', id], `${id} is not a configured warehouse partner`),
+      );
   }
 }
 

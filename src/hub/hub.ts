@@ -14,11 +14,13 @@ import {
   ensureOrderPulls,
   ensureCustomsReceipts,
   ensurePollJobs,
+  ensureSnapshotSchedule,
   ensureStockPulls,
   kindsOfLane,
   type JobDeps,
 } from '../pipeline/jobs/index.js';
 import { returnWarehouses } from '../pipeline/jobs/inbound-return.js';
+import { thresholdFor } from '../pipeline/inventory-view.js';
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
 import { WorkerPool } from '../pipeline/worker.js';
@@ -73,6 +75,8 @@ export interface HubOptions {
    * watched and applied live; without one the tier default alert rules run and nobody is told.
    */
   operations?: { file?: string; env?: NodeJS.ProcessEnv; statsBucketMs?: number };
+  /** The time inventory rules see (outage clocks, snapshot ages); tests inject one. */
+  clock?: () => number;
 }
 
 export interface Hub {
@@ -175,6 +179,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     partners: current,
     rateCards: () => rateCards,
     certificates: certRing,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   };
   // Two lanes [004-2]: inbound transformations and outbound partner calls never wait on each
   // other; within the outbound lane, each partner's own concurrency limit isolates partners.
@@ -294,7 +299,10 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     platforms: { get: (id: string): PlatformConnector | undefined => partners.platform(id) },
     warehouses: { get: (id: string) => partners.warehouse(id) },
     returnWarehouses: () => returnWarehouses(partners),
-    inventory: { outageThresholdMs: () => partners.inventory().outageThresholdMs },
+    inventory: {
+      outageThresholdMs: (id: string) => thresholdFor(partners.inventory(), id),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    },
     partnerHealth: () => [...partners.carriers(), ...partners.platformRuntimes()].map((r) => r.view()),
     releasePartner: (id, actor, reason, iface) => releasePartner(id, actor, reason, iface),
     configEvents: () => watcher?.events() ?? [],
@@ -328,6 +336,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
   await ensureStockPulls(jobDeps);
   await ensureOrderPulls(jobDeps);
   await ensureCustomsReceipts(jobDeps);
+  await ensureSnapshotSchedule(jobDeps);
   if (opts.workers !== false) {
     inboundPool.start();
     pool.start();

@@ -24,7 +24,12 @@ import {
   type Channel,
   type PartnerEvents,
 } from '../pipeline/policy/runtime.js';
-import type { CarrierDirectory, InventorySettings, OrderPullSettings } from '../pipeline/partners.js';
+import type {
+  CarrierDirectory,
+  InventorySettings,
+  OrderPullSettings,
+  SnapshotSettings,
+} from '../pipeline/partners.js';
 import type { RoutingConfig } from '../pipeline/routing.js';
 import { ConfigError, networkPolicyOf, type HubConfig } from './config.js';
 import type { PartnerSigning, PartnerSigningSpec } from '../security/certs/partner-signing.js';
@@ -43,6 +48,7 @@ export interface PartnerSet extends CarrierDirectory {
   warehouses(): ReadonlyMap<string, WarehouseConnector>;
   inventory(): InventorySettings;
   orderPulls(): OrderPullSettings;
+  snapshot(): SnapshotSettings | undefined;
   finance(id: string): FinanceConnector | undefined;
 }
 
@@ -154,14 +160,49 @@ export function buildPartnerSet(
     customsSettings: () => config.customs,
     warehouse: (id) => warehouses.get(id),
     warehouses: () => warehouses,
-    inventory: () => ({
-      pullIntervalMs: config.inventory?.pullIntervalMs ?? 60_000,
-      outageThresholdMs: (config.inventory?.outageThresholdMinutes ?? 30) * 60_000,
-    }),
+    inventory: () => inventorySettingsOf(config),
+    snapshot: () => snapshotSettingsOf(config),
     finance: (id) => finance.get(id),
     orderPulls: () => ({
       intervalMs: config.orders?.pullIntervalMs ?? 60_000,
       lookbackMs: (config.orders?.initialLookbackHours ?? 24) * 3600_000,
     }),
   };
+}
+
+export function inventorySettingsOf(config: HubConfig): InventorySettings {
+  const inv = config.inventory;
+  return {
+    pullIntervalMs: inv?.pullIntervalMs ?? 60_000,
+    outageThresholdMs: (inv?.outageThresholdMinutes ?? 30) * 60_000,
+    outageThresholdsMs: Object.fromEntries(
+      Object.entries(inv?.warehouses ?? {}).map(([id, w]) => [id, w.outageThresholdMinutes * 60_000]),
+    ),
+    ...(inv?.reportsDir ? { reportsDir: inv.reportsDir } : {}),
+  };
+}
+
+/** A partner's tier: its config's, else its connector's default. */
+export function tierOf(id: string, p: PartnerEntry): string | undefined {
+  if (p.tier) return p.tier;
+  const connectorId = p.connector ?? id;
+  if (p.kind === 'carrier') return CARRIERS[connectorId]?.manifest.defaultTier;
+  return connectorFor(p.kind, connectorId)?.manifest.defaultTier;
+}
+
+/** The A-tier partners a snapshot covers, by kind. */
+export function snapshotScopeOf(config: HubConfig): SnapshotSettings['scope'] {
+  const of = (kind: string) =>
+    Object.entries(config.partners)
+      .filter(([id, p]) => p.kind === kind && tierOf(id, p) === 'A')
+      .map(([id]) => id)
+      .sort();
+  return { platforms: of('platform'), carriers: of('carrier'), warehouses: of('warehouse') };
+}
+
+/** The daily snapshot's settings; undefined when none is configured or its schedule is off. */
+export function snapshotSettingsOf(config: HubConfig): SnapshotSettings | undefined {
+  const s = config.snapshot;
+  if (!s || s.schedule === false) return undefined;
+  return { dir: s.dir, at: s.at ?? '02:00', timeZone: s.timeZone ?? 'UTC', scope: snapshotScopeOf(config) };
 }

@@ -46,11 +46,23 @@ export interface StockView {
 
 export interface ViewOptions {
   nowMs?: number;
+  /** The hub's clock, when `nowMs` is not given (tests inject one). */
+  clock?: () => number;
   /** How long a warehouse may be unreachable before its snapshot serves (per warehouse). */
   outageThresholdMs?: (warehouseId: string) => number;
 }
 
 const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : null);
+
+/** A warehouse's outage threshold: its own when configured, else the hub's default. */
+export function thresholdFor(
+  settings: { outageThresholdMs?: number; outageThresholdsMs?: Readonly<Record<string, number>> } | undefined,
+  warehouseId: string,
+): number {
+  return (
+    settings?.outageThresholdsMs?.[warehouseId] ?? settings?.outageThresholdMs ?? DEFAULT_OUTAGE_THRESHOLD_MS
+  );
+}
 
 /** Whether a warehouse's link is down for longer than its threshold at `nowMs`. */
 export function isOutage(link: WarehouseLinksTable | undefined, thresholdMs: number, nowMs: number): boolean {
@@ -83,7 +95,7 @@ export async function stockViews(
   filter: LevelFilter,
   opts: ViewOptions = {},
 ): Promise<StockView[]> {
-  const nowMs = opts.nowMs ?? Date.now();
+  const nowMs = opts.nowMs ?? opts.clock?.() ?? Date.now();
   const threshold = opts.outageThresholdMs ?? (() => DEFAULT_OUTAGE_THRESHOLD_MS);
   const links = new Map((await allLinks(ex)).map((l) => [l.warehouse_id, l]));
   const down = new Set([...links.keys()].filter((id) => isOutage(links.get(id), threshold(id), nowMs)));

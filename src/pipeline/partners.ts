@@ -32,6 +32,8 @@ export interface PartnerDirectory extends CarrierDirectory {
    * and fulfilments are called through it. Absent (a directory built in a test): called directly.
    */
   platformRuntime?(id: string): PartnerRuntime<PlatformConnector> | undefined;
+  /** The daily Parquet snapshot [004-3.2]; undefined when it is not configured. */
+  snapshot?(): SnapshotSettings | undefined;
   /** How pull-type platforms' order feeds are read (jobs/orders-pull.ts). */
   orderPulls?(): OrderPullSettings;
   customs?(id: string): CustomsConnector | undefined;
@@ -48,4 +50,17 @@ export interface OrderPullSettings {
 export interface InventorySettings {
   pullIntervalMs: number;
   outageThresholdMs: number;
+  /** Per warehouse, when it differs from `outageThresholdMs`. */
+  outageThresholdsMs?: Readonly<Record<string, number>>;
+  /** Where reconciliation reports (JSON + CSV) are written after an outage. */
+  reportsDir?: string;
+}
+
+export interface SnapshotSettings {
+  dir: string;
+  /** Local time of the daily run, HH:MM. */
+  at: string;
+  timeZone: string;
+  /** The A-tier partners covered, by kind. */
+  scope: { platforms: string[]; carriers: string[]; warehouses: string[] };
 }

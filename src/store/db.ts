@@ -48,6 +48,7 @@ import { alertDelivery } from './migrations/021_alert_delivery.js';
 import { warehouseFulfilment } from './migrations/019_warehouse_fulfilment.js';
 import { returns } from './migrations/020_returns.js';
 import { refunds } from './migrations/026_refunds.js';
+import { snapshots } from './migrations/018_snapshots.js';
 import { KeyRing } from './data-keys.js';
 import type { DataKeyCipher } from './sealing.js';
 import type { Db } from './transaction.js';
@@ -101,6 +102,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
     '019_warehouse_fulfilment': warehouseFulfilment(dialect),
     '020_returns': returns(dialect),
     '026_refunds': refunds(dialect),
+    '018_snapshots': snapshots(dialect),
   };
   return { getMigrations: async () => all };
 }

@@ -75,6 +75,8 @@ export async function startHarness(
     env?: Record<string, string>;
     /** Time between a sandbox parcel's tracking steps (default a minute: parcels stay in transit). */
     stepMs?: number;
+    /** The clock the hub's inventory rules see (outage thresholds without real waits). */
+    clock?: () => number;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'waygate-harness-'));
@@ -94,6 +96,7 @@ export async function startHarness(
     logger: opts.logger ?? createLogger('silent'),
     watch: { file: policyFile, env },
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.operations ? { operations: { env, ...opts.operations } } : {}),
   });
   const key = await createApiKey(hub.store.db, hub.box, { ...ALL_SCOPES, name: 'harness' });

@@ -23,6 +23,7 @@ import { returnSettle } from './return-settle.js';
 import { returnStatus } from './return-status.js';
 import { customsDeclare } from './customs-declare.js';
 import { customsReceipts } from './customs-receipts.js';
+import { snapshotTake } from './snapshot-take.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -43,6 +44,7 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   returnStatus,
   customsDeclare,
   customsReceipts,
+  snapshotTake,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();
@@ -70,4 +72,5 @@ export { ensurePollJobs } from './tracking-poll.js';
 export { ensureStockPulls } from './stock-pull.js';
 export { ensureOrderPulls } from './orders-pull.js';
 export { ensureCustomsReceipts } from './customs-receipts.js';
+export { ensureSnapshotSchedule } from './snapshot-take.js';
 export { LANES, type JobDeps, type Lane, type RegisteredJobKind } from './kind.js';

@@ -36,6 +36,8 @@ export interface JobDeps {
   rateCards?: () => RateCardBook | undefined;
   /** The hub's certificate store: the key and certificate customs messages are signed with. */
   certificates?: { signingKey(name: string): HubSigningKey };
+  /** The time business rules see (outage clocks, snapshot ages); tests inject one. Default Date.now. */
+  clock?: () => number;
 }
 
 /** A leased job whose payload matched its kind's schema. */

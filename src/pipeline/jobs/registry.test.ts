@@ -78,6 +78,7 @@ const VALID: Record<string, unknown> = {
   'return.status': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz', platform: 'sandbox-shop' },
   'customs.declare': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz', stage: 'order' },
   'customs.receipts': { partner: 'china-customs' },
+  'snapshot.take': { schedule: 'daily' },
 };
 
 describe('job registry', () => {

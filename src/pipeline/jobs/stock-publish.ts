@@ -9,7 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Executor } from '../../store/transaction.js';
 import { lockStockPush, readStockPush, recordStockPushed, wantStockPush } from '../../store/inventory.js';
-import { stockViews } from '../inventory-view.js';
+import { stockViews, thresholdFor } from '../inventory-view.js';
 import { defineJobKind } from './kind.js';
 
 const ID = '^[a-z0-9][a-z0-9-]{1,62}$';
@@ -43,11 +43,14 @@ export const stockPublish = defineJobKind({
       }
       const state = await readStockPush(deps.store.db, platformId, sku);
       const version = state?.wanted_version ?? 0;
-      const threshold = partners.inventory?.().outageThresholdMs;
+      const settings = partners.inventory?.();
       const views = await stockViews(
         deps.store.db,
         { sku },
-        threshold !== undefined ? { outageThresholdMs: () => threshold } : {},
+        {
+          outageThresholdMs: (warehouseId) => thresholdFor(settings, warehouseId),
+          ...(deps.clock ? { clock: deps.clock } : {}),
+        },
       );
       const snapshots = views.filter((v) => v.source === 'snapshot');
       const available = views.reduce((n, v) => n + v.available, 0);

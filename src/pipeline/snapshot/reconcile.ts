@@ -1,0 +1,279 @@
+/**
+ * The reconciliation after a warehouse outage [004-3.2]: while the warehouse was unreachable
+ * beyond its threshold, sellable stock came from the last snapshot and orders were sold on it.
+ * Once the warehouse answers again (and its count has been applied), every SKU of the snapshot
+ * or sold meanwhile is compared with the warehouse's truth:
+ *
+ * - `short` / `surplus`: the warehouse holds fewer / more than the snapshot said (stock moved
+ *   that the snapshot could not show: damage, adjustments, receipts, shipments);
+ * - `oversold`: units sold while the snapshot served that the warehouse cannot fill — the hub's
+ *   reservations exceed what the warehouse holds. Each raises a `stock-oversold` alert (major)
+ *   in the hub's alert list, beside the rule-based ones of monitor/alerts.ts.
+ *
+ * A SKU with neither difference is not listed. The report is stored (API and CLI read it) and
+ * written as JSON and CSV to the reports folder, when one is configured.
+ */
+import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
+import type { Store } from '../../store/db.js';
+import { newId } from '../../store/ids.js';
+import { levelsOf, snapshotInventory } from '../../store/inventory.js';
+import { firingAlert, insertAlert, updateAlert } from '../../store/operations.js';
+import { WaygateError } from '../../domain/index.js';
+import type { Executor } from '../../store/transaction.js';
+import {
+  getReconciliation,
+  getSnapshot,
+  insertReconciliation,
+  listReconciliations,
+  reservationsBetween,
+  type StockReconciliationsTable,
+} from '../../store/snapshots.js';
+
+export type DifferenceKind = 'oversold' | 'short' | 'surplus';
+
+export interface ReconciliationLine {
+  sku: string;
+  kind: DifferenceKind;
+  /** What the snapshot said was on hand. */
+  snapshotOnHand: number;
+  /** What the warehouse counts now. */
+  warehouseOnHand: number;
+  /** warehouseOnHand − snapshotOnHand. */
+  onHandDifference: number;
+  /** Units reserved by orders placed while the snapshot served. */
+  soldOnSnapshot: number;
+  /** The orders that sold them. */
+  orders: string[];
+  /** All of the hub's reservations on the SKU now. */
+  reserved: number;
+  /** Sellable now, on the warehouse's count. */
+  available: number;
+  /** Reserved beyond what the warehouse holds. */
+  oversold: number;
+}
+
+export interface ReconciliationReport {
+  id: string;
+  warehouse: string;
+  snapshot: { id: string; takenAt: string } | null;
+  unreachableSince: string;
+  fallbackFrom: string;
+  recoveredAt: string;
+  differences: number;
+  oversoldSkus: string[];
+  lines: ReconciliationLine[];
+  files: { json: string; csv: string } | null;
+}
+
+export interface ReconcileInput {
+  warehouseId: string;
+  /** When the warehouse stopped answering. */
+  unreachableSinceMs: number;
+  /** When the snapshot started to serve (unreachable since + threshold). */
+  fallbackFromMs: number;
+  recoveredAtMs: number;
+  /** Where the JSON and CSV files go; none: stored only. */
+  reportsDir?: string;
+}
+
+export const CSV_COLUMNS: ReadonlyArray<keyof ReconciliationLine> = [
+  'sku',
+  'kind',
+  'snapshotOnHand',
+  'warehouseOnHand',
+  'onHandDifference',
+  'soldOnSnapshot',
+  'reserved',
+  'available',
+  'oversold',
+  'orders',
+];
+
+/** The report as CSV: one row per SKU, orders joined by spaces. */
+export function reconciliationCsv(report: Pick<ReconciliationReport, 'lines'>): string {
+  return stringify(
+    report.lines.map((l) => CSV_COLUMNS.map((c) => (c === 'orders' ? l.orders.join(' ') : String(l[c])))),
+    { header: true, columns: [...CSV_COLUMNS] },
+  );
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Compares what was sold on the snapshot with the warehouse's truth and stores the report. */
+export async function reconcileAfterOutage(
+  store: Store,
+  input: ReconcileInput,
+): Promise<ReconciliationReport> {
+  const { warehouseId } = input;
+  const snaps = await snapshotInventory(store.db, { warehouseId });
+  const live = new Map(
+    (await levelsOf(store.db, { warehouseId }, 1_000_000)).map((l) => [l.sku, l] as const),
+  );
+  const sold = await reservationsBetween(store.db, warehouseId, input.fallbackFromMs, input.recoveredAtMs);
+  const soldBySku = new Map<string, { units: number; orders: string[] }>();
+  for (const r of sold) {
+    if (r.status === 'released') continue;
+    const s = soldBySku.get(r.sku) ?? { units: 0, orders: [] };
+    s.units += r.quantity;
+    s.orders.push(r.order_id);
+    soldBySku.set(r.sku, s);
+  }
+  const snapBySku = new Map(snaps.map((s) => [s.sku, s] as const));
+  const skus = [...new Set([...snapBySku.keys(), ...soldBySku.keys()])].sort();
+  const lines: ReconciliationLine[] = [];
+  for (const sku of skus) {
+    const level = live.get(sku);
+    const snapshotOnHand = snapBySku.get(sku)?.on_hand ?? 0;
+    const warehouseOnHand = level?.on_hand ?? 0;
+    const reserved = level?.reserved ?? 0;
+    const s = soldBySku.get(sku) ?? { units: 0, orders: [] };
+    const oversold = Math.max(0, reserved - warehouseOnHand);
+    const difference = warehouseOnHand - snapshotOnHand;
+    const oversoldHere = s.units > 0 && oversold > 0;
+    if (difference === 0 && !oversoldHere) continue;
+    lines.push({
+      sku,
+      kind: oversoldHere ? 'oversold' : difference < 0 ? 'short' : 'surplus',
+      snapshotOnHand,
+      warehouseOnHand,
+      onHandDifference: difference,
+      soldOnSnapshot: s.units,
+      orders: s.orders,
+      reserved,
+      available: Math.max(0, warehouseOnHand - reserved),
+      oversold: oversoldHere ? oversold : 0,
+    });
+  }
+  const id = newId('rec', input.recoveredAtMs);
+  const first = snaps[0];
+  const report: ReconciliationReport = {
+    id,
+    warehouse: warehouseId,
+    snapshot: first ? { id: first.snapshot_id, takenAt: iso(first.taken_at) } : null,
+    unreachableSince: iso(input.unreachableSinceMs),
+    fallbackFrom: iso(input.fallbackFromMs),
+    recoveredAt: iso(input.recoveredAtMs),
+    differences: lines.length,
+    oversoldSkus: lines.filter((l) => l.kind === 'oversold').map((l) => l.sku),
+    lines,
+    files: null,
+  };
+  if (input.reportsDir) report.files = writeReportFiles(input.reportsDir, report);
+  await store.write(async (trx) => {
+    await insertReconciliation(trx, rowOf(report, input));
+    for (const l of lines.filter((x) => x.kind === 'oversold'))
+      await raiseOversold(trx, warehouseId, l, report.id, input.recoveredAtMs);
+  });
+  return report;
+}
+
+export const OVERSOLD_RULE = 'stock-oversold';
+
+/**
+ * An oversold SKU is a firing alert in the hub's alert list (op_alerts, severity major), one per
+ * warehouse and SKU while it fires: operators see, acknowledge and resolve it like any other.
+ */
+async function raiseOversold(
+  trx: Executor,
+  warehouseId: string,
+  line: ReconciliationLine,
+  reportId: string,
+  nowMs: number,
+): Promise<void> {
+  const subject = `${warehouseId}/${line.sku}`;
+  const summary = `${subject}: ${line.oversold} unit(s) sold on the snapshot that the warehouse does not hold (reconciliation ${reportId})`;
+  const firing = await firingAlert(trx, OVERSOLD_RULE, subject);
+  if (firing) {
+    await updateAlert(trx, firing.id, { last_true_at: nowMs, value: line.oversold, summary });
+    return;
+  }
+  await insertAlert(trx, {
+    id: newId('alr', nowMs),
+    rule: OVERSOLD_RULE,
+    subject,
+    status: 'firing',
+    severity: 'major',
+    summary,
+    value: line.oversold,
+    threshold: 0,
+    partner: warehouseId,
+    interface: 'inventory',
+    fired_at: nowMs,
+    last_true_at: nowMs,
+    resolved_at: null,
+    acked_at: null,
+    acked_by: null,
+    escalated_at: null,
+    flapping: 0,
+    incident_id: null,
+  });
+}
+
+function writeReportFiles(dir: string, report: ReconciliationReport): { json: string; csv: string } {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, `reconciliation-${report.warehouse}-${report.id}`);
+  const files = { json: `${base}.json`, csv: `${base}.csv` };
+  const put = (path: string, text: string) => {
+    writeFileSync(`${path}.part`, text);
+    renameSync(`${path}.part`, path);
+  };
+  put(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
+  put(files.csv, reconciliationCsv(report));
+  return files;
+}
+
+function rowOf(report: ReconciliationReport, input: ReconcileInput): StockReconciliationsTable {
+  return {
+    id: report.id,
+    warehouse_id: report.warehouse,
+    snapshot_id: report.snapshot?.id ?? null,
+    unreachable_since: input.unreachableSinceMs,
+    fallback_from: input.fallbackFromMs,
+    recovered_at: input.recoveredAtMs,
+    differences: report.differences,
+    oversold_skus: report.oversoldSkus.length,
+    lines: JSON.stringify(report.lines),
+    json_path: report.files?.json ?? null,
+    csv_path: report.files?.csv ?? null,
+    created_at: input.recoveredAtMs,
+  };
+}
+
+/** A stored reconciliation as the API and CLI show it. */
+async function reportOf(ex: Executor, row: StockReconciliationsTable): Promise<ReconciliationReport> {
+  const lines = JSON.parse(row.lines) as ReconciliationLine[];
+  const snap = row.snapshot_id !== null ? await getSnapshot(ex, row.snapshot_id) : undefined;
+  return {
+    id: row.id,
+    warehouse: row.warehouse_id,
+    snapshot:
+      row.snapshot_id !== null ? { id: row.snapshot_id, takenAt: snap ? iso(snap.taken_at) : '' } : null,
+    unreachableSince: iso(row.unreachable_since),
+    fallbackFrom: iso(row.fallback_from),
+    recoveredAt: iso(row.recovered_at),
+    differences: row.differences,
+    oversoldSkus: lines.filter((l) => l.kind === 'oversold').map((l) => l.sku),
+    lines,
+    files: row.json_path && row.csv_path ? { json: row.json_path, csv: row.csv_path } : null,
+  };
+}
+
+/** One stored reconciliation report; `reconciliation_not_found` when there is none of that id. */
+export async function loadReconciliation(ex: Executor, id: string): Promise<ReconciliationReport> {
+  const row = await getReconciliation(ex, id);
+  if (!row) throw new WaygateError('reconciliation_not_found', `no reconciliation report ${id}`, { id });
+  return reportOf(ex, row);
+}
+
+/** Stored reconciliation reports, newest first. */
+export async function listReconciliationReports(
+  ex: Executor,
+  opts: { warehouseId?: string; limit: number },
+): Promise<ReconciliationReport[]> {
+  const rows = await listReconciliations(ex, opts);
+  const out: ReconciliationReport[] = [];
+  for (const r of rows) out.push(await reportOf(ex, r));
+  return out;
+}
