@@ -280,6 +280,16 @@ export async function getIncident(ex: Executor, id: string): Promise<OpIncidents
   return odb(ex).selectFrom('op_incidents').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The incidents of these ids (those that exist), for showing them beside their alerts. */
+export async function incidentsByIds(ex: Executor, ids: readonly string[]): Promise<OpIncidentsTable[]> {
+  if (ids.length === 0) return [];
+  return odb(ex)
+    .selectFrom('op_incidents')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
 export async function listIncidents(
   ex: Executor,
   q: { status?: string; limit: number; fromMs?: number; toMs?: number },

@@ -9,13 +9,16 @@ import type { GatewayDeps } from '../types.js';
 import type { Operations } from '../../monitor/operations.js';
 import { SEVERITIES } from '../../monitor/ops-config.js';
 import { laneExpectations } from '../../monitor/delays.js';
+import { incidentView } from '../../monitor/incidents.js';
 import { buildReport, localDate } from '../../monitor/reports/build.js';
 import { REPORT_LANGS, renderCsv, renderHtml } from '../../monitor/reports/render.js';
 import {
+  incidentsByIds,
   listAlerts,
   listNotifications,
   listShipmentExceptions,
   type OpAlertsTable,
+  type OpIncidentsTable,
 } from '../../store/operations.js';
 import { ErrorBody } from './views.js';
 
@@ -45,8 +48,21 @@ const AlertView = Type.Object({
   escalatedAt: Nullable(Type.String()),
   flapping: Type.Boolean(),
   incidentId: Nullable(Type.String()),
+  incident: Type.Optional(
+    Nullable(
+      Type.Object({
+        id: Type.String(),
+        title: Type.String(),
+        severity: Type.String(),
+        status: Type.String(),
+        deadlineAt: Type.String(),
+        timeLeftMs: Type.Integer(),
+        overdue: Type.Boolean(),
+      }),
+    ),
+  ),
 });
-const alertView = (a: OpAlertsTable) => ({
+const alertView = (a: OpAlertsTable, incidents?: ReadonlyMap<string, OpIncidentsTable>) => ({
   id: a.id,
   rule: a.rule,
   subject: a.subject,
@@ -64,7 +80,22 @@ const alertView = (a: OpAlertsTable) => ({
   escalatedAt: iso(a.escalated_at),
   flapping: a.flapping === 1,
   incidentId: a.incident_id,
+  ...(incidents ? { incident: incidentBrief(a.incident_id ? incidents.get(a.incident_id) : undefined) } : {}),
 });
+/** The alert's incident as the alerts list shows it: its deadline and the time left. */
+function incidentBrief(row: OpIncidentsTable | undefined) {
+  if (!row) return null;
+  const v = incidentView(row);
+  return {
+    id: v.id,
+    title: v.title,
+    severity: v.severity,
+    status: v.status,
+    deadlineAt: v.deadlineAt,
+    timeLeftMs: v.timeLeftMs,
+    overdue: v.overdue,
+  };
+}
 
 const Suggestion = Type.Object({
   id: Type.String(),
@@ -186,7 +217,9 @@ export const operationsRoutes =
           ...(req.query.status ? { status: req.query.status } : {}),
           limit: req.query.limit ?? 100,
         });
-        return { data: rows.map(alertView) };
+        const ids = [...new Set(rows.flatMap((a) => (a.incident_id ? [a.incident_id] : [])))];
+        const incidents = new Map((await incidentsByIds(deps.store.db, ids)).map((i) => [i.id, i] as const));
+        return { data: rows.map((a) => alertView(a, incidents)) };
       },
     );
 

@@ -22,6 +22,16 @@ interface Alert {
   acknowledgedBy: string | null;
   flapping: boolean;
   incidentId: string | null;
+  /** The alert's incident with its deadline (as the alerts list answers). */
+  incident?: {
+    id: string;
+    title: string;
+    severity: string;
+    status: 'open' | 'closed';
+    deadlineAt: string;
+    timeLeftMs: number;
+    overdue: boolean;
+  } | null;
 }
 
 interface Incident {
@@ -74,6 +84,7 @@ export function Operations({ permissions }: { permissions: string[] }) {
 function Alerts({ canManage }: { canManage: boolean }) {
   const { t } = useTranslation();
   const f = useFormat();
+  const now = useNow(1_000);
   const [status, setStatus] = useState<'firing' | 'resolved' | ''>('firing');
   const alerts = useLoad(
     () => api<{ data: Alert[] }>('GET', `/v1/alerts${qs({ status, limit: 100 })}`),
@@ -118,6 +129,7 @@ function Alerts({ canManage }: { canManage: boolean }) {
                 <th>{t('ops.state')}</th>
                 <th>{t('common.partner')}</th>
                 <th>{t('ops.opened')}</th>
+                <th>{t('ops.incident')}</th>
                 <th>{t('users.actions')}</th>
               </tr>
             </thead>
@@ -143,6 +155,9 @@ function Alerts({ canManage }: { canManage: boolean }) {
                     {f.dateTime(a.firedAt)}
                     {a.resolvedAt ? ` → ${f.dateTime(a.resolvedAt)}` : ''}
                   </td>
+                  <td data-testid="alert-incident">
+                    {a.incident ? <AlertIncident incident={a.incident} now={now} /> : '—'}
+                  </td>
                   <td className="buttons">
                     {canManage && a.status === 'firing' && !a.acknowledgedAt && (
                       <button type="button" onClick={() => void ack(a.id)}>
@@ -156,6 +171,24 @@ function Alerts({ canManage }: { canManage: boolean }) {
           </table>
         </TableBox>
       )}
+    </>
+  );
+}
+
+/** An alert's incident: its title, deadline and the time left, counting down. */
+function AlertIncident({ incident: i, now }: { incident: NonNullable<Alert['incident']>; now: number }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const ms = i.status === 'open' ? Date.parse(i.deadlineAt) - now : i.timeLeftMs;
+  const h: Health = ms < 0 ? 'red' : i.status === 'open' && ms < 15 * 60_000 ? 'amber' : 'green';
+  return (
+    <>
+      <div className="mono small">{i.title}</div>
+      <Badge health={h}>
+        {ms < 0
+          ? t('ops.overdue', { time: f.ms(-ms) })
+          : t('ops.incidentDeadline', { deadline: f.dateTime(i.deadlineAt), left: f.ms(ms) })}
+      </Badge>
     </>
   );
 }
