@@ -254,6 +254,10 @@ export const ERROR_CATALOGUE = {
   report_period_invalid: { status: 400, message: 'the report date is not a valid YYYY-MM-DD day' },
   // Warehouses: inbound receipts (ASN)
   inbound_not_found: { status: 404, message: 'no such inbound receipt' },
+  inbound_not_closable: {
+    status: 409,
+    message: 'only a receipt the warehouse has and has not received in full (or a failed one) can be closed',
+  },
   inbound_conflict: {
     status: 409,
     message: 'an inbound receipt with this reference already exists at the warehouse with other lines',

@@ -14,9 +14,12 @@ import {
   inboundById,
   inboundByReference,
   insertInbound,
+  listInbounds,
+  lockInbound,
+  updateInbound,
   type InboundsTable,
 } from '../store/warehouse-orders.js';
-import { expectInbound } from './inventory.js';
+import { closeReceiptLines, expectInbound } from './inventory.js';
 import { inboundSend } from './jobs/inbound-send.js';
 import { linesBySku } from './warehouse-fulfilment.js';
 
@@ -33,7 +36,10 @@ export interface InboundView {
   id: string;
   warehouse: string;
   reference: string;
-  /** `queued` (not yet announced), `sent`, `partial`, `received`, or `failed` (dead-lettered). */
+  /**
+   * `queued` (not yet announced), `sent`, `partial`, `received`, `failed` (dead-lettered), or
+   * `closed` (by hand: what did not arrive left transit).
+   */
   status: string;
   asnNo: string | null;
   expectedAt: string | null;
@@ -64,7 +70,7 @@ export async function inboundView(ex: Executor, id: string): Promise<InboundView
       sku: l.sku,
       expected: l.expected,
       received: l.received,
-      inTransit: Math.max(0, l.expected - l.received),
+      inTransit: l.status === 'closed' ? 0 : Math.max(0, l.expected - l.received),
       status: l.status === 'sent' ? 'expected' : l.status,
     })),
     createdAt: new Date(row.created_at).toISOString(),
@@ -136,4 +142,68 @@ export async function createInbound(
       return { created: true, inbound: (await inboundView(trx, id))! };
     });
   }
+}
+
+/** The statuses a listing can ask for, and the stored ones each is derived from. */
+export const INBOUND_STATUSES = ['queued', 'sent', 'partial', 'received', 'failed', 'closed'] as const;
+export type InboundStatus = (typeof INBOUND_STATUSES)[number];
+const STORED: Record<InboundStatus, string> = {
+  queued: 'queued',
+  sent: 'sent',
+  partial: 'sent',
+  received: 'sent',
+  failed: 'failed',
+  closed: 'closed',
+};
+
+/**
+ * Receipts newest first, by warehouse and status. `partial` and `received` are read from the
+ * lines, so a page may hold fewer than `limit`; `next` (the `before` of the next page) is set
+ * while more receipts remain to look at.
+ */
+export async function listInboundViews(
+  ex: Executor,
+  f: { warehouseId?: string; status?: InboundStatus; beforeId?: string; limit: number },
+): Promise<{ items: InboundView[]; next?: string }> {
+  const rows = await listInbounds(ex, {
+    limit: f.limit + 1,
+    ...(f.warehouseId !== undefined ? { warehouseId: f.warehouseId } : {}),
+    ...(f.status !== undefined ? { statuses: [STORED[f.status]] } : {}),
+    ...(f.beforeId !== undefined ? { beforeId: f.beforeId } : {}),
+  });
+  const page = rows.slice(0, f.limit);
+  const items: InboundView[] = [];
+  for (const r of page) {
+    const v = await inboundView(ex, r.id);
+    if (v && (f.status === undefined || v.status === f.status)) items.push(v);
+  }
+  return { items, ...(rows.length > f.limit ? { next: page.at(-1)!.id } : {}) };
+}
+
+/**
+ * Closes a short-received receipt by hand (the rest will not come): every line still expecting
+ * units takes its remainder out of transit (`asn_closed` in the SKU's history), the lines and the
+ * receipt are `closed`, in one transaction under the receipt's lock. Only a receipt the warehouse
+ * has (`sent`, not received in full) or one that failed to reach it; otherwise
+ * `inbound_not_closable` (409). A unit the warehouse still reports later is on hand, never in
+ * transit again.
+ */
+export async function closeInbound(
+  trx: Executor,
+  id: string,
+  reason: string,
+  nowMs = Date.now(),
+): Promise<InboundView | undefined> {
+  const row = await lockInbound(trx, id);
+  if (!row) return undefined;
+  const view = (await inboundView(trx, id))!;
+  if (!['sent', 'partial', 'failed'].includes(view.status))
+    throw new WaygateError(
+      'inbound_not_closable',
+      `inbound receipt ${id} is ${view.status}: only a sent, partially received or failed receipt can be closed`,
+      { id, status: view.status },
+    );
+  await closeReceiptLines(trx, row.warehouse_id, id, `${id} closed: ${reason}`, nowMs);
+  await updateInbound(trx, id, { status: 'closed', updated_at: nowMs });
+  return inboundView(trx, id);
 }

@@ -16,6 +16,7 @@ import {
   insertStockEvent,
   lockLevel,
   receiptLine,
+  receiptLines,
   reservationsOf,
   setReservationStatus,
   updateReceiptLine,
@@ -198,7 +199,10 @@ export async function applyStockChange(
     const line = await receiptLine(trx, warehouseId, change.reference, change.sku);
     if (line) {
       const received = line.received + change.delta;
-      const leaving = Math.max(0, Math.min(change.delta, line.expected - line.received));
+      // A line closed by hand already took its remainder out of transit: a late receipt is all
+      // on hand (the warehouse's word) and moves nothing more out of transit.
+      const leaving =
+        line.status === 'closed' ? 0 : Math.max(0, Math.min(change.delta, line.expected - line.received));
       d.inTransit = -leaving;
       row.in_transit -= leaving;
       row.in_transit_at = nowMs;
@@ -208,7 +212,7 @@ export async function applyStockChange(
         asn_no: change.reference,
         sku: change.sku,
         received,
-        status: received >= line.expected ? 'received' : 'partial',
+        status: line.status === 'closed' ? 'closed' : received >= line.expected ? 'received' : 'partial',
         updated_at: nowMs,
       });
     }
@@ -284,6 +288,40 @@ export async function releaseOrder(
 }
 
 /** Records an inbound receipt (ASN) sent to a warehouse: its quantities are in transit until received. */
+/**
+ * Closes the open lines of a receipt by hand: what was announced and not received leaves
+ * transit (never below zero), recorded as `asn_closed`; each line is then `closed`.
+ */
+export async function closeReceiptLines(
+  trx: Executor,
+  warehouseId: string,
+  asnNo: string,
+  reference: string,
+  nowMs = Date.now(),
+): Promise<LevelChange[]> {
+  const out: LevelChange[] = [];
+  for (const line of await receiptLines(trx, warehouseId, asnNo)) {
+    if (line.status === 'closed') continue;
+    const remaining = Math.max(0, line.expected - line.received);
+    if (remaining > 0) {
+      const row = await lockLevel(trx, warehouseId, line.sku, nowMs);
+      const leaving = Math.min(remaining, Math.max(0, row.in_transit));
+      row.in_transit -= leaving;
+      row.in_transit_at = nowMs;
+      row.in_transit_source = 'asn_closed';
+      row.updated_at = nowMs;
+      await writeLevel(
+        trx,
+        row,
+        history(row, 'asn_closed', 'hub', nowMs, { inTransit: -leaving }, reference),
+      );
+      out.push({ warehouseId, sku: line.sku });
+    }
+    await updateReceiptLine(trx, { ...line, status: 'closed', updated_at: nowMs });
+  }
+  return out;
+}
+
 export async function expectInbound(
   trx: Executor,
   warehouseId: string,

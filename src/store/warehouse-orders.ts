@@ -4,7 +4,7 @@
  * held, what a shipped event records) are the pipeline's (pipeline/warehouse-fulfilment.ts);
  * every write runs inside the caller's transaction.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { Executor } from './transaction.js';
 
@@ -29,7 +29,7 @@ export interface InboundsTable {
   warehouse_id: string;
   /** The caller's own reference (a PO or shipment number), unique per warehouse. */
   reference: string;
-  /** `queued` | `sent` | `failed` (the received quantities are on the lines). */
+  /** `queued` | `sent` | `failed` | `closed` (the received quantities are on the lines). */
   status: string;
   /** The warehouse's own ASN number once it accepted the receipt. */
   asn_no: string | null;
@@ -140,6 +140,32 @@ export async function inboundByReference(
     .where('warehouse_id', '=', warehouseId)
     .where('reference', '=', reference)
     .executeTakeFirst();
+}
+
+export interface InboundFilter {
+  warehouseId?: string;
+  statuses?: readonly string[];
+  /** Ids below this one (the next page, newest first). */
+  beforeId?: string;
+  limit: number;
+}
+
+export async function listInbounds(ex: Executor, f: InboundFilter): Promise<InboundsTable[]> {
+  let q = fdb(ex).selectFrom('inbounds').selectAll();
+  if (f.warehouseId !== undefined) q = q.where('warehouse_id', '=', f.warehouseId);
+  if (f.statuses !== undefined) q = q.where('status', 'in', [...f.statuses]);
+  if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
+  return q.orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+/** The receipt with its row locked for the rest of the transaction (a no-op update on PostgreSQL). */
+export async function lockInbound(ex: Executor, id: string): Promise<InboundsTable | undefined> {
+  await fdb(ex)
+    .updateTable('inbounds')
+    .set({ updated_at: sql`updated_at` })
+    .where('id', '=', id)
+    .execute();
+  return inboundById(ex, id);
 }
 
 export async function updateInbound(

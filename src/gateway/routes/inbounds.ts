@@ -8,7 +8,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WaygateError } from '../../domain/index.js';
-import { createInbound, inboundView } from '../../pipeline/inbounds.js';
+import {
+  closeInbound,
+  createInbound,
+  INBOUND_STATUSES,
+  inboundView,
+  listInboundViews,
+} from '../../pipeline/inbounds.js';
 import type { GatewayDeps } from '../types.js';
 import { ErrorBody } from './views.js';
 
@@ -41,6 +47,23 @@ const NewInboundBody = Type.Object(
   { additionalProperties: false },
 );
 const Params = Type.Object({ id: Type.String({ pattern: '^inb_[0-9a-z]{26}$' }) });
+const ListQuery = Type.Object(
+  {
+    warehouse: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' })),
+    status: Type.Optional(Type.Union(INBOUND_STATUSES.map((s) => Type.Literal(s)))),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    before: Type.Optional(Type.String({ pattern: '^inb_[0-9a-z]{26}$' })),
+  },
+  { additionalProperties: false },
+);
+const CloseBody = Type.Object(
+  {
+    reason: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const inboundRoutes =
   (deps: GatewayDeps): FastifyPluginAsync =>
@@ -85,6 +108,52 @@ export const inboundRoutes =
         );
         if (created) deps.notifyWork?.();
         return reply.code(created ? 202 : 200).send(inbound);
+      },
+    );
+
+    app.get<{ Querystring: Static<typeof ListQuery> }>(
+      '/inbounds',
+      {
+        config: { permission: 'inventory:read' },
+        schema: {
+          summary: 'Inbound receipts, newest first, by warehouse and status',
+          description:
+            '`partial` and `received` are read from the lines, so a page may hold fewer than `limit`; `next` is the `before` of the next page while more receipts remain.',
+          tags,
+          security,
+          querystring: ListQuery,
+          response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        },
+      },
+      async (req) =>
+        listInboundViews(deps.store.db, {
+          limit: req.query.limit ?? 50,
+          ...(req.query.warehouse !== undefined ? { warehouseId: req.query.warehouse } : {}),
+          ...(req.query.status !== undefined ? { status: req.query.status } : {}),
+          ...(req.query.before !== undefined ? { beforeId: req.query.before } : {}),
+        }),
+    );
+
+    app.post<{ Params: Static<typeof Params>; Body: Static<typeof CloseBody> }>(
+      '/inbounds/:id/close',
+      {
+        config: { permission: 'inventory:manage' },
+        schema: {
+          summary: 'Close a short-received receipt: what did not arrive leaves transit',
+          description:
+            'Body `{}` or `{"reason": "…"}`. For a receipt the warehouse has (`sent`, `partial`) or that failed to reach it: every line still expecting units takes the remainder out of transit (`asn_closed` in the SKU history) and the receipt is `closed`. Otherwise 409 `inbound_not_closable` with its status; unknown 404 `inbound_not_found`. Units reported later are on hand, not in transit.',
+          tags,
+          security,
+          params: Params,
+          body: CloseBody,
+          response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        },
+      },
+      async (req) => {
+        const reason = req.body.reason ?? `by ${actorOf(req.caller)}`;
+        const view = await deps.store.write((trx) => closeInbound(trx, req.params.id, reason));
+        if (!view) throw new WaygateError('inbound_not_found', `no inbound receipt ${req.params.id}`);
+        return view;
       },
     );
 

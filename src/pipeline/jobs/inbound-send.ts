@@ -23,7 +23,8 @@ export const inboundSend = defineJobKind({
   handler: (deps) => ({
     async run(job) {
       const inbound = await inboundById(deps.store.db, job.payload.inboundId);
-      if (!inbound || inbound.status === 'sent') {
+      // Sent already, or closed by hand meanwhile (a replay must not announce it again).
+      if (!inbound || inbound.status === 'sent' || inbound.status === 'closed') {
         await deps.queue.complete(job);
         return;
       }
