@@ -113,6 +113,16 @@ export const SANDBOX_PARTNERS = {
       session: () => `6100${randomBytes(20).toString('hex')}`,
     },
   },
+  'tiktok-shop': {
+    kind: 'platform',
+    faults: true,
+    credentials: {
+      appKey: () => randomBytes(7).toString('hex').slice(0, 13),
+      appSecret: () => randomBytes(20).toString('hex'),
+      accessToken: () => `ROW_${randomBytes(24).toString('base64url')}`,
+      shopCipher: () => `ROW_${randomBytes(18).toString('base64url')}`,
+    },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

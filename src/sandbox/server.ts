@@ -8,6 +8,7 @@ import { FAULT_PARTNERS, makeSandboxCredentials, type SandboxCredentials } from 
 import { createShop, type ShopPartner } from './shop.js';
 import { createShopify, type ShopifyPartner } from './shopify.js';
 import { createTaobaoTop, type TopPartner } from './taobao-top.js';
+import { createTiktokShop, type TiktokPartner } from './tiktok-shop.js';
 import { createCarrierAlpha } from './carrier-alpha.js';
 import { createCarrierBeta } from './carrier-beta.js';
 import { createFourpx } from './fourpx.js';
@@ -55,6 +56,8 @@ export interface SandboxHandle {
   shopify: ShopifyPartner;
   /** Taobao / Tmall TOP: signed sold-trade pull, logistics send back. */
   taobaoTop: TopPartner;
+  /** TikTok Shop: signed order search/detail, packages shipped back, signed order webhooks. */
+  tiktokShop: TiktokPartner;
   /** The overseas warehouse (stock, inbound receipts, outbound orders, returns). */
   warehouse: WarehousePartner;
   /** Amazon SP-API Orders (seed orders, read the shipment confirmations received). */
@@ -93,7 +96,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   const shopify = createShopify(ctx);
   const taobaoTop = createTaobaoTop(ctx);
   const amazon = createAmazon(ctx);
-  const platforms: SandboxPartner[] = [shopify, taobaoTop, amazon];
+  const tiktokShop = createTiktokShop(ctx);
+  const platforms: SandboxPartner[] = [shopify, taobaoTop, amazon, tiktokShop];
   const carriers: SandboxPartner[] = [
     createCarrierAlpha(ctx),
     createCarrierBeta(ctx),
@@ -180,6 +184,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     shop,
     shopify,
     taobaoTop,
+    tiktokShop,
     warehouse,
     amazon,
     customs,
