@@ -26,6 +26,7 @@ import { dlqRoutes } from './routes/dlq.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { settlementRoutes } from './routes/settlement.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { snapshotRoutes } from './routes/snapshots.js';
 import { inboundRoutes } from './routes/inbounds.js';
 import { returnRoutes } from './routes/returns.js';
 import { productRoutes } from './routes/products.js';
@@ -262,6 +263,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(privacyRoutes(deps), { prefix: '/v1' });
   await app.register(settlementRoutes(deps), { prefix: '/v1' });
   await app.register(inventoryRoutes(deps), { prefix: '/v1' });
+  await app.register(snapshotRoutes(deps), { prefix: '/v1' });
   await app.register(inboundRoutes(deps), { prefix: '/v1' });
   await app.register(returnRoutes(deps), { prefix: '/v1' });
   await app.register(productRoutes(deps), { prefix: '/v1' });

@@ -14,7 +14,7 @@
  * written as JSON and CSV to the reports folder, when one is configured.
  */
 import { join } from 'node:path';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import type { Store } from '../../store/db.js';
 import { newId } from '../../store/ids.js';
@@ -91,12 +91,37 @@ export const CSV_COLUMNS: ReadonlyArray<keyof ReconciliationLine> = [
   'orders',
 ];
 
-/** The report as CSV: one row per SKU, orders joined by spaces. */
-export function reconciliationCsv(report: Pick<ReconciliationReport, 'lines'>): string {
-  return stringify(
-    report.lines.map((l) => CSV_COLUMNS.map((c) => (c === 'orders' ? l.orders.join(' ') : String(l[c])))),
-    { header: true, columns: [...CSV_COLUMNS] },
-  );
+export const CSV_LANGS = ['en', 'zh-CN'] as const;
+export type CsvLang = (typeof CSV_LANGS)[number];
+const csvLabels = new Map<CsvLang, Record<string, string>>();
+
+/** The CSV's column and difference labels in a language (locales/reconciliation/<lang>.json). */
+function labelsOf(lang: CsvLang): Record<string, string> {
+  let m = csvLabels.get(lang);
+  if (!m) {
+    m = JSON.parse(
+      readFileSync(new URL(`../../../locales/reconciliation/${lang}.json`, import.meta.url), 'utf8'),
+    ) as Record<string, string>;
+    csvLabels.set(lang, m);
+  }
+  return m;
+}
+
+/**
+ * The report as CSV: one row per SKU, orders joined by spaces. Without a language the headers and
+ * kinds are the JSON field names (stable for tools); with one, they are read in that language.
+ */
+export function reconciliationCsv(report: Pick<ReconciliationReport, 'lines'>, lang?: CsvLang): string {
+  const t = lang ? labelsOf(lang) : undefined;
+  const label = (key: string, fallback: string) => t?.[key] ?? fallback;
+  return stringify([
+    CSV_COLUMNS.map((c) => label(c, c)),
+    ...report.lines.map((l) =>
+      CSV_COLUMNS.map((c) =>
+        c === 'orders' ? l.orders.join(' ') : c === 'kind' ? label(`kind.${l.kind}`, l.kind) : String(l[c]),
+      ),
+    ),
+  ]);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
