@@ -50,6 +50,13 @@ import { writeIncident, type Incidents } from './incidents.js';
 import type { Notice, Notifier, QuietAction } from './notify.js';
 import { ms, type Condition, type OperationsFile, type RuleSpec, type Severity } from './ops-config.js';
 import type { PartnerHealthView } from './metrics.js';
+import { OVERSOLD_RULE } from '../pipeline/snapshot/reconcile.js';
+
+/**
+ * Alerts other parts of the hub raise in the same list (stock reconciliation's oversold SKUs):
+ * no rule of the operations file owns them, yet they are not orphans to resolve.
+ */
+const RAISED_ELSEWHERE: ReadonlySet<string> = new Set([OVERSOLD_RULE]);
 
 /** A rule with every default filled in. */
 export interface EffectiveRule {
@@ -645,7 +652,7 @@ export class AlertEngine {
     for (const p of await pendingAlerts(this.#d.store.db))
       if (!names.has(p.rule)) await this.#d.store.write((trx) => deletePendingAlerts(trx, p.rule));
     for (const a of await firingAlerts(this.#d.store.db)) {
-      if (names.has(a.rule)) continue;
+      if (names.has(a.rule) || RAISED_ELSEWHERE.has(a.rule)) continue;
       await this.#d.store.write((trx) =>
         updateAlert(trx, a.id, {
           status: 'resolved',
