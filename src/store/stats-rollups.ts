@@ -47,8 +47,8 @@ export function splitWindow(w: Window): { whole: Window | null; edges: Window[] 
   return { whole: { from: a, to: b }, edges };
 }
 
-/** Sums rows with the same key (every numeric field added). */
-function merge<T extends object>(rows: readonly T[], key: (r: T) => string): T[] {
+/** Sums rows with the same key: the numeric fields named in `sums` are added, the rest kept. */
+function merge<T extends object>(rows: readonly T[], key: (r: T) => string, sums: readonly (keyof T)[]): T[] {
   const by = new Map<string, T>();
   for (const r of rows) {
     const k = key(r);
@@ -57,8 +57,7 @@ function merge<T extends object>(rows: readonly T[], key: (r: T) => string): T[]
       by.set(k, { ...r });
       continue;
     }
-    const acc = seen as Record<string, unknown>;
-    for (const [f, v] of Object.entries(r)) if (typeof v === 'number') acc[f] = n(acc[f]) + v;
+    for (const f of sums) (seen[f] as number) = n(seen[f]) + n(r[f]);
   }
   return [...by.values()];
 }
@@ -72,10 +71,11 @@ async function hybrid<T extends object>(
   rawPart: (w: Window) => Promise<T[]>,
   rolledPart: (w: Window) => Promise<T[]>,
   key: (r: T) => string,
+  sums: readonly (keyof T)[],
 ): Promise<T[]> {
   const { whole, edges } = splitWindow(w);
   const parts = await Promise.all([...(whole ? [rolledPart(whole)] : []), ...edges.map((e) => rawPart(e))]);
-  return merge(parts.flat(), key);
+  return merge(parts.flat(), key, sums);
 }
 
 const bucketOf = (bucketMs: number) => sql<number>`(hour / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
@@ -97,6 +97,7 @@ export async function orderVolumeSeries(ex: Executor, dialect: DialectName, w: W
       return rows.map((r) => ({ at: n(r.at), status: r.status, count: n(r.n) }));
     },
     (r) => `${r.at}|${r.status}`,
+    ['count'],
   );
 }
 
@@ -121,6 +122,7 @@ export async function ordersBySource(ex: Executor, dialect: DialectName, w: Wind
     (e) => raw.ordersBySource(ex, e),
     (e) => ordersPerSourceStatus(ex, e, false),
     (r) => `${r.source}|${r.status}`,
+    ['count'],
   );
 }
 
@@ -132,6 +134,7 @@ export async function failedOrdersBySource(ex: Executor, dialect: DialectName, w
     async (e) =>
       (await ordersPerSourceStatus(ex, e, true)).map((r) => ({ source: r.source, count: r.count })),
     (r) => r.source,
+    ['count'],
   );
 }
 
@@ -175,6 +178,7 @@ export async function carrierTimeliness(
       }));
     },
     (r) => `${r.at}|${r.carrier}`,
+    ['shipments', 'waitSumMs', 'onTime', 'exceptions', 'delivered'],
   );
 }
 
@@ -195,6 +199,7 @@ export async function shipmentsByCarrierStatus(ex: Executor, dialect: DialectNam
       return rows.map((r) => ({ carrier: r.carrier, status: r.status, count: n(r.n) }));
     },
     (r) => `${r.carrier}|${r.status}`,
+    ['count'],
   );
 }
 

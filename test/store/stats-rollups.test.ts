@@ -216,6 +216,32 @@ for (const dialect of DIALECTS) {
       );
     }, 300_000);
 
+    it('a bucket holding a partial hour and whole hours adds their counts and keeps its time', async () => {
+      await clear();
+      await apply([
+        { op: 'order', at: T0 + 10 * 60_000, source: 'shop-a', status: 'delivered' },
+        { op: 'order', at: T0 + 2 * HOUR, source: 'shop-a', status: 'delivered' },
+        { op: 'ship', i: 0, carrier: 'carrier-alpha', status: 'delivered', waitMs: 60_000 },
+        { op: 'ship', i: 1, carrier: 'carrier-alpha', status: 'delivered', waitMs: 60_000 },
+      ]);
+      const w = { from: T0 + 5 * 60_000, to: T0 + 5 * HOUR };
+      expect(await rolled.orderVolumeSeries(store.db, store.dialect, w, 86_400_000)).toEqual([
+        { at: T0, status: 'delivered', count: 2 },
+      ]);
+      expect(await rolled.carrierTimeliness(store.db, store.dialect, w, 86_400_000, HOUR)).toEqual([
+        {
+          at: T0,
+          carrier: 'carrier-alpha',
+          shipments: 2,
+          waitSumMs: 120_000,
+          onTime: 2,
+          exceptions: 0,
+          delivered: 2,
+        },
+      ]);
+      await compare(w, 86_400_000, HOUR);
+    });
+
     it('deleting every row leaves every rollup at zero; a rebuild reproduces the kept rollups', async () => {
       await clear();
       expect(await rollupRows()).toEqual([]);
