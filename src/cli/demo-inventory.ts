@@ -6,9 +6,14 @@
  * end the hub's figures are compared with the warehouse's own, SKU by SKU: `mismatches` is what
  * that comparison found, not an assumption.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { signedHeaders } from '../gateway/signature.js';
 import type { Hub } from '../hub/hub.js';
+import { snapshotScopeOf } from '../hub/partners.js';
+import { takeSnapshot } from '../pipeline/snapshot/take.js';
 import type { WarehousePartner } from '../sandbox/warehouse.js';
 import { createApiKey } from '../store/api-keys.js';
 import { levelsOf } from '../store/inventory.js';
@@ -28,6 +33,8 @@ export interface DemoInventory {
   /** Inbound receipts announced, and units the warehouse received against them. */
   inboundReceipts: number;
   unitsReceived: number;
+  /** The Parquet snapshot of the A-tier partners' data taken at the end [004-3.2]. */
+  snapshot: { files: number; rows: number; dir: string };
 }
 
 const WH = 'sandbox-warehouse';
@@ -142,6 +149,13 @@ export async function inventoryDemo(hub: Hub, warehouse: WarehousePartner): Prom
     await new Promise((r) => setTimeout(r, 250));
     figures = await compare();
   }
+  // The day's Parquet snapshot, as the 02:00 job or `waygate snapshot run` writes it.
+  const snap = await takeSnapshot(hub.store, {
+    dir: mkdtempSync(join(tmpdir(), 'waygate-demo-snapshot-')),
+    timeZone: 'UTC',
+    scope: snapshotScopeOf(hub.partners().config),
+    trigger: 'cli',
+  });
   const final = await Promise.all(ids.map(status));
   const received = (await call('GET', `/v1/inbounds/${inboundId}`)).lines as Array<{ received: number }>;
   return {
@@ -152,5 +166,10 @@ export async function inventoryDemo(hub: Hub, warehouse: WarehousePartner): Prom
     held: final.filter((s) => s === 'awaiting_stock').length,
     inboundReceipts: 1,
     unitsReceived: received.reduce((n, l) => n + l.received, 0),
+    snapshot: {
+      files: snap.files.length,
+      rows: snap.files.reduce((n, f) => n + f.rows, 0),
+      dir: snap.dir,
+    },
   };
 }

@@ -268,6 +268,10 @@ export function formatSummary(s: DemoSummary, requested: number): string {
             'warehouse-fulfilled orders',
             `${s.inventory.warehouseFulfilled} shipped with the warehouse's waybill, ${s.inventory.held} held for stock`,
           ],
+          [
+            'inventory: Parquet snapshot',
+            `${s.inventory.snapshot.files} files, ${s.inventory.snapshot.rows} rows in ${s.inventory.snapshot.dir}`,
+          ],
         ] as Array<[string, string]>)
       : []),
     ...(s.returns
