@@ -42,6 +42,7 @@ import {
 } from '../../store/customs.js';
 import type { Store } from '../../store/db.js';
 import type { CustomsTransfer } from './transfer.js';
+import { crashPoint } from '../crash-point.js';
 import { newId } from '../../store/ids.js';
 import type { Executor } from '../../store/transaction.js';
 import { getOrderRow, readOrder, type OrderRecord } from '../../store/orders.js';
@@ -262,6 +263,7 @@ async function send(
     envelope = await store.keys.open(kept.message_sealed, MESSAGE_CONTEXT);
   }
   await deps.transfer.send(fileName, envelope);
+  crashPoint('customs.outbox-written');
   const moved = await store.write((trx) =>
     recordSent(trx, store.keys.cipher, d.id, envelope, now().getTime()),
   );

@@ -17,6 +17,7 @@ import { declarationByGuid, moveDeclaration } from '../../store/customs.js';
 import type { Store } from '../../store/db.js';
 import { insertInboundMessage } from '../../store/inbound-messages.js';
 import type { CustomsTransfer } from './transfer.js';
+import { crashPoint } from '../crash-point.js';
 
 export const RECEIPT_KIND = 'customs.receipt';
 
@@ -52,6 +53,7 @@ export async function applyInbox(deps: InboxDeps): Promise<InboxOutcome> {
   const out: InboxOutcome = { files: 0, applied: 0, duplicates: 0, unreadable: 0, unknown: 0 };
   for (let file = await deps.transfer.next(); file; file = await deps.transfer.next()) {
     out.files++;
+    crashPoint('customs.receipt-read');
     let receipts: CebReceipt[] = [];
     let unreadable = false;
     try {
@@ -99,6 +101,7 @@ export async function applyInbox(deps: InboxDeps): Promise<InboxOutcome> {
         if (moved) out.applied++;
       }
     });
+    crashPoint('customs.receipt-applied');
     deps.afterCommit?.(file.name);
     await deps.transfer.acknowledge(file);
   }

@@ -1,7 +1,7 @@
 /**
  * The customs transfer client's folders, as real declarants use them: the hub writes each
- * envelope into `outbox/` (written beside it, fsynced, then renamed in, so the client never
- * reads half a file) and reads receipts from `inbox/`. A receipt is claimed by renaming it into
+ * envelope into `outbox/` (written in `.staging/` beside it, fsynced, then renamed in, so the
+ * client never reads half a file nor a leftover temporary one) and reads receipts from `inbox/`. A receipt is claimed by renaming it into
  * `inbox/.claimed/` (atomic: two readers cannot both take it), processed, then moved to
  * `inbox/.done/`. A crash leaves it in `.claimed/`, where the next run takes it first; the caller
  * makes applying it idempotent, so each receipt takes effect once across restarts.
@@ -32,19 +32,23 @@ export class TransferFolders {
   readonly inbox: string;
   readonly #claimed: string;
   readonly #done: string;
+  readonly #staging: string;
 
   constructor(readonly root: string) {
     this.outbox = join(root, 'outbox');
     this.inbox = join(root, 'inbox');
     this.#claimed = join(this.inbox, '.claimed');
     this.#done = join(this.inbox, '.done');
-    for (const d of [this.outbox, this.inbox, this.#claimed, this.#done]) mkdirSync(d, { recursive: true });
+    this.#staging = join(root, '.staging');
+    for (const d of [this.outbox, this.inbox, this.#claimed, this.#done, this.#staging])
+      mkdirSync(d, { recursive: true });
   }
 
   /** Writes `content` as `outbox/name` atomically; rewriting the same name replaces it whole. */
   send(name: string, content: string): void {
     if (!SAFE_NAME.test(name)) throw new Error(`unsafe outbox file name ${name}`);
-    const tmp = join(this.outbox, `.${name}.tmp`);
+    // Written outside the outbox and renamed in: a crash mid-write leaves nothing the client reads.
+    const tmp = join(this.#staging, `${name}.tmp`);
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, content);
