@@ -15,6 +15,7 @@ export const CEB_PACK_SUITES = [
   'test/customs-cli.test.ts',
   'src/sandbox/customs.test.ts',
   'test/customs-jobs.test.ts',
+  'test/customs-crash.test.ts',
 ];
 
 export function cebPackFound(): boolean {
