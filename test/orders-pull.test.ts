@@ -16,6 +16,11 @@ import { resolvePolicy } from '../src/pipeline/policy/policy.js';
 import { ChannelHealth, PartnerRuntime, PartnerShared } from '../src/pipeline/policy/runtime.js';
 import { JobQueue } from '../src/store/queue.js';
 import { readPullCursor } from '../src/store/platform-flow.js';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { WaygateError } from '../src/domain/index.js';
+import { getDead, listDead, replayDead } from '../src/pipeline/dead-letters.js';
+import { WorkerPool } from '../src/pipeline/worker.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 
 const template = JSON.parse(
@@ -184,6 +189,153 @@ for (const dialect of DIALECTS) {
         consecutiveFailures: 0,
         active: true,
       });
+    });
+
+    /** Runs the inbound lane until no inbound.pulled job is ready (each one accepted or dead). */
+    async function settleKept(platform: PlatformConnector) {
+      const pool = new WorkerPool(
+        'inbound',
+        { store, queue, partners: () => directory(platform) },
+        pino({ level: 'silent' }),
+        { idlePollMs: 20 },
+      );
+      pool.start();
+      try {
+        for (let i = 0; i < 600; i++) {
+          const left = await store.db
+            .selectFrom('jobs')
+            .select('id')
+            .where('kind', '=', 'inbound.pulled')
+            .where('status', '!=', 'dead')
+            .execute();
+          if (left.length === 0) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error('the inbound.pulled jobs did not settle');
+      } finally {
+        await pool.stop();
+      }
+    }
+
+    it('keeps an order its connector cannot map, sealed, in the dead letters with the reason; the rest of the page is accepted, the cursor moves, and a replay after the fix accepts it once', async () => {
+      let fixed = false;
+      const raw = JSON.stringify({ id: '501', buyer: 'Zhang Wei, 88 Nanjing Road', country: 'UK' });
+      const { platform } = scriptedPlatform([
+        {
+          orders: [order('502')],
+          refused: [
+            {
+              externalId: '501',
+              raw,
+              error: new WaygateError('order_payload_invalid', 'the order is not canonical', {
+                field: '/address/country',
+                errors: [{ field: '/address/country', message: 'is not an ISO 3166 code' }],
+              }),
+            },
+          ],
+          next: 'page-2',
+        },
+        { orders: [order('503')] },
+        // The next window serves the same bad order again: it is kept once.
+        {
+          orders: [],
+          refused: [
+            {
+              externalId: '501',
+              raw,
+              error: new WaygateError('order_payload_invalid', 'still not canonical'),
+            },
+          ],
+        },
+      ]);
+      platform.readPulledOrder = (kept) => {
+        const o = JSON.parse(kept) as { id: string };
+        if (!fixed)
+          throw new WaygateError('order_payload_invalid', 'the order is not canonical: /address/country');
+        return order(o.id);
+      };
+      await runPull(platform);
+      expect(await stored()).toEqual(['502', '503']);
+      const cursor = await readPullCursor(store.db, 'taobao-top');
+      expect(cursor).toMatchObject({ pageCursor: null, ordersRefused: 1, ordersAccepted: 2 });
+      await runPull(platform);
+
+      // Kept once, sealed: the buyer's data is not in the stored row.
+      const kept = await store.db
+        .selectFrom('inbound_messages')
+        .selectAll()
+        .where('kind', '=', 'order.pulled')
+        .execute();
+      expect(kept).toHaveLength(1);
+      expect(String(kept[0]!.body)).not.toContain('Zhang Wei');
+
+      await settleKept(platform);
+      const [dead, ...others] = await listDead(store.db, { kind: 'inbound.pulled', limit: 10 });
+      expect(others).toEqual([]);
+      expect(dead).toMatchObject({ kind: 'inbound.pulled', partnerId: 'taobao-top' });
+      expect(dead!.error?.code).toBe('order_payload_invalid');
+      expect((await getDead(store.db, store.keys, dead!.id)).payload).toMatchObject({
+        externalId: '501',
+        form: 'partner',
+      });
+
+      // The connector is fixed: the replay reads the kept payload again and the order is accepted.
+      fixed = true;
+      await replayDead(store, dead!.id, 'test:operator');
+      await settleKept(platform);
+      expect(await stored()).toEqual(['501', '502', '503']);
+      expect(await listDead(store.db, { kind: 'inbound.pulled', limit: 10 })).toEqual([]);
+    });
+
+    it('keeps every order of the class that is not canonical (any one field broken) for replay, and accepts the good one beside it', async () => {
+      const broken = fc.oneof(
+        fc.record({
+          path: fc.constant('recipient.country'),
+          value: fc.oneof(fc.constant('XX'), fc.string()),
+        }),
+        fc.record({ path: fc.constant('currency'), value: fc.oneof(fc.constant('US'), fc.integer()) }),
+        fc.record({
+          path: fc.constant('items'),
+          value: fc.oneof(fc.constant([]), fc.constant(null), fc.string()),
+        }),
+        fc.record({
+          path: fc.constant('items.0.quantity'),
+          value: fc.oneof(fc.integer({ max: 0 }), fc.double(), fc.string()),
+        }),
+        fc.record({ path: fc.constant('recipient'), value: fc.oneof(fc.constant(null), fc.string()) }),
+        fc.record({
+          path: fc.constant('items.0.unitPrice'),
+          value: fc.oneof(fc.constant('-1'), fc.constant('1e9'), fc.integer()),
+        }),
+      );
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(broken, async ({ path, value }) => {
+          n++;
+          const bad = JSON.parse(JSON.stringify(order(`bad-${n}`))) as Record<string, unknown>;
+          const keys = path.split('.');
+          let at: Record<string, unknown> = bad;
+          for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+          at[keys.at(-1)!] = value;
+          const { platform } = scriptedPlatform([
+            { orders: [bad as unknown as OrderInput, order(`good-${n}`)] },
+          ]);
+          await runPull(platform);
+          const ids = await stored();
+          expect(ids).toContain(`good-${n}`);
+          expect(ids).not.toContain(`bad-${n}`);
+          const kept = await store.db
+            .selectFrom('jobs')
+            .select('payload')
+            .where('kind', '=', 'inbound.pulled')
+            .execute();
+          expect(
+            kept.map((j) => (JSON.parse(String(j.payload)) as { externalId: string }).externalId),
+          ).toContain(`bad-${n}`);
+          expect((await readPullCursor(store.db, 'taobao-top'))?.pageCursor).toBeNull();
+        }),
+        { numRuns: 12 },
+      );
     });
 
     it('counts and names an order that is not a canonical order, and goes on with the feed', async () => {

@@ -5,7 +5,14 @@
  * partner field names stay inside each connector's folder. docs/connectors.md walks through it.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Address, OrderInput, OrderItem, ShipmentStatus, TrackingEvent } from '../domain/index.js';
+import type {
+  Address,
+  OrderInput,
+  OrderItem,
+  ShipmentStatus,
+  TrackingEvent,
+  WaygateError,
+} from '../domain/index.js';
 import type { HttpClient } from './http.js';
 import type { PartnerSigning } from '../security/certs/partner-signing.js';
 
@@ -338,6 +345,21 @@ export interface OrderPage {
   orders: OrderInput[];
   /** Opaque cursor of the next page; absent on the last one. */
   next?: string;
+  /**
+   * Orders of the page the connector could not map (one bad order does not fail its page): the
+   * hub keeps each, raw and sealed, for replay through the dead letters (`readPulledOrder`).
+   */
+  refused?: RefusedOrder[];
+}
+
+/** A pulled order its connector could not make canonical, as the platform served it. */
+export interface RefusedOrder {
+  /** The platform's order id (as far as it could be read; `?` when not at all). */
+  externalId: string;
+  /** The partner's payload for the order, as the connector's `readPulledOrder` takes it back. */
+  raw: string;
+  /** The mapping's refusal (order_payload_invalid, its fields named). */
+  error: WaygateError;
 }
 
 export interface PlatformConnector {
@@ -346,6 +368,11 @@ export interface PlatformConnector {
   pullOrders?(since: string, cursor?: string): Promise<OrderPage>;
   /** 'fulfilment.send': tell the platform the order shipped (and, later, how it moves). */
   sendFulfilment?(req: FulfilmentRequest): Promise<FulfilmentSent>;
+  /**
+   * A refused pulled order's raw payload (`OrderPage.refused[].raw`) read again, for its replay
+   * from the dead letters; throws WaygateError('order_payload_invalid') when it still cannot be.
+   */
+  readPulledOrder?(raw: string): OrderInput;
   /** 'orders.subscribe': tell the platform where to push new orders. */
   subscribeOrderWebhook?(url: string): Promise<void>;
   /** 'orders.webhook' */

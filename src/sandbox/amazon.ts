@@ -83,6 +83,8 @@ interface SellerOrder {
   status: 'Unshipped' | 'PartiallyShipped' | 'Shipped';
   source: ShopOrder;
   items: Item[];
+  /** Fields served changed (the mutate knob). */
+  patch?: Record<string, unknown>;
 }
 
 export interface AmazonConfirmation {
@@ -106,6 +108,11 @@ export interface AmazonPartner extends SandboxPartner {
    * `x-amzn-RateLimit-Limit` and no Retry-After, as Amazon sends it.
    */
   throttle(operation: string, count: number): void;
+  /**
+   * Serves an order with these getOrders fields changed from now on (objects merged one level
+   * deep: `{ShippingAddress: {CountryCode: 'UK'}}`), e.g. to plant an order a hub cannot take.
+   */
+  mutate(orderId: string, patch: Record<string, unknown>): void;
 }
 
 class SpApiError extends Error {
@@ -200,6 +207,13 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
   }
 
   function toAmazon(o: SellerOrder, restricted: boolean): J {
+    const served = asAmazon(o, restricted);
+    for (const [k, v] of Object.entries(o.patch ?? {}))
+      served[k] = isObject(v) && isObject(served[k]) ? { ...served[k], ...v } : v;
+    return served;
+  }
+
+  function asAmazon(o: SellerOrder, restricted: boolean): J {
     const s = o.source;
     const a = s.shipping_address;
     const total = o.items.reduce((n, i) => n + cents(i.ItemPrice.Amount) + cents(i.ShippingPrice.Amount), 0);
@@ -605,6 +619,11 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
     confirmations: () => confirmed,
     expireTokens() {
       for (const t of tokens.values()) t.expiresAtMs = 0;
+    },
+    mutate(orderId, patch) {
+      const o = orders.get(orderId);
+      if (!o) throw new Error(`no Amazon order ${orderId}`);
+      o.patch = { ...o.patch, ...patch };
     },
     throttle(operation, count) {
       throttles.set(operation, (throttles.get(operation) ?? 0) + Math.max(0, Math.floor(count)));

@@ -24,6 +24,7 @@ import { returnStatus } from './return-status.js';
 import { customsDeclare } from './customs-declare.js';
 import { customsReceipts } from './customs-receipts.js';
 import { snapshotTake } from './snapshot-take.js';
+import { inboundPulled } from './inbound-pulled.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -45,6 +46,7 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   customsDeclare,
   customsReceipts,
   snapshotTake,
+  inboundPulled,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();

@@ -7,8 +7,8 @@
  * Each order is accepted exactly once: acceptOrder recognises an order it already has by source +
  * external id, so a page pulled twice (pages that overlap, a window that re-reads its last
  * minutes, a run killed after accepting half a page and before moving the cursor) stores nothing
- * twice. The cursor moves only after every order of its page is accepted, so a kill never skips
- * one either. A finished window starts the next one a little before the first page of the
+ * twice. The cursor moves only after every order of its page is accepted or kept, so a kill never
+ * skips one either. A finished window starts the next one a little before the first page of the
  * finished one was asked for (OVERLAP_MS), so an order updated while the window was being read is
  * not missed.
  *
@@ -17,19 +17,27 @@
  * defers the pull without calling the platform, and partner health (`GET /v1/partners`) shows
  * the platform's channels. A platform's "slow down" (429 with its reset) parks the pull until
  * then without counting as a failure; other failures retry with the policy's backoff and are
- * noted on the cursor. An order the platform sends that is not a canonical order is counted and
- * named on the cursor (field paths only: the values are the buyer's) and the feed goes on.
+ * noted on the cursor.
+ *
+ * An order the hub refuses — its connector could not map it (`OrderPage.refused`), it is not a
+ * canonical order, or it breaks a business rule — is kept for replay: its payload sealed in
+ * `inbound_messages` (once per platform order id) and an `inbound.pulled` job queued, which tries
+ * it again and otherwise waits in the dead letters with the reason (jobs/inbound-pulled.ts). It is
+ * also counted and named on the cursor (field paths only: the values are the buyer's), and the
+ * feed goes on.
  */
 import { Type } from '@sinclair/typebox';
 import { OrderInput, WaygateError } from '../../domain/index.js';
 import { PartnerCallError } from '../../connectors/errors.js';
-import type { OrderPage } from '../../connectors/types.js';
+import type { OrderPage, RefusedOrder } from '../../connectors/types.js';
+import { insertInboundMessage } from '../../store/inbound-messages.js';
 import type { Store } from '../../store/db.js';
 import { notePullError, readPullCursor, writePullCursor } from '../../store/platform-flow.js';
 import { acceptOrder } from '../accept-order.js';
 import type { PartnerDirectory } from '../partners.js';
 import { DeferredError, ScheduledRetryError } from '../policy/runtime.js';
 import { checker } from '../validation.js';
+import { inboundPulled, PULLED_ORDER_MESSAGE } from './inbound-pulled.js';
 import { defineJobKind } from './kind.js';
 
 export const OrdersPullPayload = Type.Object(
@@ -56,17 +64,67 @@ export interface PageOutcome {
   seen: number;
   accepted: number;
   refused: number;
+  /** Refused orders newly kept for replay (a refused order seen again is kept once). */
+  kept: number;
   /** What was wrong with the last refused order (external id and field path, no values). */
   lastRefusal: string | null;
 }
 
-/** Accepts the orders of one page, each in its own transaction; a repeat is recognised, not stored. */
+/** The first field a refusal names (never a value: those are the buyer's). */
+function refusalField(err: WaygateError): string {
+  const d = err.details as { field?: unknown; errors?: Array<{ field?: unknown }> } | unknown[] | undefined;
+  const first = Array.isArray(d) ? (d[0] as { field?: unknown } | undefined) : (d?.errors?.[0] ?? d);
+  return typeof first?.field === 'string' && first.field ? ` ${first.field.slice(0, 100)}` : '';
+}
+
+/**
+ * Keeps a refused order for replay: its payload sealed in inbound_messages and an inbound.pulled
+ * job, in one transaction, once per platform order id (an overlapping page re-serves it).
+ */
+async function keepRefused(
+  store: Store,
+  platformId: string,
+  r: { externalId: string; raw: string; form: 'partner' | 'canonical' },
+): Promise<boolean> {
+  const externalId = r.externalId.slice(0, 64) || '?';
+  return store.write(async (trx) => {
+    const nowMs = Date.now();
+    const messageId = await insertInboundMessage(
+      trx,
+      store.keys.cipher,
+      { partnerId: platformId, kind: PULLED_ORDER_MESSAGE, dedupeKey: externalId, body: r.raw },
+      nowMs,
+    );
+    if (!messageId) return false;
+    await inboundPulled.enqueue(trx, { messageId, partnerId: platformId, externalId, form: r.form }, nowMs);
+    return true;
+  });
+}
+
+/**
+ * Accepts the orders of one page, each in its own transaction; a repeat is recognised, not stored.
+ * Refused orders (the connector's, and those that fail the canonical schema or a business rule)
+ * are kept for replay.
+ */
 export async function acceptPulledOrders(
   store: Store,
   platformId: string,
   orders: readonly unknown[],
+  refusedByConnector: readonly RefusedOrder[] = [],
 ): Promise<PageOutcome> {
-  const out: PageOutcome = { seen: orders.length, accepted: 0, refused: 0, lastRefusal: null };
+  const out: PageOutcome = {
+    seen: orders.length + refusedByConnector.length,
+    accepted: 0,
+    refused: 0,
+    kept: 0,
+    lastRefusal: null,
+  };
+  for (const r of refusedByConnector) {
+    out.refused++;
+    out.lastRefusal = `order ${r.externalId.slice(0, 64)}: ${r.error.code}${refusalField(r.error)}`;
+    if (await keepRefused(store, platformId, { externalId: r.externalId, raw: r.raw, form: 'partner' }))
+      out.kept++;
+  }
   for (const order of orders) {
     const issues = canonicalOrder.issues(order);
     const first = issues[0];
@@ -74,20 +132,24 @@ export async function acceptPulledOrders(
       typeof order === 'object' && order !== null && 'externalId' in order
         ? String((order as { externalId: unknown }).externalId).slice(0, 64)
         : '?';
+    let refusal: string | undefined;
     if (first) {
-      out.refused++;
-      out.lastRefusal = `order ${externalId}: ${first.field} ${first.message}`;
-      continue;
+      refusal = `${first.field} ${first.message}`;
+    } else {
+      try {
+        const r = await acceptOrder(store, order as OrderInput, { caller: platformId });
+        if (r.created) out.accepted++;
+      } catch (err) {
+        // A business rule the order breaks (a SKU on two lines): the platform's data, not ours.
+        if (!(err instanceof WaygateError)) throw err;
+        refusal = err.code;
+      }
     }
-    try {
-      const r = await acceptOrder(store, order as OrderInput, { caller: platformId });
-      if (r.created) out.accepted++;
-    } catch (err) {
-      // A business rule the order breaks (a SKU on two lines): the platform's data, not ours.
-      if (!(err instanceof WaygateError)) throw err;
-      out.refused++;
-      out.lastRefusal = `order ${externalId}: ${err.code}`;
-    }
+    if (refusal === undefined) continue;
+    out.refused++;
+    out.lastRefusal = `order ${externalId}: ${refusal}`;
+    const raw = JSON.stringify(order) ?? 'null';
+    if (await keepRefused(store, platformId, { externalId, raw, form: 'canonical' })) out.kept++;
   }
   return out;
 }
@@ -129,7 +191,7 @@ export const ordersPull = defineJobKind({
         for (let page = 0; page < PAGES_PER_RUN; page++) {
           const startedAt = windowStartedAt ?? Date.now();
           const got = await pull(since, cursor ?? undefined);
-          const outcome = await acceptPulledOrders(deps.store, id, got.orders);
+          const outcome = await acceptPulledOrders(deps.store, id, got.orders, got.refused);
           const nowMs = Date.now();
           if (got.next) {
             cursor = got.next;

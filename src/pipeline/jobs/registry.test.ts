@@ -64,6 +64,12 @@ const VALID: Record<string, unknown> = {
   'stock.pull': { warehouse: 'sandbox-warehouse' },
   'stock.publish': { platform: 'sandbox-shop', sku: 'SKU-1' },
   'orders.pull': { platform: 'taobao-top' },
+  'inbound.pulled': {
+    messageId: 'msg_01hzzzzzzzzzzzzzzzzzzzzzzz',
+    partnerId: 'amazon-sp-api',
+    externalId: '113-0000001-0000001',
+    form: 'partner',
+  },
   'fulfilment.send': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'warehouse.outbound': { orderId: 'ord_01hzy3k9q8x7w6v5t4s3r2p1n0', warehouse: 'sandbox-warehouse' },
   'inbound.send': { inboundId: 'inb_01hzy3k9q8x7w6v5t4s3r2p1n0' },

@@ -14,8 +14,9 @@ import type {
   OrderPage,
   PartnerEndpoint,
   PlatformConnector,
+  RefusedOrder,
 } from '../../types.js';
-import type { OrderInput } from '../../../domain/index.js';
+import { WaygateError, type OrderInput } from '../../../domain/index.js';
 import { createAmazonClient, type AmazonClient } from './client.js';
 import { CARRIER_CODE_FALLBACK } from './codes.js';
 import { manifest } from './manifest.js';
@@ -37,6 +38,7 @@ export interface AmazonSpApiConnector extends PlatformConnector {
   pullOrders(since: string, cursor?: string): Promise<OrderPage>;
   fetchOrder(externalId: string): Promise<OrderInput>;
   sendFulfilment(req: FulfilmentRequest): Promise<FulfilmentSent>;
+  readPulledOrder(raw: string): OrderInput;
   /** The rates Amazon last announced per operation (x-amzn-RateLimit-Limit). */
   rateLimits(): Readonly<Record<string, number>>;
 }
@@ -148,13 +150,30 @@ export function createConnector(
       } catch (err) {
         malformed('getOrders', err);
       }
-      // Every order is read whole before any is returned: a page is all or nothing.
+      // Every order is read whole (all item pages) before any is returned, so a failed call
+      // leaves the page to be read again. An order that cannot be mapped does not fail its page:
+      // it is returned raw (order + items, as Amazon sent them) for the hub to keep for replay.
       const orders: OrderInput[] = [];
+      const refused: RefusedOrder[] = [];
       for (const o of page!.orders) {
         const id = typeof o.AmazonOrderId === 'string' ? o.AmazonOrderId : '';
-        orders.push(amazonOrderToCanonical(o, id ? await orderItems(id) : [], source));
+        const items = id ? await orderItems(id) : [];
+        try {
+          orders.push(amazonOrderToCanonical(o, items, source));
+        } catch (err) {
+          if (!(err instanceof WaygateError)) throw err;
+          refused.push({
+            externalId: id.slice(0, 64) || '?',
+            raw: JSON.stringify({ order: o, items }),
+            error: err,
+          });
+        }
       }
-      return { orders, ...(page!.next ? { next: page!.next } : {}) };
+      return {
+        orders,
+        ...(refused.length > 0 ? { refused } : {}),
+        ...(page!.next ? { next: page!.next } : {}),
+      };
     },
 
     async fetchOrder(externalId) {
@@ -224,6 +243,25 @@ export function createConnector(
         }),
       });
       return { partnerRef: packageReferenceId };
+    },
+
+    readPulledOrder(raw) {
+      let kept: unknown;
+      try {
+        kept = JSON.parse(raw) as unknown;
+      } catch {
+        kept = undefined;
+      }
+      if (typeof kept !== 'object' || kept === null || !Array.isArray((kept as { items?: unknown }).items)) {
+        throw new WaygateError('order_payload_invalid', 'the kept Amazon order is not {order, items}', {
+          field: '',
+          errors: [
+            { field: '', message: 'must be {"order": getOrders order, "items": [getOrderItems item]}' },
+          ],
+        });
+      }
+      const { order, items } = kept as { order: unknown; items: unknown[] };
+      return amazonOrderToCanonical(order, items, source);
     },
 
     rateLimits: () => api.rateLimits(),

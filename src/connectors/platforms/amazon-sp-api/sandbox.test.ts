@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOOPBACK_ALLOWED } from '../../../domain/network-policy.js';
 import { createAjv } from '../../../domain/validation.js';
-import { OrderInput, WaygateError } from '../../../domain/index.js';
+import type { WaygateError } from '../../../domain/index.js';
+import { OrderInput } from '../../../domain/index.js';
 import { startSandbox } from '../../../sandbox/server.js';
 import { PartnerCallError } from '../../errors.js';
 import { createHttpClient } from '../../http.js';
@@ -210,12 +211,34 @@ describe('Amazon SP-API connector against the Amazon sandbox', () => {
 
   it('without a Restricted Data Token the address is withheld and the order is refused naming the field', async () => {
     const { sandbox, make, stats } = await start();
-    sandbox.amazon.seed(1);
-    const err = await failure(make({ options: { restrictedData: false } }).pullOrders(since));
-    expect(err).toBeInstanceOf(WaygateError);
-    expect((err as WaygateError).code).toBe('order_payload_invalid');
-    expect((err as WaygateError).message).toContain('/ShippingAddress/Name');
+    const [id] = sandbox.amazon.seed(1).orderIds;
+    const amazon = make({ options: { restrictedData: false } });
+    const page = await amazon.pullOrders(since);
+    expect(page.orders).toEqual([]);
+    expect(page.refused).toHaveLength(1);
+    const refused = page.refused![0]!;
+    expect(refused.externalId).toBe(id);
+    expect(refused.error.code).toBe('order_payload_invalid');
+    expect(refused.error.message).toContain('/ShippingAddress/Name');
+    // The raw order and its items are what readPulledOrder takes back: refused again, same field.
+    const again = await failure(Promise.resolve().then(() => amazon.readPulledOrder(refused.raw)));
+    expect((again as WaygateError).message).toContain('/ShippingAddress/Name');
     expect(stats().rdtsIssued).toBe(0);
+  });
+
+  it('one order it cannot map does not fail its page: the others are returned, the bad one raw for replay', async () => {
+    const { sandbox, make } = await start();
+    const ids = sandbox.amazon.seed(4).orderIds;
+    // One order's country is not an ISO 3166 code: that order is refused naming the field.
+    sandbox.amazon.mutate(ids[1]!, { ShippingAddress: { CountryCode: 'UK' } });
+    const amazon = make({ options: { pageSize: 100 } });
+    const page = await amazon.pullOrders(since);
+    expect(page.orders.map((o) => o.externalId).sort()).toEqual([ids[0], ids[2], ids[3]].sort());
+    expect(page.refused?.map((r) => r.externalId)).toEqual([ids[1]]);
+    expect(page.refused![0]!.error.message).toContain('/ShippingAddress/CountryCode');
+    const kept = JSON.parse(page.refused![0]!.raw) as { order: { AmazonOrderId: string }; items: unknown[] };
+    expect(kept.order.AmazonOrderId).toBe(ids[1]);
+    expect(kept.items.length).toBeGreaterThan(0);
   });
 
   it('without marketplaceIds the pull says which option to set', async () => {
