@@ -16,6 +16,7 @@ import { countTrackingEvents, orderOutcomes } from '../store/journey-outcomes.js
 import { CARD_DIR, settleDemo, type DemoSettlement } from './demo-settlement.js';
 import { inventoryDemo, type DemoInventory } from './demo-inventory.js';
 import { returnsDemo, type DemoReturns } from './demo-returns.js';
+import { customsDemo, type DemoCustoms } from './demo-customs.js';
 import { labelsDemo } from './demo-labels.js';
 import {
   awaitPlatformsTold,
@@ -77,6 +78,8 @@ export interface DemoSummary {
   inventory?: DemoInventory;
   /** Returns act: shop return requests taken to refund; `completed` as the hub, shop and history show. */
   returns?: DemoReturns;
+  /** Customs act: declarations sent, accepted, rejected (one planted), released, lost. */
+  customs?: DemoCustoms;
   partners: 'invented' | 'real';
   /** Per partner of the run, counted by the simulated partner itself. */
   perPartner: Record<string, PartnerFigures | RealPlatformFigures>;
@@ -228,6 +231,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       ),
       inventory: await inventoryDemo(hub, sandbox.warehouse),
       returns: await returnsDemo(hub, sandbox),
+      customs: await customsDemo(hub, sandbox),
     };
   } finally {
     bar.stop();
@@ -271,6 +275,16 @@ export function formatSummary(s: DemoSummary, requested: number): string {
           [
             'inventory: Parquet snapshot',
             `${s.inventory.snapshot.files} files, ${s.inventory.snapshot.rows} rows in ${s.inventory.snapshot.dir}`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...(s.customs
+      ? ([
+          [
+            'customs declarations',
+            s.customs.skipped
+              ? `skipped: ${s.customs.skipped}`
+              : `${s.customs.sent} sent, ${s.customs.accepted} accepted, ${s.customs.rejected} rejected (planted), ${s.customs.released} released, ${s.customs.lost} lost`,
           ],
         ] as Array<[string, string]>)
       : []),

@@ -46,7 +46,7 @@ describe('order sources in the policy file', () => {
 
   it('knows the platform partners and orders.sources, and refuses others unless ad-hoc is allowed', () => {
     expect(orderSourcesOf(parseHubConfig(sandboxText, 'p.yaml', env))).toEqual({
-      known: ['sandbox-shop', 'amazon-sp-api', 'bench-shop'],
+      known: ['sandbox-shop', 'amazon-sp-api', 'bench-shop', 'cross-border-shop'],
       allowAdHoc: false,
     });
     expect(orderSourcesOf(withOrders('  allowAdHocSources: true\n'))).toEqual({

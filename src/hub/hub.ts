@@ -91,6 +91,8 @@ export interface Hub {
   configEvents(): readonly ConfigEvent[];
   /** Releases a parked partner (as `waygate partners release`), here and, via the store, on every node. */
   releasePartner(partnerId: string, actor: string, reason: string, iface?: string): Promise<ReleaseResult>;
+  /** Reloads the certificate key ring now rather than at its next refresh (a certificate just registered). */
+  refreshCertificates(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -392,6 +394,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     partners: current,
     configEvents: () => watcher?.events() ?? [],
     releasePartner,
+    refreshCertificates: () => certRing.refresh(),
     close() {
       // Closing twice (a test's peer node closed early, then with its harness) closes once.
       closed ??= (async () => {

@@ -123,6 +123,11 @@ export const SANDBOX_PARTNERS = {
       shopCipher: () => `ROW_${randomBytes(18).toString('base64url')}`,
     },
   },
+  'china-ceb': {
+    kind: 'customs',
+    faults: false,
+    credentials: { clientKey: () => token() },
+  },
 } as const satisfies Record<string, SandboxPartnerSpec>;
 
 export type SandboxPartnerId = keyof typeof SANDBOX_PARTNERS;

@@ -108,7 +108,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     createYanwen(ctx),
   ];
   const warehouse = createWarehouse(ctx);
-  const customs = createCustoms(opts.customs);
+  const customs = createCustoms({ clientKey: ctx.credentials['china-ceb'].clientKey, ...opts.customs });
   for (const partner of [shop, ...platforms, ...carriers, warehouse, customs]) partner.register(app);
 
   const stats = (): SandboxStats => ({
