@@ -8,7 +8,7 @@
  * (`readPulledOrder`: `form: partner`), or the kept canonical order is taken as it is (`form:
  * canonical`), and the order is accepted. What failed once usually fails again, and the job then
  * waits in the dead letters with the reason (fields named, values sealed), where an operator
- * sees it (`waygate dlq list`, `GET /v1/dead-letters`) and replays it after the fix (a connector
+ * sees it (`waygate dlq list`, `GET /v1/dlq`) and replays it after the fix (a connector
  * upgrade, a catalogue or config change) — or discards it. A replay of an order the hub has since
  * accepted (the platform corrected it and the next pull took it) stores nothing twice.
  */
