@@ -37,6 +37,6 @@ for (const dialect of DIALECTS) {
       } finally {
         await drop();
       }
-    });
+    }, 300_000); // the acts after the journey (bills, warehouse, returns, customs) take minutes on a busy machine
   });
 }
