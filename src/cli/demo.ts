@@ -19,6 +19,12 @@ import { returnsDemo, type DemoReturns } from './demo-returns.js';
 import { customsDemo, type DemoCustoms } from './demo-customs.js';
 import { labelsDemo } from './demo-labels.js';
 import {
+  DEMO_OPERATIONS_HUB,
+  formatOperations,
+  operationsDemo,
+  type DemoOperations,
+} from './demo-operations.js';
+import {
   awaitPlatformsTold,
   formatPlatform,
   platformFigures,
@@ -57,6 +63,8 @@ export interface DemoOptions {
   dbUrl: string;
   stepMs: number;
   timeoutS: number;
+  /** Folder for the demo run's daily report (HTML + CSV, zh-CN + en). */
+  reportDir?: string;
 }
 
 export interface DemoSummary {
@@ -80,6 +88,8 @@ export interface DemoSummary {
   returns?: DemoReturns;
   /** Customs act: declarations sent, accepted, rejected (one planted), released, lost. */
   customs?: DemoCustoms;
+  /** Operations act: a planted carrier outage's alerts, notifications, incidents, delays, report. */
+  operations?: DemoOperations;
   partners: 'invented' | 'real';
   /** Per partner of the run, counted by the simulated partner itself. */
   perPartner: Record<string, PartnerFigures | RealPlatformFigures>;
@@ -151,6 +161,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         : sandboxHubConfig(sandbox.url, sandbox.credentials),
     logger: log,
     rateCardDir: CARD_DIR,
+    operations: DEMO_OPERATIONS_HUB,
   });
   const bar = new SingleBar(
     {
@@ -232,6 +243,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       inventory: await inventoryDemo(hub, sandbox.warehouse),
       returns: await returnsDemo(hub, sandbox),
       customs: await customsDemo(hub, sandbox),
+      operations: await operationsDemo(hub, sandbox, opts.reportDir),
     };
   } finally {
     bar.stop();
@@ -296,6 +308,7 @@ export function formatSummary(s: DemoSummary, requested: number): string {
           ],
         ] as Array<[string, string]>)
       : []),
+    ...(s.operations ? formatOperations(s.operations) : []),
     ...Object.entries(s.perPartner).map(([id, p]): [string, string] => [
       `partner ${id}`,
       'deliveredTold' in p

@@ -189,6 +189,7 @@ export function buildCli(): Command {
     .option('--json', 'print the summary as one JSON object')
     .option('--step-ms <n>', 'sandbox milliseconds between tracking steps', int('step-ms', 1, 60_000), 250)
     .option('--timeout <s>', 'give up after this many seconds', int('timeout', 1, 86_400), 600)
+    .option('--report <dir>', 'write the run’s daily report (HTML + CSV, zh-CN + en) into this folder')
     .addOption(
       new Option(
         '--partners <set>',
@@ -205,6 +206,7 @@ export function buildCli(): Command {
         stepMs: number;
         timeout: number;
         partners: 'invented' | 'real';
+        report?: string;
       }) => {
         const { formatSummary, runDemo } = await import('./demo.js');
         const summary = await runDemo({
@@ -213,6 +215,7 @@ export function buildCli(): Command {
           dbUrl: o.db,
           stepMs: o.stepMs,
           timeoutS: o.timeout,
+          ...(o.report ? { reportDir: o.report } : {}),
         });
         if (o.json) {
           process.stdout.write(`${JSON.stringify(summary)}\n`);
