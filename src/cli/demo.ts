@@ -241,7 +241,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         (id) => hub.partners().carrier(id)?.primary,
       ),
       inventory: await inventoryDemo(hub, sandbox.warehouse),
-      returns: await returnsDemo(hub, sandbox),
+      returns: await returnsDemo(hub, sandbox, batches[0]?.externalIds ?? []),
       customs: await customsDemo(hub, sandbox),
       operations: await operationsDemo(hub, sandbox, opts.reportDir),
     };

@@ -177,17 +177,23 @@ export async function damagedStock(
   return q.orderBy('sku').orderBy('warehouse_id').execute();
 }
 
-/** Delivered orders of a source that have no return yet, oldest first (the demo's returns act). */
+/**
+ * Delivered orders of a source among `externalIds` that have no return yet, oldest first (the
+ * demo's returns act: only the orders of its own run, whatever else the database holds).
+ */
 export async function deliveredWithoutReturn(
   ex: Executor,
   source: string,
+  externalIds: readonly string[],
   limit: number,
 ): Promise<Array<{ id: string; external_id: string; items: string }>> {
+  if (externalIds.length === 0) return [];
   const db = rdb(ex);
   return db
     .selectFrom('orders')
     .select(['id', 'external_id', 'items'])
     .where('source', '=', source)
+    .where('external_id', 'in', [...externalIds])
     .where('status', '=', 'delivered')
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('returns').select('returns.id').whereRef('returns.order_id', '=', 'orders.id'))),
