@@ -199,7 +199,7 @@ for (const dialect of DIALECTS) {
       expect(story).toEqual([
         expect.stringMatching(/^accepted: /),
         `accepted: routed to warehouse ${WH}; stock reserved: WH-TEE×2`,
-        expect.stringMatching(new RegExp(`^at_warehouse: outbound order OB\\d+ created at ${WH}$`)),
+        expect.stringMatching(new RegExp(`^at_warehouse: outbound order OB[0-9A-Z]+ created at ${WH}$`)),
         expect.stringMatching(
           new RegExp(
             `^waybill_issued: waybill ${parcel!.waybill} from ${parcel!.carrier}, shipped by warehouse ${WH}`,

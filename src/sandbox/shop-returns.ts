@@ -6,7 +6,7 @@
  * (`POST /orders/{order_id}/returns.json`, upsert by the seller's RMA), and the shop keeps every
  * status it was told, in order. Written from the shop's dialect, not from the hub's connector.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent } from 'undici';
 import { deliverOnce } from './deliver.js';
@@ -80,6 +80,8 @@ export function createShopReturns(opts: {
   const queue: Pending[] = [];
   const agent = new Agent({ connections: 4, keepAliveTimeout: 4_000 });
   let seq = 0;
+  // Return ids never repeat across sandbox restarts, as the shop's own would not (the hub keeps them).
+  const idBase = 7_000_000_000_000 + randomInt(0, 900_000) * 1_000_000;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -129,7 +131,7 @@ export function createShopReturns(opts: {
 
   return {
     request(orderId, lines, kind = 'refund', reason = 'does not fit') {
-      const id = String(7_000_000_000 + ++seq);
+      const id = String(idBase + ++seq);
       const body = JSON.stringify({
         id,
         order_id: orderId,

@@ -7,6 +7,7 @@
  * description (docs/partners/sandbox-warehouse.md), not from the hub's connector.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bootTag } from './boot-tag.js';
 
 export interface AnnouncedReturn {
   returnNo: string;
@@ -42,6 +43,7 @@ export interface ReturnsDesk {
 
 export function createReturnsDesk(): ReturnsDesk {
   const byRef = new Map<string, AnnouncedReturn>();
+  const boot = bootTag();
   return {
     announced: () => [...byRef.values()],
     mount(scope, api, h) {
@@ -79,7 +81,7 @@ export function createReturnsDesk(): ReturnsDesk {
             );
           items.push({ item_code: l.item_code, qty_expected: l.qty_expected as number });
         }
-        const returnNo = `RT${String(byRef.size + 1).padStart(7, '0')}`;
+        const returnNo = `RT${boot}${String(byRef.size + 1).padStart(7, '0')}`;
         byRef.set(b.rma_ref, { returnNo, rmaRef: b.rma_ref, orderRef: b.order_ref, items });
         return h.ok(reply, { return_no: returnNo, return_address: RETURNS_DOCK }, 201);
       });

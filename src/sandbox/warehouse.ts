@@ -17,6 +17,7 @@ import { Agent } from 'undici';
 import { deliverOnce } from './deliver.js';
 import { CHANNEL_PREFIX, CHANNELS, channelStats, type Channel, type ChannelCounters } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
+import { bootTag } from './boot-tag.js';
 import { createReturnsDesk } from './warehouse-returns.js';
 
 const ID = 'sandbox-warehouse';
@@ -95,6 +96,8 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
   const counters = { eventsPushed: 0, eventsDelivered: 0, deliveryFailures: 0, pulls: 0 };
   let lastTick = 0;
   let seq = 0;
+  // Event, outbound and ASN numbers unique across restarts: the hub drops a repeated event id.
+  const boot = bootTag();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -108,7 +111,7 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
 
   function emit(type: OwhEventType, itemCode: string, qtyChange: number, refNo: string, extra = {}) {
     const event = {
-      event_id: `EV${String(++seq).padStart(8, '0')}`,
+      event_id: `EV${boot}${String(++seq).padStart(8, '0')}`,
       event_type: type,
       occurred_at: new Date(tick()).toISOString(),
       item_code: itemCode,
@@ -293,7 +296,7 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       // Allocation only: stock leaves the shelf when the order ships. An order for more than is
       // free is accepted as a backorder (allocated beyond what is there), as WMSs do.
       for (const l of lines) item(l.item_code).locked += l.qty;
-      const obNo = `OB${String(outbound.size + 1).padStart(7, '0')}`;
+      const obNo = `OB${boot}${String(outbound.size + 1).padStart(7, '0')}`;
       const to = b.ship_to as Record<string, unknown>;
       const text = (v: unknown) => (typeof v === 'string' ? v : '');
       const shipTo = {
@@ -343,7 +346,7 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
         }
         expected.set(l.item_code, (expected.get(l.item_code) ?? 0) + (l.qty_expected as number));
       }
-      const asnNo = `ASN${String(asns.size + 1).padStart(6, '0')}`;
+      const asnNo = `ASN${boot}${String(asns.size + 1).padStart(6, '0')}`;
       asns.set(asnNo, { asnNo, asnRef: b.asn_ref, expected, received: new Map() });
       return ok(reply, { asn_no: asnNo, asn_status: 'CREATED' }, 201);
     });
