@@ -217,10 +217,17 @@ export async function customsDemo(hub: Hub, sandbox: SandboxHandle): Promise<Dem
 
   // The declarant's certificate: the hub makes the key and request, the e-port CA issues it.
   const certs = new CertificateService({ store: hub.store, box: hub.box });
-  const csr = await certs.create('cli:demo', {
-    name: CERT,
-    subject: 'CN=declarant.demo.waygate,O=Waygate Demo',
-  });
+  // A demo run again on its database finds the last run's certificate, issued by that run's CA:
+  // renewed by this run's CA, as a declarant renews with the e-port (a run killed half-way leaves
+  // a request waiting, withdrawn first).
+  const held = (await certs.list({ owner: 'hub', status: ['pending', 'active'] })).filter(
+    (c) => c.name === CERT,
+  );
+  for (const c of held.filter((h) => h.status === 'pending'))
+    await certs.revoke('cli:demo', { id: c.id, reason: 'demo run again: request never answered' });
+  const csr = held.some((h) => h.status === 'active')
+    ? await certs.renew('cli:demo', { name: CERT })
+    : await certs.create('cli:demo', { name: CERT, subject: 'CN=declarant.demo.waygate,O=Waygate Demo' });
   await certs.register('cli:demo', {
     name: CERT,
     certPem: await sandbox.customs.issueCertificate(csr.csrPem),
