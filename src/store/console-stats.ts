@@ -71,7 +71,20 @@ export async function carrierTimeliness(ex: Executor, w: Window, bucketMs: numbe
     .where('created_at', '<', w.to)
     .groupBy([bucket, 'carrier'])
     .execute();
-  return rows.map((r) => ({
+  return rows.map(timelinessRow);
+}
+
+/** One carrier-timeliness bucket as the console reads it, from the raw query or the rollups. */
+export function timelinessRow(r: {
+  at: unknown;
+  carrier: string;
+  n: unknown;
+  wait_sum: unknown;
+  on_time: unknown;
+  exceptions: unknown;
+  delivered: unknown;
+}) {
+  return {
     at: n(r.at),
     carrier: r.carrier,
     shipments: n(r.n),
@@ -79,7 +92,7 @@ export async function carrierTimeliness(ex: Executor, w: Window, bucketMs: numbe
     onTime: n(r.on_time),
     exceptions: n(r.exceptions),
     delivered: n(r.delivered),
-  }));
+  };
 }
 
 /**

@@ -121,10 +121,10 @@ export async function ordersForSnapshot(
     ])
     .where('o.id', '>', afterId)
     .where((eb) => {
-      const any = [];
-      if (scope.sources.length > 0) any.push(eb('o.source', 'in', scope.sources));
+      const inScope = [];
+      if (scope.sources.length > 0) inScope.push(eb('o.source', 'in', scope.sources));
       if (scope.carriers.length > 0)
-        any.push(
+        inScope.push(
           eb.exists(
             eb
               .selectFrom('shipments as s2')
@@ -134,7 +134,7 @@ export async function ordersForSnapshot(
           ),
         );
       if (scope.warehouses.length > 0)
-        any.push(
+        inScope.push(
           eb.exists(
             eb
               .selectFrom('inventory_reservations as r2')
@@ -143,7 +143,7 @@ export async function ordersForSnapshot(
               .where('r2.warehouse_id', 'in', scope.warehouses),
           ),
         );
-      return eb.or(any);
+      return eb.or(inScope);
     })
     .orderBy('o.id')
     .limit(limit)

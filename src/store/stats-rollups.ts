@@ -167,15 +167,7 @@ export async function carrierTimeliness(
         .groupBy([bucketOf(bucketMs), 'carrier'])
         .having(sql<number>`sum(n)`, '>', 0)
         .execute();
-      return rows.map((r) => ({
-        at: n(r.at),
-        carrier: r.carrier,
-        shipments: n(r.n),
-        waitSumMs: n(r.wait_sum),
-        onTime: n(r.on_time),
-        exceptions: n(r.exceptions),
-        delivered: n(r.delivered),
-      }));
+      return rows.map(raw.timelinessRow);
     },
     (r) => `${r.at}|${r.carrier}`,
     ['shipments', 'waitSumMs', 'onTime', 'exceptions', 'delivered'],
