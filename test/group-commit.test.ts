@@ -237,6 +237,50 @@ for (const dialect of DIALECTS) {
       ex.selectFrom('nonces').select(['nonce', 'expires_at']).where('key_id', '=', a.keyId).orderBy('nonce'),
     );
 
+    it('commits every write of batches that deadlock each other, each exactly once', async () => {
+      // Each write takes two of five rows in a random order, so batches on separate lanes (and
+      // even two single writes) lock rows in opposite orders: PostgreSQL picks deadlock losers.
+      const rows = ['r0', 'r1', 'r2', 'r3', 'r4'];
+      await store.write(async (trx) => {
+        for (const nonce of rows)
+          await trx.insertInto('nonces').values({ key_id: 'dl', nonce, expires_at: 0 }).execute();
+      });
+      let seed = 7;
+      const rnd = (k: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+      const writes = Array.from({ length: 300 }, () => {
+        const a = rnd(5);
+        const b = (a + 1 + rnd(4)) % 5;
+        return [rows[a]!, rows[b]!] as const;
+      });
+      // Submitted over a few milliseconds, so batches form on every lane at once.
+      await Promise.all(
+        writes.map(async (pair, i) => {
+          await new Promise((r) => setTimeout(r, i % 20));
+          await store.write(async (trx) => {
+            for (const nonce of pair) {
+              await trx
+                .updateTable('nonces')
+                .set({ expires_at: sql`expires_at + 1` })
+                .where('key_id', '=', 'dl')
+                .where('nonce', '=', nonce)
+                .execute();
+            }
+          });
+        }),
+      );
+      const counts = await store.db
+        .selectFrom('nonces')
+        .select(['nonce', 'expires_at'])
+        .where('key_id', '=', 'dl')
+        .orderBy('nonce')
+        .execute();
+      const expected = rows.map((nonce) => ({
+        nonce,
+        expires_at: writes.filter((pair) => pair.includes(nonce)).length,
+      }));
+      expect(counts).toEqual(expected);
+    });
+
     it('runs the statement compiled at first use with each call’s own values', async () => {
       expect(
         (await insertNonce(store.db, { key_id: 'k1', nonce: 'a', expires_at: 10 })).numAffectedRows,

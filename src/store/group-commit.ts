@@ -9,7 +9,7 @@
  *
  * SQLite has one writer, so one batch runs at a time. PostgreSQL runs several batches at once on
  * separate connections (`lanes`); a batch that loses a deadlock or serialisation conflict is run
- * again as a whole, which is safe because each write only touches its transaction.
+ * again one write per transaction, which is safe because each write only touches its transaction.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
@@ -78,20 +78,19 @@ export class GroupCommitter {
   async #flush(): Promise<void> {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
-      let outcomes: Outcome[] | undefined;
-      let failure: unknown;
-      for (let attempt = 1; attempt <= 3 && !outcomes; attempt++) {
-        try {
-          outcomes = await this.#commit(batch);
-        } catch (err) {
-          failure = err;
-          if (!isRetryableConflict(err)) break;
+      let outcomes: Outcome[];
+      try {
+        outcomes = await this.#commit(batch);
+      } catch (err) {
+        if (!isRetryableConflict(err)) {
+          // The commit itself failed: nothing of the batch is durable, every caller hears so.
+          for (const item of batch) item.reject(err);
+          continue;
         }
-      }
-      if (!outcomes) {
-        // The commit itself failed: nothing of the batch is durable, every caller hears so.
-        for (const item of batch) item.reject(failure);
-        continue;
+        // Another lane's batch took the same rows in another order. Batches mix unrelated writes,
+        // so running this one again whole can meet the same cycle again (CI saw a batch lose three
+        // times running); each write alone takes its rows in its own, consistent order.
+        outcomes = await this.#oneByOne(batch);
       }
       const settle = (done: Outcome[]) =>
         batch.forEach((item, i) => {
@@ -114,6 +113,28 @@ export class GroupCommitter {
       );
     }
     this.#flushing--;
+  }
+
+  /**
+   * Runs each write of a batch that lost a conflict in a transaction of its own, each retried
+   * after a short random pause (so two writes that deadlocked do not meet again in step) until it
+   * commits, fails on its own account, or has lost `CONFLICT_ATTEMPTS` times.
+   */
+  async #oneByOne(batch: Pending[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const item of batch) {
+      let outcome: Outcome | undefined;
+      for (let attempt = 1; !outcome; attempt++) {
+        await pause(attempt);
+        try {
+          [outcome] = await this.#commit([item]);
+        } catch (err) {
+          if (!isRetryableConflict(err) || attempt >= CONFLICT_ATTEMPTS) outcome = { ok: false, err };
+        }
+      }
+      outcomes.push(outcome);
+    }
+    return outcomes;
   }
 
   async #commit(batch: Pending[]): Promise<Outcome[]> {
@@ -204,6 +225,15 @@ export class StoreSyncError extends Error {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
+/** How often one write may lose a deadlock or serialisation conflict before its caller is told. */
+const CONFLICT_ATTEMPTS = 8;
+
+/** A random pause growing with each attempt: up to 10 ms, 20 ms, … (PostgreSQL already waited
+ * its deadlock_timeout before choosing the loser). */
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+}
 
 /** PostgreSQL deadlock (40P01) and serialisation failure (40001). */
 function isRetryableConflict(err: unknown): boolean {
