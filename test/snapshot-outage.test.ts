@@ -5,7 +5,7 @@
  * snapshot, flagged with its age in the API view and on the push to the shop. Orders are sold on
  * the snapshot while the warehouse's own stock moves unseen; when it comes back, the
  * reconciliation report (stored, JSON and CSV) lists exactly the differences planted, and the
- * oversold SKU raises an alert.
+ * oversold SKU fires the stock-oversold alert rule.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,7 +181,8 @@ for (const dialect of DIALECTS) {
         'SKU-B,surplus,10,14,4,0,0,14,0,',
         'SKU-C,oversold,5,2,-3,4,4,0,2,ord_out_c',
       ]);
-      // The oversold SKU is a firing alert in the hub's alert list.
+      // The oversold SKU fires the stock-oversold rule's alert for the warehouse at the next evaluation.
+      await hub.operations.alerts.evaluate(clock());
       const alerts = (await firingAlerts(hub.store.db))
         .filter((a) => a.rule === 'stock-oversold')
         .map((a) => ({
@@ -192,7 +193,7 @@ for (const dialect of DIALECTS) {
           value: a.value,
         }));
       expect(alerts).toEqual([
-        { rule: 'stock-oversold', subject: `${WH}/SKU-C`, status: 'firing', severity: 'major', value: 2 },
+        { rule: 'stock-oversold', subject: `stock/${WH}`, status: 'firing', severity: 'major', value: 1 },
       ]);
       // Back to the warehouse's word, and the shop told so.
       await waitFor(async () => (await link())?.unreachable_since === null, 30_000, 'reachable again');

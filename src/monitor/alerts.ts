@@ -19,6 +19,10 @@
  * the timers: a condition waiting out its `for` is a pending alert row (since when it holds), a
  * firing alert carries its last reading that was not clear (`last_true_at`), and escalation
  * levels are counted from `fired_at` and `escalated_at`.
+ *
+ * Stock oversold after a warehouse outage [004-3.2] is a rule like the others (`stock_oversold`,
+ * with a default rule `stock-oversold` unless the file has one of that condition): its evidence is
+ * each warehouse's newest reconciliation report, not call statistics.
  */
 import type { Logger } from 'pino';
 import { newId } from '../store/ids.js';
@@ -41,6 +45,8 @@ import {
   type OpCallMinutesTable,
 } from '../store/operations.js';
 import { activeEndingBefore } from '../store/certs.js';
+import { levelsOf } from '../store/inventory.js';
+import { listReconciliations, latestOversoldReconciliations } from '../store/snapshots.js';
 import type { Store } from '../store/db.js';
 import type { KindStats } from '../store/queue.js';
 import { WaygateError } from '../domain/index.js';
@@ -50,13 +56,10 @@ import { writeIncident, type Incidents } from './incidents.js';
 import type { Notice, Notifier, QuietAction } from './notify.js';
 import { ms, type Condition, type OperationsFile, type RuleSpec, type Severity } from './ops-config.js';
 import type { PartnerHealthView } from './metrics.js';
-import { OVERSOLD_RULE } from '../pipeline/snapshot/reconcile.js';
+import type { ReconciliationLine } from '../pipeline/snapshot/reconcile.js';
 
-/**
- * Alerts other parts of the hub raise in the same list (stock reconciliation's oversold SKUs):
- * no rule of the operations file owns them, yet they are not orphans to resolve.
- */
-const RAISED_ELSEWHERE: ReadonlySet<string> = new Set([OVERSOLD_RULE]);
+/** The default rule's name for oversold stock (and that of the alerts reconciliation raised before it was a rule). */
+export const OVERSOLD_RULE = 'stock-oversold';
 
 /** A rule with every default filled in. */
 export interface EffectiveRule {
@@ -79,7 +82,8 @@ export interface EffectiveRule {
   quiet?: QuietAction;
   /** Escalation levels when not acknowledged, `afterMs` (from the firing) increasing. */
   escalate?: EscalationLevel[];
-  origin: 'file' | 'tier';
+  /** `default`: a rule the hub adds when the file has none of its condition (stock-oversold). */
+  origin: 'file' | 'tier' | 'default';
 }
 
 export interface EscalationLevel {
@@ -110,7 +114,8 @@ export function effectiveRule(r: RuleSpec, ops: OperationsFile): EffectiveRule {
     factor: r.factor ?? 2,
     minCalls: r.minCalls ?? 10,
     forMs: ms(r.for, 0),
-    clearForMs: ms(r.clearFor, Math.min(windowMs, 120_000)),
+    // A reconciliation report is evidence at once: nothing to damp unless the file asks.
+    clearForMs: ms(r.clearFor, r.condition === 'stock_oversold' ? 0 : Math.min(windowMs, 120_000)),
     severity: r.severity ?? 'general',
     incident: r.incident ?? false,
     notify: r.notify ?? ops.defaultRecipients ?? [],
@@ -176,6 +181,34 @@ export function tierRules(partners: readonly PartnerAlerting[], ops: OperationsF
     );
   }
   return out;
+}
+
+/**
+ * Rules the hub adds unless the file has one of their condition: `stock-oversold` — a major alert
+ * per warehouse whose newest reconciliation after an outage found SKUs sold beyond its stock,
+ * told to the default recipients; a file rule of condition `stock_oversold` replaces it.
+ */
+export function defaultRules(ops: OperationsFile): EffectiveRule[] {
+  if ((ops.rules ?? []).some((r) => r.condition === 'stock_oversold')) return [];
+  return [
+    {
+      name: OVERSOLD_RULE,
+      condition: 'stock_oversold',
+      partner: '*',
+      windowMs: 0,
+      threshold: 0,
+      percentile: 99,
+      baselineMs: 0,
+      factor: 1,
+      minCalls: 1,
+      forMs: 0,
+      clearForMs: 0,
+      severity: 'major',
+      incident: false,
+      notify: ops.defaultRecipients ?? [],
+      origin: 'default',
+    },
+  ];
 }
 
 /** A condition's verdict for one subject: true (holds), false (clear) or undefined (no verdict). */
@@ -258,7 +291,8 @@ export class AlertEngine {
     const tiers = ops.tierDefaults === false ? [] : tierRules(this.#d.sources.alerting(), ops);
     // A file rule of the same name replaces a tier rule (to tune one partner's default).
     const named = new Set(file.map((r) => r.name));
-    return [...file, ...tiers.filter((r) => !named.has(r.name))];
+    const added = [...tiers, ...defaultRules(ops)];
+    return [...file, ...added.filter((r) => !named.has(r.name))];
   }
 
   /**
@@ -479,6 +513,72 @@ export class AlertEngine {
         });
         break;
       }
+      case 'stock_oversold':
+        out.push(...(await this.#oversold(rule)));
+        break;
+    }
+    return out;
+  }
+
+  /**
+   * Per warehouse: its newest reconciliation found oversold SKUs and the hub's reservations on
+   * them still exceed the warehouse's count (holds), or a later reconciliation found none, or the
+   * stock now covers them — orders cancelled, goods received (clear). Firing alerts of the rule
+   * whose warehouse is no longer oversold get a clear verdict, so they resolve.
+   */
+  async #oversold(rule: EffectiveRule): Promise<Verdict[]> {
+    const db = this.#d.store.db;
+    const mine = (wh: string) => rule.partner === undefined || rule.partner === '*' || rule.partner === wh;
+    const out: Verdict[] = [];
+    const holding = new Set<string>();
+    for (const rec of await latestOversoldReconciliations(db)) {
+      const wh = rec.warehouse_id;
+      if (!mine(wh)) continue;
+      const lines = (JSON.parse(rec.lines) as ReconciliationLine[]).filter((l) => l.kind === 'oversold');
+      const still: Array<{ sku: string; units: number }> = [];
+      for (const l of lines) {
+        const [level] = await levelsOf(db, { warehouseId: wh, sku: l.sku }, 1);
+        const units = (level?.reserved ?? 0) - (level?.on_hand ?? 0);
+        if (units > 0) still.push({ sku: l.sku, units });
+      }
+      const subject = `stock/${wh}`;
+      const holds = still.length > rule.threshold;
+      if (holds) holding.add(subject);
+      const units = still.reduce((a, s) => a + s.units, 0);
+      const named = still
+        .slice(0, 10)
+        .map((s) => `${s.sku} ${s.units}`)
+        .join(', ');
+      out.push({
+        subject,
+        partner: wh,
+        iface: 'inventory',
+        holds,
+        value: still.length,
+        summary:
+          still.length > 0
+            ? `${wh}: ${still.length} SKU(s) oversold, ${units} unit(s) sold that the warehouse does not hold (${named}${still.length > 10 ? ', …' : ''}); reconciliation ${rec.id}`
+            : `${wh}: the ${lines.length} oversold SKU(s) of reconciliation ${rec.id} are covered by the warehouse's stock again`,
+      });
+    }
+    for (const a of await firingAlerts(db)) {
+      if (a.rule !== rule.name || holding.has(a.subject) || out.some((v) => v.subject === a.subject))
+        continue;
+      const wh = a.partner ?? a.subject.replace(/^stock\//, '').split('/')[0]!;
+      const [latest] = await listReconciliations(db, { warehouseId: wh, limit: 1 });
+      out.push({
+        subject: a.subject,
+        partner: wh,
+        iface: 'inventory',
+        holds: false,
+        value: 0,
+        // An alert of the days before the rule (one per SKU) gives way to its warehouse's alert.
+        summary: holding.has(`stock/${wh}`)
+          ? `${a.subject}: now part of the warehouse's alert stock/${wh}`
+          : latest
+            ? `${wh}: reconciliation ${latest.id} found no oversold SKU`
+            : `${wh}: no reconciliation shows oversold SKUs`,
+      });
     }
     return out;
   }
@@ -652,7 +752,7 @@ export class AlertEngine {
     for (const p of await pendingAlerts(this.#d.store.db))
       if (!names.has(p.rule)) await this.#d.store.write((trx) => deletePendingAlerts(trx, p.rule));
     for (const a of await firingAlerts(this.#d.store.db)) {
-      if (names.has(a.rule) || RAISED_ELSEWHERE.has(a.rule)) continue;
+      if (names.has(a.rule)) continue;
       await this.#d.store.write((trx) =>
         updateAlert(trx, a.id, {
           status: 'resolved',

@@ -27,6 +27,7 @@ export const CONDITIONS = [
   'channel_failover',
   'cert_expiry',
   'tracking_delays',
+  'stock_oversold',
 ] as const;
 export type Condition = (typeof CONDITIONS)[number];
 
@@ -79,7 +80,10 @@ const Rule = Type.Object(
   {
     name: Name,
     condition: Type.Union(CONDITIONS.map((c) => Type.Literal(c))),
-    /** A configured partner id, or `*` for every partner (one alert per partner). */
+    /**
+     * A configured partner id, or `*` for every partner (one alert per partner); for
+     * stock_oversold a warehouse id, or `*` for every warehouse (one alert per warehouse).
+     */
     partner: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
     /** An interface (job kind), e.g. `shipment.create`; absent: all of the partner's interfaces. */
     interface: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
@@ -87,7 +91,8 @@ const Rule = Type.Object(
     /**
      * success_rate: below (0–1); latency: above (ms); error_share: above (0–1); queue_backlog:
      * above (jobs); queue_age: above (seconds); dead_letters: growth above (jobs per window);
-     * cert_expiry: within (days); tracking_delays: open exceptions above.
+     * cert_expiry: within (days); tracking_delays: open exceptions above; stock_oversold:
+     * oversold SKUs above (default 0: any).
      */
     threshold: Type.Optional(Type.Number({ minimum: 0 })),
     percentile: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
@@ -312,6 +317,11 @@ export function parseOperations(
     for (const field of needs[rule.condition] ?? [])
       if ((rule as Record<string, unknown>)[field] === undefined)
         problems.push(problemAt(source, at(), `needs ${field} for condition ${rule.condition}`));
+    // A reconciliation is the evidence of stock_oversold: no call window, interface or code to read.
+    if (rule.condition === 'stock_oversold')
+      for (const field of ['interface', 'window', 'code', 'baseline', 'factor', 'minCalls', 'percentile'])
+        if ((rule as Record<string, unknown>)[field] !== undefined)
+          problems.push(problemAt(source, at(field), `does not apply to condition ${rule.condition}`));
     if ((rule.condition === 'success_rate' || rule.condition === 'error_share') && (rule.threshold ?? 0) > 1)
       problems.push(problemAt(source, at('threshold'), 'is a share between 0 and 1'));
   }

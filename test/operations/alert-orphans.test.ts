@@ -1,16 +1,18 @@
 /**
- * The alert list holds alerts of the operations file's rules and alerts other parts of the hub
- * raise (stock reconciliation's oversold SKUs). An alert whose rule was taken out of the file is
- * resolved ("rule removed"); an oversold alert, owned by no rule, is left firing for operators.
+ * An alert whose rule was taken out of the operations file is resolved ("rule removed"); an
+ * oversold-stock alert belongs to the hub's default rule `stock-oversold`, which is in force
+ * whatever the file says, so it is no orphan: it stays firing while its warehouse is oversold.
  * On every storage dialect under test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore, type TestStore } from '../helpers/stores.js';
 import { createLogger } from '../../src/hub/logger.js';
 import { Operations } from '../../src/monitor/operations.js';
-import { OVERSOLD_RULE } from '../../src/pipeline/snapshot/reconcile.js';
+import { OVERSOLD_RULE } from '../../src/monitor/alerts.js';
+import { applyStockFigures, reserveForOrder } from '../../src/pipeline/inventory.js';
+import { reconcileAfterOutage } from '../../src/pipeline/snapshot/reconcile.js';
 import type { KindStats } from '../../src/store/queue.js';
-import { firingAlerts, insertAlert, listAlerts } from '../../src/store/operations.js';
+import { firingAlerts, listAlerts } from '../../src/store/operations.js';
 
 const T0 = Date.UTC(2026, 10, 30, 2, 0, 0);
 
@@ -39,32 +41,32 @@ for (const dialect of DIALECTS) {
 
     it('resolves the alert of a removed rule and leaves an oversold-stock alert firing', async () => {
       await ops.alerts.evaluate(T0);
-      await store.write((trx) =>
-        insertAlert(trx, {
-          id: 'alr-oversold-1',
-          rule: OVERSOLD_RULE,
-          subject: 'wh-1/SKU-1',
-          status: 'firing',
-          severity: 'major',
-          summary: 'wh-1/SKU-1: 2 unit(s) oversold',
-          value: 2,
-          threshold: 0,
-          partner: 'wh-1',
-          interface: 'inventory',
-          fired_at: T0,
-          last_true_at: T0,
-          resolved_at: null,
-          acked_at: null,
-          acked_by: null,
-          escalated_at: null,
-          flapping: 0,
-          incident_id: null,
-        }),
+      // wh-1 came back from an outage holding 1 × SKU-1 while 3 were sold on its snapshot.
+      await applyStockFigures(
+        store,
+        'wh-1',
+        [{ sku: 'SKU-1', onHand: 5 }],
+        T0 - 100_000,
+        'pull',
+        T0 - 100_000,
       );
+      await store.write((trx) =>
+        reserveForOrder(trx, 'ord_1', 'wh-1', [{ sku: 'SKU-1', quantity: 3 }], T0 - 50_000),
+      );
+      await applyStockFigures(store, 'wh-1', [{ sku: 'SKU-1', onHand: 1 }], T0 - 10_000, 'pull', T0 - 10_000);
+      await reconcileAfterOutage(store, {
+        warehouseId: 'wh-1',
+        unreachableSinceMs: T0 - 90_000,
+        fallbackFromMs: T0 - 80_000,
+        recoveredAtMs: T0 - 10_000,
+      });
+      await ops.alerts.evaluate(T0 + 30_000);
       ops.setFile({ tierDefaults: false, rules: [] });
       await ops.alerts.evaluate(T0 + 60_000);
       await ops.alerts.evaluate(T0 + 120_000);
-      expect((await firingAlerts(store.db)).map((a) => a.rule)).toEqual([OVERSOLD_RULE]);
+      expect((await firingAlerts(store.db)).map((a) => [a.rule, a.subject])).toEqual([
+        [OVERSOLD_RULE, 'stock/wh-1'],
+      ]);
       const [backlog] = (await listAlerts(store.db, { limit: 10 })).filter((a) => a.rule === 'backlog');
       expect(backlog).toMatchObject({ status: 'resolved', resolved_at: T0 + 60_000 });
       expect(backlog!.summary).toMatch(/rule backlog removed/);

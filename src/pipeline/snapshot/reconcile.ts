@@ -7,8 +7,9 @@
  * - `short` / `surplus`: the warehouse holds fewer / more than the snapshot said (stock moved
  *   that the snapshot could not show: damage, adjustments, receipts, shipments);
  * - `oversold`: units sold while the snapshot served that the warehouse cannot fill — the hub's
- *   reservations exceed what the warehouse holds. Each raises a `stock-oversold` alert (major)
- *   in the hub's alert list, beside the rule-based ones of monitor/alerts.ts.
+ *   reservations exceed what the warehouse holds. The alert rule `stock_oversold`
+ *   (monitor/alerts.ts; default rule `stock-oversold`, major) reads the newest report of each
+ *   warehouse: it fires, notifies and resolves like any alert.
  *
  * A SKU with neither difference is not listed. The report is stored (API and CLI read it) and
  * written as JSON and CSV to the reports folder, when one is configured.
@@ -19,7 +20,6 @@ import { stringify } from 'csv-stringify/sync';
 import type { Store } from '../../store/db.js';
 import { newId } from '../../store/ids.js';
 import { levelsOf, snapshotInventory } from '../../store/inventory.js';
-import { firingAlert, insertAlert, updateAlert } from '../../store/operations.js';
 import { WaygateError } from '../../domain/index.js';
 import type { Executor } from '../../store/transaction.js';
 import {
@@ -186,54 +186,8 @@ export async function reconcileAfterOutage(
     files: null,
   };
   if (input.reportsDir) report.files = writeReportFiles(input.reportsDir, report);
-  await store.write(async (trx) => {
-    await insertReconciliation(trx, rowOf(report, input));
-    for (const l of lines.filter((x) => x.kind === 'oversold'))
-      await raiseOversold(trx, warehouseId, l, report.id, input.recoveredAtMs);
-  });
+  await store.write((trx) => insertReconciliation(trx, rowOf(report, input)));
   return report;
-}
-
-export const OVERSOLD_RULE = 'stock-oversold';
-
-/**
- * An oversold SKU is a firing alert in the hub's alert list (op_alerts, severity major), one per
- * warehouse and SKU while it fires: operators see, acknowledge and resolve it like any other.
- */
-async function raiseOversold(
-  trx: Executor,
-  warehouseId: string,
-  line: ReconciliationLine,
-  reportId: string,
-  nowMs: number,
-): Promise<void> {
-  const subject = `${warehouseId}/${line.sku}`;
-  const summary = `${subject}: ${line.oversold} unit(s) sold on the snapshot that the warehouse does not hold (reconciliation ${reportId})`;
-  const firing = await firingAlert(trx, OVERSOLD_RULE, subject);
-  if (firing) {
-    await updateAlert(trx, firing.id, { last_true_at: nowMs, value: line.oversold, summary });
-    return;
-  }
-  await insertAlert(trx, {
-    id: newId('alr', nowMs),
-    rule: OVERSOLD_RULE,
-    subject,
-    status: 'firing',
-    severity: 'major',
-    summary,
-    value: line.oversold,
-    threshold: 0,
-    partner: warehouseId,
-    interface: 'inventory',
-    fired_at: nowMs,
-    last_true_at: nowMs,
-    resolved_at: null,
-    acked_at: null,
-    acked_by: null,
-    escalated_at: null,
-    flapping: 0,
-    incident_id: null,
-  });
 }
 
 function writeReportFiles(dir: string, report: ReconciliationReport): { json: string; csv: string } {
