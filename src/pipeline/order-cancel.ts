@@ -9,8 +9,10 @@ import { isCancellableOrderStatus, maskFreeText, WaygateError, type OrderStatus 
 import { scrubFreeText } from '../store/audit.js';
 import type { Store } from '../store/db.js';
 import { audited, deadJobsOfKinds, deleteDeadJob } from '../store/dlq.js';
+import { platformsShowing } from '../store/inventory.js';
 import { getOrderRow, setOrderStatus } from '../store/orders.js';
 import { JOB_KINDS, jobKind } from './jobs/index.js';
+import { announceStock } from './jobs/stock-publish.js';
 import { cancelWarehouseOrder } from './warehouse-fulfilment.js';
 
 export interface CancelResult {
@@ -52,8 +54,12 @@ export async function cancelFailedOrder(
       (j) => jobKind(j.kind)?.orderOf(j.payload) === orderId,
     );
     for (const job of dead) await deleteDeadJob(trx, job.id);
-    // Routed to a warehouse (held for stock, or refused there): its reservations end with it.
-    await cancelWarehouseOrder(trx, orderId, nowMs);
+    // Routed to a warehouse (held for stock, or refused there): its reservations end with it, and
+    // the shops showing those SKUs are told the units are sellable again.
+    const released = new Set((await cancelWarehouseOrder(trx, orderId, nowMs)).map((c) => c.sku));
+    for (const sku of [...released].sort()) {
+      await announceStock(trx, await platformsShowing(trx, [sku]), [sku], nowMs);
+    }
     await setOrderStatus(trx, orderId, 'cancelled', `cancelled by an operator: ${maskFreeText(why)}`, nowMs);
     const discardedJobs = dead.map((j) => j.id);
     return {

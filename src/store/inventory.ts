@@ -405,6 +405,19 @@ export async function lockStockPush(
     .executeTakeFirst();
 }
 
+/** The platforms already told some of these SKUs' stock (they must hear of any change to it). */
+export async function platformsShowing(ex: Executor, skus: readonly string[]): Promise<string[]> {
+  if (skus.length === 0) return [];
+  const rows = await idb(ex)
+    .selectFrom('stock_pushes')
+    .select('platform_id')
+    .distinct()
+    .where('sku', 'in', [...skus])
+    .orderBy('platform_id')
+    .execute();
+  return rows.map((r) => r.platform_id);
+}
+
 export async function readStockPush(
   ex: Executor,
   platformId: string,
