@@ -3,8 +3,12 @@
  * warehouse with on hand, reserved, available and in transit, the time and source of each figure,
  * and `source: "snapshot"` with its age while a warehouse is down), and a SKU's history.
  * Reading needs `inventory:read`.
+ *
+ * `/inventory/reconciliations[/{id}]` (routes/snapshots.ts) shares the prefix: the router prefers
+ * the static segment, so a SKU named `reconciliations` would have its history read as report id
+ * `history`; that one path is registered here as the SKU's history (test/inventory-routes.test.ts).
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { stockViews } from '../../pipeline/inventory-view.js';
 import { historyOf } from '../../store/inventory.js';
@@ -30,6 +34,14 @@ const HistoryQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+type HistoryRequest = FastifyRequest<{
+  Params: Static<typeof HistoryParams>;
+  Querystring: Static<typeof HistoryQuery>;
+}>;
+
+/** The SKU shadowed by `/inventory/reconciliations/{id}` (see above). */
+export const SHADOWED_SKU = 'reconciliations';
 
 export const inventoryRoutes =
   (deps: GatewayDeps): FastifyPluginAsync =>
@@ -71,28 +83,40 @@ export const inventoryRoutes =
           response: errors,
         },
       },
-      async (req) => {
-        const limit = req.query.limit ?? 100;
-        const rows = await historyOf(deps.store.db, req.params.sku, {
-          limit,
-          ...(req.query.warehouse !== undefined ? { warehouseId: req.query.warehouse } : {}),
-          ...(req.query.before !== undefined ? { beforeId: req.query.before } : {}),
-        });
-        const last = rows.at(-1);
-        return {
-          sku: req.params.sku,
-          entries: rows.map((h) => ({
-            id: h.id,
-            at: new Date(h.at).toISOString(),
-            warehouse: h.warehouse_id,
-            change: h.change,
-            source: h.source,
-            reference: h.reference,
-            delta: { onHand: h.on_hand_delta, reserved: h.reserved_delta, inTransit: h.in_transit_delta },
-            after: { onHand: h.on_hand, reserved: h.reserved, inTransit: h.in_transit },
-          })),
-          next: rows.length === limit && last ? last.id : null,
-        };
-      },
+      async (req) => history(req, req.params.sku),
     );
+
+    app.get<{ Querystring: Static<typeof HistoryQuery> }>(
+      `/inventory/${SHADOWED_SKU}/history`,
+      {
+        config: { permission: 'inventory:read' },
+        // The same operation as /inventory/{sku}/history: not a second one in the API description.
+        schema: { hide: true, querystring: HistoryQuery, response: errors },
+      },
+      async (req) => history(req as HistoryRequest, SHADOWED_SKU),
+    );
+
+    async function history(req: HistoryRequest, sku: string) {
+      const limit = req.query.limit ?? 100;
+      const rows = await historyOf(deps.store.db, sku, {
+        limit,
+        ...(req.query.warehouse !== undefined ? { warehouseId: req.query.warehouse } : {}),
+        ...(req.query.before !== undefined ? { beforeId: req.query.before } : {}),
+      });
+      const last = rows.at(-1);
+      return {
+        sku,
+        entries: rows.map((h) => ({
+          id: h.id,
+          at: new Date(h.at).toISOString(),
+          warehouse: h.warehouse_id,
+          change: h.change,
+          source: h.source,
+          reference: h.reference,
+          delta: { onHand: h.on_hand_delta, reserved: h.reserved_delta, inTransit: h.in_transit_delta },
+          after: { onHand: h.on_hand, reserved: h.reserved, inTransit: h.in_transit },
+        })),
+        next: rows.length === limit && last ? last.id : null,
+      };
+    }
   };

@@ -4,10 +4,14 @@
  * `GET /v1/inventory/reconciliations` and `GET /v1/inventory/reconciliations/{id}` — the report as
  * JSON, or as CSV with `Accept: text/csv` or `?format=csv` (headers in `?lang=en|zh-CN`, else the
  * JSON field names). Reading needs `inventory:read`, like the inventory itself.
+ *
+ * A report answers with `links` to itself as JSON and CSV, never with the paths of the files the
+ * hub wrote on its own disk (those are the operator's, shown by the CLI on the server).
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  type ReconciliationReport,
   CSV_LANGS,
   listReconciliationReports,
   loadReconciliation,
@@ -37,6 +41,13 @@ const ReportQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A report as the API shows it: its links instead of where the hub's files lie. */
+export function reportView(r: ReconciliationReport) {
+  const { files: _files, ...rest } = r;
+  const self = `/v1/inventory/reconciliations/${encodeURIComponent(r.id)}`;
+  return { ...rest, links: { json: self, csv: `${self}?format=csv` } };
+}
 
 /** CSV when asked by `?format=csv`, or by an Accept header preferring text/csv over JSON. */
 function wantsCsv(req: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {
@@ -99,10 +110,12 @@ export const snapshotRoutes =
         },
       },
       async (req) => ({
-        items: await listReconciliationReports(deps.store.db, {
-          limit: req.query.limit ?? 20,
-          ...(req.query.warehouse !== undefined ? { warehouseId: req.query.warehouse } : {}),
-        }),
+        items: (
+          await listReconciliationReports(deps.store.db, {
+            limit: req.query.limit ?? 20,
+            ...(req.query.warehouse !== undefined ? { warehouseId: req.query.warehouse } : {}),
+          })
+        ).map(reportView),
       }),
     );
 
@@ -123,7 +136,7 @@ export const snapshotRoutes =
       },
       async (req, reply) => {
         const report = await loadReconciliation(deps.store.db, req.params.id);
-        if (!wantsCsv(req, req.query.format)) return report;
+        if (!wantsCsv(req, req.query.format)) return reportView(report);
         const lang = req.query.lang;
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
