@@ -319,6 +319,23 @@ export interface OrderWebhook {
   order: OrderInput;
 }
 
+/**
+ * A push that names an order without carrying it (TikTok Shop's ORDER_STATUS_CHANGE): the hub
+ * reads the order back with `fetchOrder` (job `orders.fetch`) when `fetch` is true — the order
+ * reached a status the hub takes orders in — and otherwise only acknowledges it.
+ */
+export interface OrderNotice {
+  deliveryId: string;
+  topic: string;
+  notice: {
+    /** The platform's order id (the canonical order's externalId). */
+    externalId: string;
+    /** The order's status at the platform, as the push says it. */
+    status: string;
+    fetch: boolean;
+  };
+}
+
 /** A shipment reported back to the sales platform (its fulfilment / shipping confirmation). */
 export interface FulfilmentRequest {
   /** The platform's own order id: the canonical order's externalId. */
@@ -378,8 +395,11 @@ export interface PlatformConnector {
   /** 'orders.webhook' */
   /** 'orders.webhook' (a platform whose orders are pulled has neither method). */
   verifyWebhook?(req: InboundRequest): boolean;
-  /** Throws a WaygateError('invalid_input') when the payload cannot become a canonical order. */
-  parseOrderWebhook?(req: InboundRequest): OrderWebhook;
+  /**
+   * Throws a WaygateError('invalid_input') when the payload cannot become a canonical order. A
+   * platform whose pushes carry no order (needs `orders.fetch`) answers an OrderNotice.
+   */
+  parseOrderWebhook?(req: InboundRequest): OrderWebhook | OrderNotice;
   /** 'orders.fetch': reads one order back from the platform, as a canonical order. */
   fetchOrder?(externalId: string): Promise<OrderInput>;
   /** 'stock.update': sets the sellable quantity of one SKU (absolute: a repeat is harmless). */

@@ -66,6 +66,11 @@ export interface TiktokPartner extends SandboxPartner {
   sell(count: number): { externalIds: string[] };
   /** Sends each order's ORDER_STATUS_CHANGE webhook to `url`; returns the HTTP statuses. */
   pushStatusChanges(url: string, orderIds: readonly string[]): Promise<number[]>;
+  /**
+   * Sends again, byte for byte, the last push of each order (TikTok re-delivers a push its
+   * receiver did not acknowledge in time); returns the HTTP statuses.
+   */
+  redeliver(url: string, orderIds: readonly string[]): Promise<number[]>;
   packageOf(orderId: string): { packageId: string; trackingNumber: string; providerId: string } | undefined;
 }
 
@@ -101,7 +106,26 @@ export function createTiktokShop(ctx: SandboxContext): TiktokPartner {
     authFailures: 0,
     webhooksDelivered: 0,
     webhooksRefused: 0,
+    webhooksRedelivered: 0,
   };
+  /** The last push body sent per order, for re-delivery. */
+  const lastPush = new Map<string, string>();
+
+  async function deliver(url: string, body: string): Promise<number> {
+    const c = creds();
+    const res = await request(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: tiktokPushSignature(c.appKey, body, c.appSecret),
+      },
+      body,
+    });
+    await res.body.dump();
+    if (res.statusCode < 300) counters.webhooksDelivered++;
+    else counters.webhooksRefused++;
+    return res.statusCode;
+  }
   const creds = () => ctx.credentials[ID];
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -315,14 +339,13 @@ export function createTiktokShop(ctx: SandboxContext): TiktokPartner {
       return { externalIds: ids };
     },
     async pushStatusChanges(url, orderIds) {
-      const c = creds();
       const statuses: number[] = [];
       for (const id of orderIds) {
         const o = orders.get(id);
         if (!o) throw new RangeError(`no order ${id}`);
         const body = JSON.stringify({
           type: 1,
-          tts_notification_id: randomBytes(8).toString('hex'),
+          tts_notification_id: String(7_327_000_000_000_000_000n + BigInt(randomInt(1, 2 ** 40))),
           shop_id: '7494049642642441621',
           timestamp: now(),
           data: {
@@ -332,18 +355,18 @@ export function createTiktokShop(ctx: SandboxContext): TiktokPartner {
             update_time: o.updateTime,
           },
         });
-        const res = await request(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: tiktokPushSignature(c.appKey, body, c.appSecret),
-          },
-          body,
-        });
-        await res.body.dump();
-        if (res.statusCode < 300) counters.webhooksDelivered++;
-        else counters.webhooksRefused++;
-        statuses.push(res.statusCode);
+        lastPush.set(id, body);
+        statuses.push(await deliver(url, body));
+      }
+      return statuses;
+    },
+    async redeliver(url, orderIds) {
+      const statuses: number[] = [];
+      for (const id of orderIds) {
+        const body = lastPush.get(id);
+        if (!body) throw new RangeError(`no push sent for order ${id}`);
+        counters.webhooksRedelivered++;
+        statuses.push(await deliver(url, body));
       }
       return statuses;
     },

@@ -1,9 +1,14 @@
-/** `inbound.order`: turns a stored order push from a sales platform into an accepted order. */
+/**
+ * `inbound.order`: turns a stored order push from a sales platform into an accepted order — or,
+ * for a platform whose pushes carry only the order's id (an OrderNotice), into an `orders.fetch`
+ * of it, queued in the transaction that completes the push.
+ */
 import { OrderInput, WaygateError } from '../../domain/index.js';
 import { acceptOrder } from '../accept-order.js';
 import { checker } from '../validation.js';
 import { InboundPayload, inboundEdit, loadRequest } from './inbound-message.js';
 import { defineJobKind } from './kind.js';
+import { ordersFetch } from './orders-fetch.js';
 
 /**
  * What a platform's mapper makes of a push is held to the canonical schema, exactly as an order
@@ -26,6 +31,16 @@ export const inboundOrder = defineJobKind({
       if (!platform) throw new Error(`platform ${p.partnerId} is no longer configured`);
       if (!platform.parseOrderWebhook) throw new Error(`platform ${p.partnerId} takes no order webhooks`);
       const hook = platform.parseOrderWebhook(await loadRequest(deps.store, p));
+      if ('notice' in hook) {
+        const { externalId, fetch } = hook.notice;
+        if (fetch && !platform.fetchOrder) throw new Error(`platform ${p.partnerId} cannot fetch orders`);
+        await deps.store.write(async (trx) => {
+          const nowMs = Date.now();
+          if (fetch) await ordersFetch.enqueue(trx, { platform: p.partnerId, externalId }, nowMs);
+          await deps.queue.complete(job, trx);
+        });
+        return;
+      }
       const issues = canonicalOrder.issues(hook.order);
       const first = issues[0];
       if (first) {

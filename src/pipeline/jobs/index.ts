@@ -25,6 +25,7 @@ import { customsDeclare } from './customs-declare.js';
 import { customsReceipts } from './customs-receipts.js';
 import { snapshotTake } from './snapshot-take.js';
 import { inboundPulled } from './inbound-pulled.js';
+import { ordersFetch } from './orders-fetch.js';
 
 export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   inboundOrder,
@@ -47,6 +48,7 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   customsReceipts,
   snapshotTake,
   inboundPulled,
+  ordersFetch,
 ]);
 
 const BY_NAME = new Map<string, RegisteredJobKind>();

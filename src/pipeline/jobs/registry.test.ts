@@ -64,6 +64,7 @@ const VALID: Record<string, unknown> = {
   'stock.pull': { warehouse: 'sandbox-warehouse' },
   'stock.publish': { platform: 'sandbox-shop', sku: 'SKU-1' },
   'orders.pull': { platform: 'taobao-top' },
+  'orders.fetch': { platform: 'tiktok-shop', externalId: '576461413038785752' },
   'inbound.pulled': {
     messageId: 'msg_01hzzzzzzzzzzzzzzzzzzzzzzz',
     partnerId: 'amazon-sp-api',

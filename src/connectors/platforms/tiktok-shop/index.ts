@@ -1,36 +1,49 @@
 /**
  * TikTok Shop (API 202309): orders awaiting shipment pulled with Search Orders (page tokens),
- * read back with Get Order Detail, and shipped back with Mark Package As Shipped (tracking
- * number + shipping provider). Every request is signed (signature.ts). docs/partners/tiktok-shop.md.
+ * and pushed as ORDER_STATUS_CHANGE webhooks (verified, then read back with Get Order Detail:
+ * a push carries no order), and shipped back with Mark Package As Shipped (tracking number +
+ * shipping provider). Every request is signed (signature.ts), every push verified (webhook.ts).
+ * docs/partners/tiktok-shop.md.
  */
 import { definePlatform } from '../../contract.js';
 import { PartnerCallError } from '../../errors.js';
 import type { HttpClient } from '../../http.js';
 import { readSettings } from '../../settings.js';
-import type {
-  FulfilmentRequest,
-  FulfilmentSent,
-  OrderPage,
-  PartnerEndpoint,
-  PlatformConnector,
+import {
+  bodyBytes,
+  headerValue,
+  type FulfilmentRequest,
+  type FulfilmentSent,
+  type InboundRequest,
+  type OrderNotice,
+  type OrderPage,
+  type PartnerEndpoint,
+  type PlatformConnector,
 } from '../../types.js';
-import type { OrderInput } from '../../../domain/index.js';
+import { WaygateError, type OrderInput } from '../../../domain/index.js';
 import { createTiktokClient } from './client.js';
 import { SHIPPABLE_STATUS } from './codes.js';
 import { manifest } from './manifest.js';
 import { lineItemIds, markShippedBody, tiktokOrderToCanonical } from './mapper.js';
+import { PUSH_TYPES, ORDER_STATUS_CHANGE, readOrderStatusChange, verifyTiktokPush } from './webhook.js';
+
+/** The header TikTok puts a push's signature in (bare lowercase hex, no scheme). */
+export const HEADER_SIGNATURE = 'authorization';
 
 export { manifest } from './manifest.js';
 
 export interface TiktokShopConnector extends PlatformConnector {
   pullOrders(since: string, cursor?: string): Promise<OrderPage>;
+  verifyWebhook(req: InboundRequest): boolean;
+  /** An ORDER_STATUS_CHANGE push: the order to fetch when it awaits shipment. */
+  parseOrderWebhook(req: InboundRequest): OrderNotice;
   fetchOrder(externalId: string): Promise<OrderInput>;
   sendFulfilment(req: FulfilmentRequest): Promise<FulfilmentSent>;
 }
 
 export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): TiktokShopConnector {
   const api = createTiktokClient(endpoint, http);
-  const { options } = readSettings(manifest, endpoint);
+  const { credentials, options } = readSettings(manifest, endpoint);
   const source = endpoint.partnerId;
   const bad = (what: string) =>
     new PartnerCallError({
@@ -49,6 +62,35 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Ti
 
   return {
     manifest,
+
+    verifyWebhook(req) {
+      return verifyTiktokPush(
+        credentials.appKey,
+        credentials.appSecret,
+        bodyBytes(req),
+        headerValue(req, HEADER_SIGNATURE),
+      );
+    },
+
+    parseOrderWebhook(req) {
+      const push = readOrderStatusChange(req.rawBody);
+      if (options.shopId !== undefined && push.shopId !== options.shopId) {
+        throw new WaygateError(
+          'order_payload_invalid',
+          `the TikTok Shop push is for another shop than ${source}'s (options.shopId)`,
+          { field: '/shop_id', errors: [{ field: '/shop_id', message: 'is not the configured shop' }] },
+        );
+      }
+      return {
+        // TikTok re-sends a push with its notification id; without one, the order and its status.
+        deliveryId: push.notificationId ?? `${push.orderId}:${push.status}:${push.updateTime ?? ''}`,
+        topic: PUSH_TYPES[ORDER_STATUS_CHANGE] ?? 'ORDER_STATUS_CHANGE',
+        // Only an order awaiting shipment is one the hub takes (as the pull asks for); the pushes
+        // for earlier statuses (UNPAID, ON_HOLD) and later ones (IN_TRANSIT, DELIVERED, CANCELLED)
+        // are acknowledged and change nothing.
+        notice: { externalId: push.orderId, status: push.status, fetch: push.status === SHIPPABLE_STATUS },
+      };
+    },
 
     async pullOrders(since, cursor) {
       const from = Math.floor(Date.parse(since) / 1000);

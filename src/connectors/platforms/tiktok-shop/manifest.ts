@@ -14,6 +14,11 @@ export const settings = defineSettings({
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     /** TikTok's shipping_provider_id per hub carrier (from Get Shipping Providers). */
     shippingProviders: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^[0-9]{1,32}$' }))),
+    /**
+     * The shop's `shop_id` as TikTok names it in pushes: when set, a push for another shop of the
+     * same app is refused (dead-lettered with the field named) rather than fetched here.
+     */
+    shopId: Type.Optional(Type.String({ pattern: '^[0-9]{1,32}$' })),
   },
 });
 
@@ -22,8 +27,8 @@ export const manifest = platformManifest({
   name: 'TikTok Shop',
   kind: 'platform',
   dialect: 'rest-json',
-  auth: 'HMAC-SHA256 sign (secret-wrapped path + sorted query + body) + x-tts-access-token',
+  auth: 'HMAC-SHA256 sign (secret-wrapped path + sorted query + body) + x-tts-access-token; pushes: Authorization = HMAC-SHA256(app_key + body)',
   defaultTier: 'B',
-  capabilities: ['orders.pull', 'orders.fetch', 'fulfilment.send'],
+  capabilities: ['orders.pull', 'orders.webhook', 'orders.fetch', 'fulfilment.send'],
   settings,
 });
