@@ -3,6 +3,11 @@
  * what was due, what is disputed, credited, paid and still unpaid — in the bill's currency and,
  * at each bill's recorded rate, in the seller's reporting currency. Rendered as CSV (for the
  * accounts) and PDF (to send; the partner's name may be Chinese, so the font is a CJK one).
+ *
+ * A sales platform's statement lists the refunds paid back to buyers through it in the month
+ * (returns completed, migration 026): each return with its order, amount and lines' count, totals
+ * per currency and, at the refund day's rate, in the reporting currency. A partner that neither
+ * has a rate card nor ever passed a refund on is unknown (`partner_not_found`).
  */
 import { existsSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
@@ -10,6 +15,7 @@ import { WaygateError } from '../../domain/index.js';
 import { convert, formatAmount, isPeriod, parseSignedAmount } from '../../domain/settlement/index.js';
 import type { Store } from '../../store/db.js';
 import { billsOf, disputesOf, getFxRate, linesOf } from '../../store/settlement.js';
+import { listRefunds, type SettlementRefundsTable } from '../../store/refunds.js';
 import type { RateCardBook } from './cards.js';
 import { DEFAULT_REPORTING_CURRENCY } from './reconcile.js';
 
@@ -34,6 +40,27 @@ export interface StatementBill extends StatementFigures {
   reporting: StatementFigures | null;
 }
 
+/** One refund of a platform's month. */
+export interface StatementRefund {
+  returnId: string;
+  orderId: string;
+  refundedOn: string;
+  currency: string;
+  amount: string;
+  lines: number;
+  fx: { rate: string; day: string; source: string } | null;
+  /** The amount in the reporting currency; null when the day's rate is missing. */
+  reporting: string | null;
+}
+
+export interface StatementRefunds {
+  items: StatementRefund[];
+  /** Per refund currency. */
+  totals: Record<string, { count: number; amount: string }>;
+  /** In the reporting currency; null when a refund's rate is missing. */
+  totalReporting: string | null;
+}
+
 export interface Statement {
   partnerId: string;
   partnerName: string;
@@ -44,7 +71,75 @@ export interface Statement {
   totals: Record<string, StatementFigures>;
   /** In the reporting currency; null when a bill's rate is missing. */
   totalsReporting: StatementFigures | null;
+  /** Refunds paid back to buyers through this partner (a sales platform) in the period. */
+  refunds: StatementRefunds;
   generatedAt: string;
+}
+
+async function refundsOf(
+  store: Store,
+  platform: string,
+  period: string,
+  reporting: string,
+): Promise<StatementRefunds> {
+  const rows: SettlementRefundsTable[] = [];
+  for (let before: string | undefined; ;) {
+    const page = await listRefunds(store.db, {
+      platform,
+      period,
+      limit: 1000,
+      ...(before !== undefined ? { beforeId: before } : {}),
+    });
+    rows.push(...page);
+    if (page.length < 1000) break;
+    before = page.at(-1)!.return_id;
+  }
+  // Oldest first, as a statement reads.
+  rows.sort((a, b) => a.refunded_at - b.refunded_at || (a.return_id < b.return_id ? -1 : 1));
+  const totals = new Map<string, { count: number; units: bigint }>();
+  let totalRep = 0n;
+  let repComplete = true;
+  const items: StatementRefund[] = [];
+  for (const r of rows) {
+    const units = parseSignedAmount(r.amount);
+    const t = totals.get(r.currency) ?? { count: 0, units: 0n };
+    t.count++;
+    t.units += units;
+    totals.set(r.currency, t);
+    const day = new Date(r.refunded_at).toISOString().slice(0, 10);
+    const rate = r.currency === reporting ? undefined : await getFxRate(store.db, r.currency, reporting, day);
+    const fx =
+      r.currency === reporting
+        ? { rate: '1', day, source: 'identity' }
+        : rate
+          ? { rate: rate.rate, day: rate.day, source: rate.source }
+          : null;
+    let rep: string | null = null;
+    if (fx) {
+      const converted = convert(units, { rate: fx.rate, quote: reporting });
+      totalRep += converted;
+      rep = formatAmount(converted, reporting);
+    } else repComplete = false;
+    items.push({
+      returnId: r.return_id,
+      orderId: r.order_id,
+      refundedOn: day,
+      currency: r.currency,
+      amount: formatAmount(units, r.currency),
+      lines: (JSON.parse(r.lines) as unknown[]).length,
+      fx,
+      reporting: rep,
+    });
+  }
+  return {
+    items,
+    totals: Object.fromEntries(
+      [...totals]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([c, t]) => [c, { count: t.count, amount: formatAmount(t.units, c) }]),
+    ),
+    totalReporting: repComplete ? formatAmount(totalRep, reporting) : null,
+  };
 }
 
 const KEYS = ['billed', 'expected', 'overcharged', 'disputed', 'credited', 'paid', 'unpaid'] as const;
@@ -69,8 +164,14 @@ export async function buildStatement(
   opts: { reportingCurrency?: string; nowMs?: number } = {},
 ): Promise<Statement> {
   if (!isPeriod(period)) throw new WaygateError('settlement_period_invalid');
-  if (!book.anyCard(partnerId))
-    throw new WaygateError('partner_not_found', `no rate card names ${partnerId}`);
+  if (
+    !book.anyCard(partnerId) &&
+    (await listRefunds(store.db, { platform: partnerId, limit: 1 })).length === 0
+  )
+    throw new WaygateError(
+      'partner_not_found',
+      `no rate card names ${partnerId} and no refund was paid back through it`,
+    );
   const reporting = opts.reportingCurrency ?? DEFAULT_REPORTING_CURRENCY;
   const bills = await billsOf(store.db, partnerId, period);
   const disputes = await disputesOf(store.db, { billIds: bills.map((b) => b.id) });
@@ -134,6 +235,7 @@ export async function buildStatement(
     bills: out,
     totals: Object.fromEntries([...totals].map(([c, u]) => [c, fmt(u, c)])),
     totalsReporting: repComplete ? fmt(totalRep, reporting) : null,
+    refunds: await refundsOf(store, partnerId, period, reporting),
     generatedAt: new Date(opts.nowMs ?? Date.now()).toISOString(),
   };
 }
@@ -184,6 +286,49 @@ export function renderStatementCsv(s: Statement): string {
       '',
       '',
     ]);
+  if (s.refunds.items.length > 0) {
+    rows.push(
+      [],
+      ['Refunds', s.partnerId, s.period],
+      [
+        'Return',
+        'Order',
+        'Refunded',
+        'Currency',
+        'Lines',
+        'Amount',
+        'FX rate',
+        'FX day',
+        `Amount (${s.reportingCurrency})`,
+      ],
+    );
+    for (const r of s.refunds.items)
+      rows.push([
+        r.returnId,
+        r.orderId,
+        r.refundedOn,
+        r.currency,
+        String(r.lines),
+        r.amount,
+        r.fx?.rate ?? '',
+        r.fx?.day ?? '',
+        r.reporting ?? '',
+      ]);
+    for (const [currency, t] of Object.entries(s.refunds.totals))
+      rows.push(['Total refunds', '', '', currency, String(t.count), t.amount, '', '', '']);
+    if (s.refunds.totalReporting !== null)
+      rows.push([
+        'Total refunds',
+        '',
+        '',
+        s.reportingCurrency,
+        String(s.refunds.items.length),
+        s.refunds.totalReporting,
+        '',
+        '',
+        '',
+      ]);
+  }
   // A spreadsheet must not run a partner-supplied bill number as a formula.
   const safe = rows.map((r) => r.map((c) => (/^[=+\-@\t\r]/.test(c) && !/^-?\d/.test(c) ? `'${c}` : c)));
   return `\uFEFF${stringify(safe)}`;
@@ -246,12 +391,12 @@ export async function renderStatementPdf(s: Statement, fontPath?: string): Promi
     ...HEADINGS.map((h) => ({ h, w: 62 })),
     { h: `Unpaid ${s.reportingCurrency}`, w: 70 },
   ];
-  const row = (cells: string[], bold = false) => {
+  const row = (cells: string[], bold = false, columns: ReadonlyArray<{ w: number }> = cols) => {
     const y = doc.y;
     let x = doc.page.margins.left;
     doc.fontSize(8);
     cells.forEach((c, i) => {
-      const w = cols[i]!.w;
+      const w = columns[i]!.w;
       doc.text(c, x, y, { width: w - 4, align: i >= 3 ? 'right' : 'left', lineBreak: false });
       x += w;
     });
@@ -296,6 +441,47 @@ export async function renderStatementPdf(s: Statement, fontPath?: string): Promi
     doc.text(
       `${b.billNo}: 1 ${b.currency} = ${b.fx!.rate} ${s.reportingCurrency} (${b.fx!.source}, ${b.fx!.day})`,
     );
+  if (s.refunds.items.length > 0) {
+    doc.moveDown();
+    doc.fontSize(12).text(`Refunds paid back to buyers through ${s.partnerName} — ${s.period}`);
+    doc.moveDown(0.5);
+    const rc = [
+      { h: 'Return', w: 130 },
+      { h: 'Order', w: 130 },
+      { h: 'Refunded', w: 62 },
+      { h: 'Cur', w: 30 },
+      { h: 'Lines', w: 36 },
+      { h: 'Amount', w: 70 },
+      { h: `Amount ${s.reportingCurrency}`, w: 80 },
+    ];
+    row(
+      rc.map((c) => c.h),
+      false,
+      rc,
+    );
+    for (const r of s.refunds.items)
+      row(
+        [r.returnId, r.orderId, r.refundedOn, r.currency, String(r.lines), r.amount, r.reporting ?? '—'],
+        false,
+        rc,
+      );
+    for (const [currency, t] of Object.entries(s.refunds.totals))
+      row([`Total refunds ${currency}`, `${t.count} refunds`, '', currency, '', t.amount, ''], true, rc);
+    if (s.refunds.totalReporting !== null)
+      row(
+        [
+          `Total refunds ${s.reportingCurrency}`,
+          `${s.refunds.items.length} refunds`,
+          '',
+          s.reportingCurrency,
+          '',
+          '',
+          s.refunds.totalReporting,
+        ],
+        true,
+        rc,
+      );
+  }
   doc.end();
   return done;
 }
