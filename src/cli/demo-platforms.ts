@@ -159,7 +159,10 @@ export async function platformFigures(sandbox: SandboxHandle, store: Store, batc
 export interface PlatformFigures {
   kind: 'platform';
   orders: number;
-  /** Shopify: webhooks acknowledged, re-deliveries (same webhook id) and orders/updated sent. */
+  /**
+   * Shopify: webhooks acknowledged, re-deliveries (same webhook id) and orders/updated sent.
+   * TikTok Shop: pushes acknowledged, re-deliveries (same bytes) and later-status pushes sent.
+   */
   webhooks?: number;
   redeliveries?: number;
   updates?: number;
@@ -177,12 +180,21 @@ export interface PlatformFigures {
   throttled?: number;
   /** Orders whose platform has been told they are delivered. */
   deliveredTold: number;
+  /** TikTok Shop act (its orders are not in the journey's figures): stored by the hub, lost, delivered. */
+  stored?: number;
+  lost?: number;
+  delivered?: number;
+  /** Pushes the hub did not answer 202 (TikTok Shop act). */
+  webhooksRefused?: number;
 }
 
 export function formatPlatform(p: PlatformFigures): string {
+  const pulled = `${p.pulledOrders ?? 0} pulled in ${p.pulledPages ?? 0} pages${p.throttled ? ` (${p.throttled} × 429 waited out)` : ''}`;
   const via =
-    p.webhooks !== undefined
-      ? `${p.webhooks} webhooks (+${p.redeliveries ?? 0} re-deliveries, ${p.updates ?? 0} updates)`
-      : `${p.pulledOrders ?? 0} pulled in ${p.pulledPages ?? 0} pages${p.throttled ? ` (${p.throttled} × 429 waited out)` : ''}`;
+    p.webhooks !== undefined && p.pulledOrders !== undefined
+      ? `${p.webhooks} webhooks (${p.redeliveries ?? 0} re-deliveries, ${p.updates ?? 0} later statuses, ${p.webhooksRefused ?? 0} refused) + ${pulled}, ${p.stored ?? 0} stored, ${p.lost ?? 0} lost, ${p.delivered ?? 0} delivered`
+      : p.webhooks !== undefined
+        ? `${p.webhooks} webhooks (+${p.redeliveries ?? 0} re-deliveries, ${p.updates ?? 0} updates)`
+        : pulled;
   return `${p.orders} orders, ${via}, ${p.fulfilments} fulfilments, ${p.deliveredTold} told delivered, ${p.duplicates} duplicates`;
 }

@@ -18,6 +18,7 @@ import { inventoryDemo, type DemoInventory } from './demo-inventory.js';
 import { returnsDemo, type DemoReturns } from './demo-returns.js';
 import { customsDemo, type DemoCustoms } from './demo-customs.js';
 import { labelsDemo } from './demo-labels.js';
+import { tiktokDemo } from './demo-tiktok.js';
 import {
   DEMO_OPERATIONS_HUB,
   formatOperations,
@@ -229,6 +230,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
             labelsFailed: l.failed,
           };
       }
+      journey.perPartner['tiktok-shop'] = await tiktokDemo(hub, sandbox, opts.orders, opts.timeoutS * 1000);
       return journey;
     }
     // After the journey's figures are taken, so its wall time is what it was before bills existed.
