@@ -11,11 +11,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { signedHeaders } from '../src/gateway/signature.js';
 import { createLogger } from '../src/hub/logger.js';
-import { historyOf, levelsOf } from '../src/store/inventory.js';
+import { historyOf, levelsOf, readStockPush } from '../src/store/inventory.js';
 import { historyForOrder } from '../src/store/orders.js';
 import { stockViews } from '../src/pipeline/inventory-view.js';
 import { warehouseOrder } from '../src/store/warehouse-orders.js';
-import type { OrderInput } from '../src/domain/index.js';
+import { ORDER_STATUSES, type OrderInput } from '../src/domain/index.js';
 import { DIALECTS } from './helpers/stores.js';
 import { orderFixture } from './helpers/fixtures.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
@@ -68,6 +68,9 @@ async function api(h: Harness, method: 'GET' | 'POST', path: string, body?: unkn
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
+/** A carrier has the parcel: the waybill is issued, and its scans may already have moved the order on. */
+const SHIPPED: ReadonlySet<string> = new Set(ORDER_STATUSES.slice(ORDER_STATUSES.indexOf('waybill_issued')));
+
 const statusOf = async (h: Harness, id: string) =>
   (await h.hub.store.db.selectFrom('orders').select('status').where('id', '=', id).executeTakeFirst())
     ?.status;
@@ -113,7 +116,7 @@ for (const dialect of DIALECTS) {
 
       // 3. The warehouse ships the first: its waybill and last-mile carrier become the shipment.
       const [parcel] = wh.ship(`${id1}`);
-      await waitFor(async () => (await statusOf(h!, id1)) === 'waybill_issued', 30_000, 'the shipment');
+      await waitFor(async () => SHIPPED.has((await statusOf(h!, id1)) ?? ''), 30_000, 'the shipment');
       const shipment = await hub.store.db
         .selectFrom('shipments')
         .select(['carrier', 'waybill_no'])
@@ -208,7 +211,8 @@ for (const dialect of DIALECTS) {
         ...story.slice(4, -1).map(() => expect.stringMatching(`: ${parcel!.carrier} ${parcel!.waybill}: `)),
         `delivered: ${parcel!.carrier} ${parcel!.waybill}: DELIVERED`,
       ]);
-      expect(story.length).toBeGreaterThan(5);
+      // Scans that arrive in one poll (a loaded machine) move the order once, to the last of them.
+      expect(story.length).toBeGreaterThanOrEqual(5);
       const held = (await historyForOrder(hub.store.db, id2)).map((e) => e.status);
       expect(held).toEqual(['accepted', 'awaiting_stock', 'accepted', 'accepted', 'at_warehouse']);
       const changes = (await historyOf(hub.store.db, 'WH-TEE', { limit: 50 })).map((e) => e.change).reverse();
@@ -277,7 +281,7 @@ for (const dialect of DIALECTS) {
       }
       const settled = async () => {
         const statuses = await Promise.all(orderIds.map((id) => statusOf(h!, id)));
-        return statuses.every((s) => s === 'waybill_issued' || s === 'awaiting_stock');
+        return statuses.every((s) => SHIPPED.has(s ?? '') || s === 'awaiting_stock');
       };
       await waitFor(
         async () => {
@@ -287,32 +291,56 @@ for (const dialect of DIALECTS) {
         90_000,
         'every order shipped by the warehouse or held for stock',
       );
-      const truth = () => wh.stock();
+      // Compared on one reading of each side, so a held order released meanwhile cannot split them
+      // (the first CI runs failed on readings taken apart).
+      let views: Awaited<ReturnType<typeof stockViews>> = [];
       await waitFor(
         async () => {
           if (wh.undelivered() > 0) return false;
-          const rows = await levelsOf(hub.store.db, { warehouseId: WH });
-          const t = truth();
-          return rows.every((r) => r.on_hand === t[r.sku]?.physical && r.reserved === t[r.sku]?.locked);
+          views = await stockViews(hub.store.db, { warehouseId: WH });
+          const t = wh.stock();
+          return (
+            JSON.stringify(views.map((v) => [v.sku, v.onHand, v.reserved])) ===
+            JSON.stringify(SKUS.map((s) => [s, t[s]?.physical, t[s]?.locked]))
+          );
         },
         60_000,
         "the hub's stock to equal the warehouse's",
       );
-      const views = await stockViews(hub.store.db, { warehouseId: WH });
-      const t = truth();
-      expect(views.map((v) => [v.sku, v.onHand, v.reserved])).toEqual(
-        SKUS.map((s) => [s, t[s]!.physical, t[s]!.locked]),
-      );
+      // Against the hub's figure of the moment: a held order released since moves it, and the
+      // shop must follow that too.
       await waitFor(
-        () => views.every((v) => sandbox.shop.stockLevels()[v.sku]?.available === v.available),
+        async () => {
+          views = await stockViews(hub.store.db, { warehouseId: WH });
+          return views.every((v) => sandbox.shop.stockLevels()[v.sku]?.available === v.available);
+        },
         60_000,
         "the shop's stock to equal the hub's available stock",
-      );
+      ).catch(async (err: Error) => {
+        // Say where the pushes stand, so a miss on a loaded machine can be told from a lost push.
+        const jobs = await hub.store.db
+          .selectFrom('jobs')
+          .select(['payload', 'status', 'attempts', 'run_at', 'last_error'])
+          .where('kind', '=', 'stock.publish')
+          .execute();
+        const pushes = await Promise.all(
+          views.map((v) => readStockPush(hub.store.db, 'sandbox-shop', v.sku)),
+        );
+        const shop = sandbox.shop.stockLevels();
+        const hubAvailable = views.map((v) => [v.sku, v.available]);
+        throw new Error(
+          `${err.message}\n${JSON.stringify({ hubAvailable, shop, pushes, jobs, now: Date.now() }, null, 1)}`,
+        );
+      });
       // Nothing lost: every order stored, each either shipped with a waybill or visibly held.
+      // A held order the last receipts covered may have been released to the warehouse since (no
+      // more shipping is asked of it now): at_warehouse, with its stock reserved.
       const statuses = await Promise.all(orderIds.map((id) => statusOf(h!, id)));
       expect(statuses.length).toBe(15);
-      const shipped = statuses.filter((s) => s === 'waybill_issued').length;
-      expect(shipped + statuses.filter((s) => s === 'awaiting_stock').length).toBe(15);
+      const shipped = statuses.filter((s) => SHIPPED.has(s ?? '')).length;
+      expect(
+        statuses.filter((s) => !SHIPPED.has(s ?? '') && s !== 'awaiting_stock' && s !== 'at_warehouse'),
+      ).toEqual([]);
       expect(shipped).toBeGreaterThan(0);
       expect(await h.waybillCount()).toBe(shipped);
       const dead = await hub.store.db
