@@ -8,7 +8,8 @@
  * The hub here reads the feed only at start (pull interval one hour), so the orders of the first
  * case came by push alone; the second case has the pull take the orders first and the pushes
  * arrive after, the third case pushes first and pulls after: one order each, whatever the order
- * of arrival. Re-deliveries are acknowledged as duplicates; later statuses fetch nothing; a
+ * of arrival. A TikTok outage during the read counts on the platform's channel (the runtime's
+ * breaker) and the fetch waits and retries. Re-deliveries are acknowledged as duplicates; later statuses fetch nothing; a
  * forged or mangled push is refused (401 partner_signature_invalid; 400 when no longer JSON) and
  * leaves nothing stored.
  */
@@ -216,6 +217,34 @@ for (const dialect of DIALECTS) {
       expect(stats()).toMatchObject({ shipped: 7, duplicateShipments: 0 });
       expect((await fetchJobs()).filter((j) => j.status === 'dead')).toEqual([]);
     }, 180_000);
+
+    it('reads a pushed order through the platform runtime: an outage counts on its channel, the fetch waits and the order arrives once', async () => {
+      const channel = () => hub.partners().platformRuntime(ID)!.view().channels[0]!;
+      const failuresBefore = channel().failures;
+      const before = (await orders()).length;
+      sandbox.faults.set({ partner: ID, channel: 'primary', outage: true });
+      try {
+        const { externalIds } = sandbox.tiktokShop.sell(1);
+        expect(await sandbox.tiktokShop.pushStatusChanges(hookUrl, externalIds)).toEqual([202]);
+        // TikTok answers 5xx (36009003): each read counts on the channel's breaker and is retried
+        // on the policy's backoff; nothing is stored meanwhile.
+        await waitFor('two failed reads on the channel', async () =>
+          channel().failures >= failuresBefore + 2 ? true : undefined,
+        );
+        expect(await orders()).toHaveLength(before);
+        // The fetch waits in the queue, not in the dead letters.
+        const waiting = await fetchJobs();
+        expect(waiting).toHaveLength(1);
+        expect(waiting[0]?.status).not.toBe('dead');
+      } finally {
+        sandbox.faults.clear({ partner: ID });
+      }
+      await waitFor('the order read once TikTok is back', async () =>
+        (await orders()).length === before + 1 ? true : undefined,
+      );
+      await waitFor('the fetch job done', async () => ((await fetchJobs()).length === 0 ? true : undefined));
+      expect(await orders()).toHaveLength(before + 1);
+    }, 120_000);
 
     it('refuses a forged or mangled push with 401 and stores nothing (fast-check)', async () => {
       const stored = await messages();
