@@ -47,6 +47,11 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
+/** The client the hub owns: it can also abort the calls in flight (a shutdown past its grace). */
+export interface HttpTransport extends HttpClient {
+  destroy(): Promise<void>;
+}
+
 /** Answers larger than this are refused unless the partner's config says otherwise. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -150,7 +155,7 @@ function guardedLookup(policy: () => NetworkPolicy, resolve: LookupFn) {
   };
 }
 
-export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
+export function createHttpClient(opts: HttpClientOptions = {}): HttpTransport {
   const policyOf = opts.network;
   const policy: () => NetworkPolicy =
     typeof policyOf === 'function' ? policyOf : () => policyOf ?? DEFAULT_NETWORK_POLICY;
@@ -241,6 +246,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       }
     },
     close: () => agent.close(),
+    destroy: () => agent.destroy(),
   };
 }
 

@@ -204,7 +204,11 @@ export const HubConfigSchema = Type.Object(
     ),
     workers: Type.Optional(
       Type.Object(
-        { concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })) },
+        {
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+          /** How long shutdown waits for jobs in flight before leaving them to their leases. */
+          closeGraceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+        },
         { additionalProperties: false },
       ),
     ),

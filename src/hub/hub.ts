@@ -23,7 +23,8 @@ import { returnWarehouses } from '../pipeline/jobs/inbound-return.js';
 import { thresholdFor } from '../pipeline/inventory-view.js';
 import { releasePark, savePark, syncParks, type ReleaseResult } from '../pipeline/policy/parks.js';
 import type { PartnerEvents } from '../pipeline/policy/runtime.js';
-import { WorkerPool } from '../pipeline/worker.js';
+import { DEFAULT_WORKER_OPTIONS, WorkerPool } from '../pipeline/worker.js';
+import { closeDraining, ShutdownSteps } from './shutdown.js';
 import { DEFAULT_RATE_CARD_DIR, loadRateCards, type RateCardBook } from '../pipeline/settlement/cards.js';
 import { keyFileFor, loadMasterKey, secretBoxFromKey, type SecretBox } from '../security/secret-box.js';
 import { purgeExpiredNonces } from '../store/api-keys.js';
@@ -77,6 +78,13 @@ export interface HubOptions {
   operations?: { file?: string; env?: NodeJS.ProcessEnv; statsBucketMs?: number };
   /** The time inventory rules see (outage clocks, snapshot ages); tests inject one. */
   clock?: () => number;
+  /**
+   * How long close() waits for requests and jobs in flight (default 10 s, or the config's
+   * `workers.closeGraceMs`); a job still running then is left to its lease (see worker.ts).
+   */
+  closeGraceMs?: number;
+  /** How long a worker's lease on a job lasts (default 30 s); tests shorten it. */
+  leaseMs?: number;
 }
 
 export interface Hub {
@@ -98,6 +106,10 @@ export interface Hub {
 
 /** How often a node reads parks and releases written by other nodes and by the CLI. */
 const PARK_SYNC_MS = 2000;
+/** What close() gives requests and jobs in flight unless told otherwise. */
+const DEFAULT_CLOSE_GRACE_MS = 10_000;
+/** What each step after the drain (operations, partner connections, audit, store) may take. */
+const CLOSE_STEP_MS = 2000;
 
 export { keyFileFor };
 
@@ -212,10 +224,12 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     metrics.observeJob(o);
     operations.stats.observe(o);
   };
-  const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16, observe });
+  const lease = opts.leaseMs ? { leaseMs: opts.leaseMs } : {};
+  const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16, observe, ...lease });
   const pool = new WorkerPool('outbound', jobDeps, log, {
     concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
     observe,
+    ...lease,
   });
   metrics.setSources({
     queueStats: () => queue.stats(),
@@ -406,12 +420,36 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
         watcher?.close();
         opsWatcher?.close();
         probes.stop();
-        await app.close();
-        await Promise.all([inboundPool.stop(), pool.stop()]);
-        await operations.stop();
-        await http.close();
-        await audit.stop();
-        await store.close();
+        const graceMs = opts.closeGraceMs ?? opts.config.workers?.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+        const steps = new ShutdownSteps(log);
+        // Requests and jobs drain together within the grace period; what is still running then
+        // is cut off (connections) or left to its lease (jobs), never waited for without end.
+        const [, [inbound, outbound]] = await Promise.all([
+          steps.run(
+            'gateway',
+            graceMs,
+            () => closeDraining(app.server, () => app.close()),
+            () => app.server.closeAllConnections(),
+          ),
+          Promise.all([inboundPool.stop(graceMs), pool.stop(graceMs)]),
+        ]);
+        const leftRunning = inbound.leftRunning + outbound.leftRunning;
+        if (leftRunning > 0)
+          log.warn(
+            { jobs: leftRunning, leaseMs: opts.leaseMs ?? DEFAULT_WORKER_OPTIONS.leaseMs },
+            'jobs still running at shutdown left to their leases; any node runs them again when a lease runs out',
+          );
+        await steps.run('operations', CLOSE_STEP_MS, () => operations.stop());
+        // Partner calls of jobs left running are aborted rather than waited for (their leases hold them).
+        await steps.run(
+          'partner connections',
+          CLOSE_STEP_MS,
+          () => (leftRunning > 0 ? http.destroy() : http.close()),
+          () => http.destroy(),
+        );
+        await steps.run('audit', CLOSE_STEP_MS, () => audit.stop());
+        await steps.run('store', CLOSE_STEP_MS, () => store.close());
+        log.info({ ms: steps.durations, jobsLeftRunning: leftRunning }, 'hub closed');
       })();
       return closed;
     },

@@ -58,6 +58,12 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   retry: DEFAULT_RETRY,
 };
 
+/** What a stop left behind: jobs still running when the grace period ended. */
+export interface StopResult {
+  /** Jobs left running (their leases hold them; any node re-runs them once a lease runs out). */
+  leftRunning: number;
+}
+
 export class WorkerPool {
   readonly owner = `node-${randomUUID().slice(0, 8)}`;
   readonly lane: Lane;
@@ -70,7 +76,11 @@ export class WorkerPool {
   #inFlight = 0;
   #running = false;
   #loop: Promise<void> | undefined;
+  /** Set when stop() gave up waiting: late outcomes of the jobs left running are not recorded. */
+  #abandoned = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Told when the last in-flight job ends (stop waits on it). */
+  readonly #idle = new EventEmitter();
 
   /** A pool running the registered kinds of `lane`. */
   constructor(lane: Lane, deps: JobDeps, log: Logger, opts: Partial<WorkerOptions> = {}) {
@@ -98,11 +108,31 @@ export class WorkerPool {
     this.#wake.emit('wake');
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops leasing and waits for the jobs in flight, at most `graceMs`. A job still running then
+   * (a partner that never answers, a write stuck behind a lock) is not waited for: it keeps its
+   * lease, so once the lease runs out any node runs it again — the same as after a crash, which
+   * every job kind is built for (idempotent partner calls). Whatever such a job does later is
+   * its own business; the pool records nothing more for it.
+   */
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<StopResult> {
     this.#running = false;
     this.notify();
-    await this.#loop;
-    while (this.#inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    const drained = (async () => {
+      await this.#loop;
+      while (this.#inFlight > 0) await new Promise((r) => this.#idle.once('idle', r));
+    })();
+    if (!Number.isFinite(graceMs)) {
+      await drained;
+      return { leftRunning: 0 };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, graceMs))));
+    await Promise.race([drained, graceOver]);
+    clearTimeout(timer);
+    const leftRunning = this.#inFlight;
+    if (leftRunning > 0) this.#abandoned = true;
+    return { leftRunning };
   }
 
   async #run(): Promise<void> {
@@ -117,10 +147,16 @@ export class WorkerPool {
           this.#log.error({ err: errorText(err) }, 'lease failed; will retry');
         }
       }
+      if (!this.#running && leased.length > 0) {
+        // Leased while stop() was called: handed straight back, uncounted, for any node to take.
+        await Promise.all(leased.map((job) => this.#queue.defer(job, Date.now()).catch(() => undefined)));
+        break;
+      }
       for (const job of leased) {
         this.#inFlight++;
         void this.#execute(job).finally(() => {
           this.#inFlight--;
+          if (this.#inFlight === 0) this.#idle.emit('idle');
           this.notify();
         });
       }
@@ -170,6 +206,12 @@ export class WorkerPool {
         durationMs: performance.now() - started,
       });
     } catch (err) {
+      if (this.#abandoned) {
+        // Ended after stop() stopped waiting (often because shutdown closed what it used): not a
+        // verdict on the job, which stays leased and is run again when the lease runs out.
+        this.#log.info({ jobId: job.id, kind: job.kind }, 'job left to its lease by shutdown');
+        return;
+      }
       const outcome = await this.#fail(job, prepared, err);
       observe?.({
         kind: job.kind,

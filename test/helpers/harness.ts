@@ -28,6 +28,8 @@ type PolicyDoc = Record<string, unknown> & { partners: Record<string, Record<str
 export interface Harness {
   hub: Hub;
   sandbox: SandboxHandle;
+  /** The store's URL (a test may open it itself, e.g. after the hub closed). */
+  dbUrl: string;
   policyFile: string;
   key: CreatedKey;
   /** Rewrites the watched policy file (the hub reloads it without restart). */
@@ -63,6 +65,36 @@ export async function waitFor(
   }
 }
 
+/** With HARNESS_TRACE set, each close step's duration goes to stderr (a slow or hung step shows). */
+async function traced(step: string, run: () => Promise<void>): Promise<void> {
+  if (!process.env.HARNESS_TRACE) return run();
+  const started = performance.now();
+  const slow = setInterval(
+    () =>
+      process.stderr.write(
+        `harness close: ${step} still running after ${Math.round(performance.now() - started)} ms\n`,
+      ),
+    5000,
+  );
+  try {
+    await run();
+  } finally {
+    clearInterval(slow);
+    process.stderr.write(`harness close: ${step} ${Math.round(performance.now() - started)} ms\n`);
+  }
+}
+
+/** Silent, or with HARNESS_TRACE the hub's shutdown lines (step durations, steps cut off). */
+function traceLogger(): Logger {
+  if (!process.env.HARNESS_TRACE) return createLogger('silent');
+  return createLogger('info', {
+    write(line: string) {
+      if (/"msg":"(hub closed|shutdown step|jobs still running|job left to its lease)/.test(line))
+        process.stderr.write(line);
+    },
+  });
+}
+
 export async function startHarness(
   opts: {
     dialect?: DialectName;
@@ -77,6 +109,10 @@ export async function startHarness(
     stepMs?: number;
     /** The clock the hub's inventory rules see (outage thresholds without real waits). */
     clock?: () => number;
+    /** What the hub's close() gives requests and jobs in flight (HubOptions.closeGraceMs). */
+    closeGraceMs?: number;
+    /** The workers' lease on a job (HubOptions.leaseMs), for peers too. */
+    leaseMs?: number;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'waygate-harness-'));
@@ -89,15 +125,21 @@ export async function startHarness(
   const { url: dbUrl, drop } = await createTestDbUrl(opts.dialect ?? 'sqlite');
   const sandbox = await startSandbox({ port: 0, stepMs: opts.stepMs ?? 60_000 });
   const env = { ...process.env, ...sandboxEnv(sandbox.url, sandbox.credentials), ...opts.env };
+  const logger = opts.logger ?? traceLogger();
+  const shutdown = {
+    ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
+    ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+  };
   const hub = await startHub({
     dbUrl,
     port: 0,
     config: loadHubConfig(policyFile, env),
-    logger: opts.logger ?? createLogger('silent'),
+    logger,
     watch: { file: policyFile, env },
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.operations ? { operations: { env, ...opts.operations } } : {}),
+    ...shutdown,
   });
   const key = await createApiKey(hub.store.db, hub.box, { ...ALL_SCOPES, name: 'harness' });
   const sandboxCall = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
@@ -116,6 +158,7 @@ export async function startHarness(
   return {
     hub,
     sandbox,
+    dbUrl,
     policyFile,
     key,
     editPolicy(edit) {
@@ -158,19 +201,22 @@ export async function startHarness(
         dbUrl,
         port: 0,
         config: loadHubConfig(policyFile, env),
-        logger: opts.logger ?? createLogger('silent'),
+        logger,
         watch: { file: policyFile, env },
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         ...(opts.operations ? { operations: { env, ...opts.operations } } : {}),
+        ...shutdown,
       });
       peers.push(node);
       return node;
     },
     async close() {
-      for (const p of peers.splice(0)) await p.close().catch(() => undefined);
-      await hub.close();
-      await sandbox.close();
-      await drop();
+      await traced('peers', async () => {
+        for (const p of peers.splice(0)) await p.close().catch(() => undefined);
+      });
+      await traced('hub', () => hub.close());
+      await traced('sandbox', () => sandbox.close());
+      await traced('drop', drop);
       rmSync(dir, { recursive: true, force: true });
     },
   };
