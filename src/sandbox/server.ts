@@ -3,6 +3,7 @@
  * two carriers over real HTTP, each in its own dialect and auth scheme, with counters a test
  * or a partner developer can read at `GET /__stats`.
  */
+import type { Server } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FAULT_PARTNERS, makeSandboxCredentials, type SandboxCredentials } from './credentials.js';
 import { createShop, type ShopPartner } from './shop.js';
@@ -37,6 +38,12 @@ export interface SandboxOptions {
   faultRandom?: () => number;
   /** The customs sandbox's clock, release delay and planted faults (customs.ts). */
   customs?: CustomsOptions;
+  /**
+   * Makes Shopify, Taobao TOP and Amazon make up the same orders (markets, buyers, items) at
+   * every start: a test or demo whose outcome depends on where orders go can rely on it. Their
+   * ids stay new at every start. Default: a new set of orders at every start.
+   */
+  orderSeed?: string;
 }
 
 export interface SandboxStats {
@@ -69,7 +76,30 @@ export interface SandboxHandle {
   stats(): SandboxStats;
   /** The carriers' bills and what was planted in them. */
   billing: SandboxBilling;
+  /** The listening HTTP server (tests watch requests arrive on it). */
+  server: Server;
   close(): Promise<void>;
+}
+
+/** How often a closing sandbox closes the connections that went idle since the last look. */
+const IDLE_SWEEP_MS = 50;
+/** After this long the connections still busy are cut: a simulator owes nobody a last answer. */
+const CLOSE_CUT_MS = 2000;
+
+/**
+ * Closes the server without waiting out keep-alive timeouts: Node closes idle connections once
+ * when close() is called, so a connection busy at that moment would stay open after its answer
+ * for the whole keep-alive timeout (72 s) and the close with it.
+ */
+async function closeServer(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_CUT_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
 }
 
 function isLoopback(ip: string): boolean {
@@ -83,6 +113,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     credentials: makeSandboxCredentials(),
     stepMs: opts.stepMs ?? 250,
     baseUrl: () => baseUrl,
+    ...(opts.orderSeed !== undefined ? { orderSeed: opts.orderSeed } : {}),
   };
   const faults = new FaultInjector(FAULT_PARTNERS, { random: opts.faultRandom });
   ctx.faults = faults;
@@ -191,10 +222,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     faults,
     stats,
     billing,
+    server: app.server,
     async close() {
       faults.close();
       await Promise.all([shop, ...platforms, ...carriers, warehouse, customs].map((p) => p.close()));
-      await app.close();
+      await closeServer(app);
     },
   };
 }
