@@ -66,6 +66,8 @@ export interface DemoOptions {
   timeoutS: number;
   /** Folder for the demo run's daily report (HTML + CSV, zh-CN + en). */
   reportDir?: string;
+  /** The same platform orders at every run (SandboxOptions.orderSeed); default new ones each run. */
+  orderSeed?: string;
 }
 
 export interface DemoSummary {
@@ -152,7 +154,11 @@ function partnerFigures(
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   const log = createLogger(process.env.WAYGATE_LOG_LEVEL ?? 'warn');
-  const sandbox = await startSandbox({ port: 0, stepMs: opts.stepMs });
+  const sandbox = await startSandbox({
+    port: 0,
+    stepMs: opts.stepMs,
+    ...(opts.orderSeed !== undefined ? { orderSeed: opts.orderSeed } : {}),
+  });
   const hub = await startHub({
     dbUrl: opts.dbUrl,
     port: 0,

@@ -272,7 +272,11 @@ export function createAmazon(ctx: SandboxContext): AmazonPartner {
   }
 
   function seed(count: number, runId?: string): { runId: string; orderIds: string[] } {
-    const run = runId ?? `amz${Date.now().toString(36)}${(runs++).toString(36)}`;
+    const run =
+      runId ??
+      (ctx.orderSeed !== undefined
+        ? `${ctx.orderSeed}-amazon-${runs++}`
+        : `amz${Date.now().toString(36)}${(runs++).toString(36)}`);
     const ids: string[] = [];
     const at = Date.now();
     for (let i = 0; i < count; i++) {

@@ -90,7 +90,7 @@ export function createShopify(ctx: SandboxContext): ShopifyPartner {
   // 2^53 + a random offset: every id of this start is beyond what a double holds exactly.
   const idBase = 2n ** 53n + BigInt(randomInt(1, 1_000_000)) * 1_000_000n;
   let seq = 0;
-  const runId = randomUUID().slice(0, 8);
+  const runId = ctx.orderSeed !== undefined ? `${ctx.orderSeed}-shopify` : randomUUID().slice(0, 8);
   const orders = new Map<string, ShopifyOrder>();
   const byFulfillmentOrder = new Map<string, string>();
   const byFulfillment = new Map<string, string>();

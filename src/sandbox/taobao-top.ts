@@ -83,7 +83,7 @@ class TopError extends Error {
 
 export function createTaobaoTop(ctx: SandboxContext): TopPartner {
   const base = 2n ** 53n * 400n + BigInt(randomInt(1, 1_000_000)) * 10_000n;
-  const runId = `top${randomInt(1, 1_000_000)}`;
+  const runId = ctx.orderSeed !== undefined ? `${ctx.orderSeed}-top` : `top${randomInt(1, 1_000_000)}`;
   const trades = new Map<string, Trade>();
   let seq = 0;
   let windowStart = 0;

@@ -16,6 +16,8 @@ export interface SandboxContext {
   ledger?: ShipmentLedger;
   /** Where warehouses book the last mile of what they ship with a carrier (last-mile.ts). */
   lastMile?: LastMileDesk;
+  /** Fixes the orders the sales platforms make up (SandboxOptions.orderSeed). */
+  orderSeed?: string;
 }
 
 /** One simulated partner mounted on the sandbox server. */
