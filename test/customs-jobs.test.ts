@@ -22,14 +22,14 @@ import type { OrderInput } from '../src/domain/index.js';
 import { acceptOrder } from '../src/pipeline/accept-order.js';
 import type { CustomsSettings } from '../src/pipeline/customs/settings.js';
 import { replayDead } from '../src/pipeline/dead-letters.js';
-import { announceCustoms } from '../src/pipeline/jobs/customs-declare.js';
+import { announceCustoms, customsDeclare } from '../src/pipeline/jobs/customs-declare.js';
 import type { JobDeps } from '../src/pipeline/jobs/index.js';
 import type { PartnerDirectory } from '../src/pipeline/partners.js';
 import { WorkerPool } from '../src/pipeline/worker.js';
 import { CertificateKeyring, CertificateService } from '../src/security/certs/index.js';
 import { secretBoxFromKey } from '../src/security/secret-box.js';
 import { declarationsOfOrder } from '../src/store/customs.js';
-import { JobQueue } from '../src/store/queue.js';
+import { JobQueue, type Job } from '../src/store/queue.js';
 import { getOrderRow, readOrder } from '../src/store/orders.js';
 import { insertShipment, shipmentsForOrder } from '../src/store/shipments.js';
 import { shipmentCreate } from '../src/pipeline/jobs/shipment-create.js';
@@ -151,6 +151,12 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
       .sort();
   const statuses = async (id: string) =>
     Object.fromEntries((await declarationsOfOrder(store.db, id)).map((d) => [d.message_type, d.status]));
+  /** Runs one leased customs.declare job as the worker would (a throw is the worker's retry or dead letter). */
+  async function runJob(job: Job, d: JobDeps): Promise<void> {
+    const prepared = customsDeclare.runner(d).prepare(job);
+    if (prepared instanceof Error) throw prepared;
+    await prepared.run();
+  }
   const deadJobs = () =>
     store.db
       .selectFrom('jobs')
@@ -180,6 +186,63 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
     expect(env.message).toContain(certPem.split('\n')[1]!);
     expect(await deadJobs()).toEqual([]);
   }, 180_000);
+
+  it('the order-stage run meeting the waybill-stage run sends the waybill and the list with the waybill — none failed, none dead', async () => {
+    // The interleaving of a loaded machine, made exact: the order-stage run reads the order and
+    // finds no waybill yet; before it lists the order's declarations to send them, the carrier's
+    // waybill is stored and the waybill-stage run inserts CEB511 and CEB621 (its own writes to
+    // customs then wait). The order-stage run lists four rows, two of which need the waybill.
+    const id = await accepted({ ...order(), payment: { ...order().payment!, amount: '308.75' } });
+    const [orderJob] = await queue.lease('order-stage', 1, 600_000, Date.now(), ['customs.declare']);
+    expect(orderJob?.payload).toEqual({ orderId: id, stage: 'order' });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated: CustomsConnector = {
+      ...connector,
+      sendMessage: async (name, content) => {
+        await gate;
+        await connector.sendMessage!(name, content);
+      },
+    };
+    const waybillDeps = (): JobDeps => ({
+      ...deps(),
+      partners: () => ({ ...directory(), customs: () => gated }),
+    });
+    let waybillRun: Promise<void> | undefined;
+    let writes = 0;
+    const write: TestStore['write'] = async (fn) => {
+      const result = await store.write(fn);
+      // The order-stage run's second write stored CEB411: it read "no waybill" before it.
+      if (++writes === 2) {
+        await waybillIssued(id);
+        const [waybillJob] = await queue.lease('waybill-stage', 1, 600_000, Date.now(), ['customs.declare']);
+        expect(waybillJob?.payload).toEqual({ orderId: id, stage: 'waybill' });
+        waybillRun = runJob(waybillJob!, waybillDeps());
+        for (let i = 0; (await declarationsOfOrder(store.db, id)).length < 4; i++) {
+          if (i > 3000) throw new Error('the waybill-stage run inserted no rows');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      return result;
+    };
+    await runJob(orderJob!, { ...deps(), store: { ...store, write } });
+    open();
+    await waybillRun;
+
+    expect(await statuses(id)).toEqual({
+      CEB311: 'declared',
+      CEB411: 'declared',
+      CEB511: 'declared',
+      CEB621: 'declared',
+    });
+    expect(outbox().map((f) => f.slice(0, 6))).toEqual(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
+    const history = await store.db.selectFrom('customs_history').select('status').execute();
+    expect(history.filter((h) => h.status === 'failed')).toEqual([]);
+    expect(history.filter((h) => h.status === 'declared')).toHaveLength(4);
+    // The CEB511 written carries the waybill number.
+    const ceb511 = unwrapEnvelope(readFileSync(join(dir, 'outbox', outbox()[2]!), 'utf8'));
+    expect(ceb511.message).toContain('<ceb:logisticsNo>SF1234567890</ceb:logisticsNo>');
+  }, 240_000);
 
   it('holds the list while the payment disagrees: discrepancy kept, list not sent, job not dead', async () => {
     const id = await accepted(order()); // the fixture's payment is 318.75; the order adds up to 308.75

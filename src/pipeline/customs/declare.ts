@@ -84,6 +84,17 @@ export interface DeclareOptions {
   retryFailed?: boolean;
 }
 
+/** The messages that carry the waybill: never built before it exists. */
+const NEEDS_WAYBILL: ReadonlySet<string> = new Set(['waybill', 'inventory']);
+
+type Waybill = { waybillNo: string };
+
+/** The order's waybill — the carrier's, or the last-mile one its warehouse reported. */
+async function waybillOf(store: Store, orderId: string): Promise<Waybill | undefined> {
+  const shipment = (await shipmentsForOrder(store.db, orderId))[0];
+  return shipment ? { waybillNo: shipment.waybillNo } : undefined;
+}
+
 /** The order as the CEB builders read it; throws naming the first line that lacks customs data. */
 function cebOrder(o: OrderRecord): CebOrder {
   const items = shippableItems(o.items);
@@ -120,15 +131,16 @@ export async function declareOrder(
   const direction = customsDirection(order.items[0]?.originCountry, order.destinationCountry);
   const out: DeclareOutcome = { direction, sent: [], held: [], failed: [] };
   if (!direction) return out;
-  const waybill = (await shipmentsForOrder(store.db, orderId))[0];
   const plan = MESSAGES[direction];
   const wanted: Array<['order' | 'payment' | 'waybill' | 'inventory', CebMessageType]> = [
     ['order', plan.order!],
   ];
   if (plan.payment && order.payment) wanted.push(['payment', plan.payment]);
-  if (waybill) wanted.push(['waybill', plan.waybill!], ['inventory', plan.inventory!]);
+  // What this run adds rows for; what it sends is read again below, after the rows.
+  const known = await waybillOf(store, orderId);
+  if (known) wanted.push(['waybill', plan.waybill!], ['inventory', plan.inventory!]);
 
-  const discrepancies = () =>
+  const discrepancies = (waybill: Waybill | undefined) =>
     matchDocuments(
       {
         order: {
@@ -158,7 +170,7 @@ export async function declareOrder(
   }
 
   for (const [document, messageType] of wanted) {
-    const held: Discrepancy[] = document === 'inventory' ? discrepancies() : [];
+    const held: Discrepancy[] = document === 'inventory' ? discrepancies(known) : [];
     const nowMs = now().getTime();
     await store.write((trx) =>
       insertDeclaration(trx, {
@@ -171,7 +183,7 @@ export async function declareOrder(
         status: held.length > 0 ? 'held' : 'queued',
         guid: randomUUID().toUpperCase(),
         orderNo: order.externalId,
-        logisticsNo: waybill?.waybillNo ?? null,
+        logisticsNo: known?.waybillNo ?? null,
         discrepancies: held.length > 0 ? JSON.stringify(held) : null,
         note:
           held.length > 0
@@ -183,10 +195,18 @@ export async function declareOrder(
     if (held.length > 0) out.held.push(...held);
   }
 
-  for (const d of await declarationsOfOrder(store.db, orderId)) {
+  // The rows first, the waybill after them. Another run (the waybill stage meeting this one)
+  // may have added the waybill's messages since this run began; it added them only after the
+  // waybill was stored, so the waybill read now is there for every row listed. Read before the
+  // rows, a run that began before the waybill existed would build them without it.
+  const rows = await declarationsOfOrder(store.db, orderId);
+  const waybill = await waybillOf(store, orderId);
+  for (const d of rows) {
+    // Never built without its waybill: a row that needs one and finds none waits, unsent.
+    if (!waybill && NEEDS_WAYBILL.has(d.document)) continue;
     if (d.status === 'held' && d.document === 'inventory' && !d.override_by) {
       // Held lists are matched again on every run: fixed data releases them by itself.
-      const still = discrepancies();
+      const still = discrepancies(waybill);
       if (still.length === 0) {
         await store.write((trx) =>
           moveDeclaration(trx, store.keys.cipher, d.id, 'held', 'queued', {
