@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnector } from '../src/connectors/customs/china-ceb/index.js';
+import { PartnerCallError } from '../src/connectors/errors.js';
 import { unwrapEnvelope } from '../src/connectors/customs/china-ceb/envelope.js';
 import { SANDBOX_PROFILE } from '../src/connectors/customs/china-ceb/profile.js';
 import { verifyCebSignature } from '../src/connectors/customs/china-ceb/sign.js';
@@ -151,6 +152,12 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
       .sort();
   const statuses = async (id: string) =>
     Object.fromEntries((await declarationsOfOrder(store.db, id)).map((d) => [d.message_type, d.status]));
+  /** Runs one leased shipment.create job as the worker would. */
+  async function runShipment(job: Job, d: JobDeps): Promise<void> {
+    const prepared = shipmentCreate.runner(d).prepare(job);
+    if (prepared instanceof Error) throw prepared;
+    await prepared.run();
+  }
   /** Runs one leased customs.declare job as the worker would (a throw is the worker's retry or dead letter). */
   async function runJob(job: Job, d: JobDeps): Promise<void> {
     const prepared = customsDeclare.runner(d).prepare(job);
@@ -242,6 +249,71 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
     // The CEB511 written carries the waybill number.
     const ceb511 = unwrapEnvelope(readFileSync(join(dir, 'outbox', outbox()[2]!), 'utf8'));
     expect(ceb511.message).toContain('<ceb:logisticsNo>SF1234567890</ceb:logisticsNo>');
+  }, 240_000);
+
+  it('a retried shipment.create queues no second order-stage run, even when the first finished between its check and its write', async () => {
+    // The carrier fails the first call (retryable) and issues the waybill on the second.
+    let calls = 0;
+    const carrier = {
+      primary: { manifest: { tracking: 'push' } },
+      call: () =>
+        ++calls === 1
+          ? Promise.reject(
+              new PartnerCallError({
+                partnerId: 'carrier-test',
+                code: 'partner_server_error',
+                message: 'carrier answered 503',
+                retryable: true,
+                status: 503,
+              }),
+            )
+          : Promise.resolve({ waybillNo: 'SF2000000001' }),
+      // Only the two members shipment.create reads; the policy runtime is not the subject here.
+    } as unknown as ReturnType<PartnerDirectory['carrier']>;
+    const shipping = (): PartnerDirectory => ({
+      ...directory(),
+      carrier: (cid) => (cid === 'carrier-test' ? carrier : undefined),
+      routing: () => ({ rules: [], default: 'carrier-test' }),
+    });
+    const { id } = await acceptOrder(
+      store,
+      { ...order(), payment: { ...order().payment!, amount: '308.75' } },
+      { caller: 't' },
+    );
+    const declareJobs = async () =>
+      (await store.db.selectFrom('jobs').select('payload').where('kind', '=', 'customs.declare').execute())
+        .map((j) => (JSON.parse(j.payload) as { stage: string }).stage)
+        .sort();
+    const [first] = await queue.lease('ship', 1, 600_000, Date.now(), ['shipment.create']);
+    await expect(runShipment(first!, { ...deps(), partners: shipping })).rejects.toThrow(PartnerCallError);
+    expect(await declareJobs()).toEqual(['order']);
+    await queue.retryLater(first!, Date.now(), 'carrier answered 503');
+    const [again] = await queue.lease('ship', 1, 600_000, Date.now(), ['shipment.create']);
+    expect(again?.attempts).toBe(2);
+
+    // The retry's first write is its announcement to customs: just before it, the order-stage
+    // run (queued by the first attempt) runs to its end — its messages sent, its job gone.
+    let hooked = false;
+    const write: TestStore['write'] = async (fn) => {
+      if (!hooked) {
+        hooked = true;
+        const [orderRun] = await queue.lease('declare', 1, 600_000, Date.now(), ['customs.declare']);
+        await runJob(orderRun!, deps());
+        expect(await declareJobs()).toEqual([]);
+      }
+      return store.write(fn);
+    };
+    await runShipment(again!, { ...deps(), store: { ...store, write }, partners: shipping });
+    // Only the waybill stage is queued: no second order-stage run.
+    expect(await declareJobs()).toEqual(['waybill']);
+    await drain();
+    expect(await statuses(id)).toEqual({
+      CEB311: 'declared',
+      CEB411: 'declared',
+      CEB511: 'declared',
+      CEB621: 'declared',
+    });
+    expect(outbox().map((f) => f.slice(0, 6))).toEqual(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
   }, 240_000);
 
   it('holds the list while the payment disagrees: discrepancy kept, list not sent, job not dead', async () => {

@@ -117,6 +117,46 @@ function cebOrder(o: OrderRecord): CebOrder {
   };
 }
 
+/**
+ * The messages due as soon as an order is announced to customs — its order message (CEB311 or
+ * CEB303) and, when it carries a payment, CEB411 — added as `queued` rows in the caller's
+ * transaction. The rows are the announcement's record: each message of an order exists once
+ * (unique order and message type), so only the first announcement adds any and gets true. A
+ * retried or doubled shipment.create therefore queues no second declaration run, on either store.
+ */
+export async function reserveOrderMessages(
+  trx: Executor,
+  partnerId: string,
+  order: Pick<OrderRecord, 'id' | 'externalId' | 'destinationCountry' | 'items' | 'payment'>,
+  nowMs: number,
+): Promise<boolean> {
+  const direction = customsDirection(order.items[0]?.originCountry, order.destinationCountry);
+  if (!direction) return false;
+  const plan = MESSAGES[direction];
+  const due: Array<['order' | 'payment', CebMessageType]> = [['order', plan.order!]];
+  if (plan.payment && order.payment) due.push(['payment', plan.payment]);
+  let added = false;
+  for (const [document, messageType] of due) {
+    const inserted = await insertDeclaration(trx, {
+      id: newId('dcl', nowMs),
+      orderId: order.id,
+      partnerId,
+      direction,
+      document,
+      messageType,
+      status: 'queued',
+      guid: randomUUID().toUpperCase(),
+      orderNo: order.externalId,
+      logisticsNo: null,
+      discrepancies: null,
+      note: 'queued',
+      nowMs,
+    });
+    added ||= inserted;
+  }
+  return added;
+}
+
 /** Declares what the order needs now; safe to call again (each message is declared once). */
 export async function declareOrder(
   deps: CustomsDeps,

@@ -13,9 +13,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { customsDirection, WaygateError } from '../../domain/index.js';
-import { getOrderRow } from '../../store/orders.js';
+import { getOrderRow, type OrderRecord } from '../../store/orders.js';
 import type { Executor } from '../../store/transaction.js';
-import { declareOrder, type DeclareOutcome } from '../customs/declare.js';
+import { declareOrder, reserveOrderMessages, type DeclareOutcome } from '../customs/declare.js';
 import { customsDepsOf, customsSettingsOf } from '../customs/runtime.js';
 import { declaresFor, type CustomsSettings } from '../customs/settings.js';
 import { defineJobKind } from './kind.js';
@@ -84,21 +84,22 @@ export const customsDeclare = defineJobKind({
  * Queues a declaration run (in the caller's transaction) when the order crosses the Chinese
  * border and its source has a customs profile in the configuration in force; otherwise nothing
  * is queued — a seller who declares nothing to customs sees no customs job.
+ *
+ * The order stage is announced once per order, whatever retries: its messages are added as rows
+ * in this transaction and the run is queued only when they are new (a retried or doubled
+ * shipment.create finds them and queues nothing). The waybill stage is announced in the
+ * transaction that stores the waybill, which happens once.
  */
 export async function announceCustoms(
   trx: Executor,
   settings: CustomsSettings | undefined,
-  order: {
-    id: string;
-    source: string;
-    destinationCountry: string;
-    items: readonly { originCountry?: string }[];
-  },
+  order: Pick<OrderRecord, 'id' | 'source' | 'externalId' | 'destinationCountry' | 'items' | 'payment'>,
   stage: 'order' | 'waybill' | 'override',
   nowMs = Date.now(),
 ): Promise<boolean> {
-  if (!declaresFor(settings, order.source)) return false;
+  if (!settings?.partner || !declaresFor(settings, order.source)) return false;
   if (!customsDirection(order.items[0]?.originCountry, order.destinationCountry)) return false;
+  if (stage === 'order' && !(await reserveOrderMessages(trx, settings.partner, order, nowMs))) return false;
   await customsDeclare.enqueue(trx, { orderId: order.id, stage }, nowMs);
   return true;
 }

@@ -27,7 +27,6 @@ import { warehouseOutbound } from './warehouse-outbound.js';
 import { labelForNewWaybill, storeLabel } from '../labels.js';
 import { announceCustoms } from './customs-declare.js';
 import { declaresFor } from '../customs/settings.js';
-import { declarationsOfOrder } from '../../store/customs.js';
 import { defineEdit, defineJobKind } from './kind.js';
 
 export const ShipmentCreatePayload = Type.Object(
@@ -85,7 +84,7 @@ export const shipmentCreate = defineJobKind({
       // Customs hears of the order before any carrier is called (CEB311/303, and CEB411): only
       // when its source has a customs profile, and once — a retry finds its declarations.
       const customs = partners.customsSettings?.();
-      if (declaresFor(customs, order.source) && !(await declarationsOfOrder(deps.store.db, order.id)).length)
+      if (declaresFor(customs, order.source))
         await deps.store.write((trx) => announceCustoms(trx, customs, order, 'order'));
       const route = routeOrder(partners.routing(), {
         destinationCountry: order.destinationCountry,
