@@ -48,6 +48,6 @@ for (const dialect of DIALECTS) {
         await sandbox.close();
         await drop();
       }
-    }, 420_000);
+    }, 300_000);
   });
 }
