@@ -55,6 +55,7 @@ export const CAPABILITIES = {
     'stock.push',
     'inbound.create',
     'return.announce',
+    'return.cancel',
   ],
   finance: ['payment.declare', 'payment.status', 'fx.rates'],
 } as const satisfies Record<PartnerKind, readonly string[]>;
@@ -96,6 +97,7 @@ export const CAPABILITY_METHODS: { readonly [K in PartnerKind]: Record<Capabilit
       'stock.push': ['subscribeStockEvents', 'verifyStockPush', 'parseStockPush'],
       'inbound.create': ['createInbound'],
       'return.announce': ['announceReturn'],
+      'return.cancel': ['cancelReturn'],
     },
     finance: {
       'payment.declare': ['declarePayment'],
@@ -600,6 +602,19 @@ export interface WarehouseConnector {
   createInbound?(req: InboundReceiptRequest): Promise<InboundReceiptCreated>;
   /** 'return.announce': announce a return (RMA); the warehouse answers with its returns address. */
   announceReturn?(req: ReturnAnnouncement): Promise<ReturnAnnounced>;
+  /**
+   * 'return.cancel': the warehouse stops expecting an announced return (the seller cancelled
+   * it); cancelling one already cancelled succeeds. A refusal (already received) is partner_rejected.
+   */
+  cancelReturn?(req: ReturnCancellation): Promise<void>;
+}
+
+/** A return the hub cancelled, as the warehouse that expects it knows it. */
+export interface ReturnCancellation {
+  returnId: string;
+  /** The warehouse's number of the return (its answer to the announcement). */
+  warehouseReturnNo: string;
+  reason: string;
 }
 
 export interface PaymentDeclarationRequest {

@@ -23,6 +23,7 @@ import { insertRefund } from '../store/refunds.js';
 import { eventsForWaybill } from '../store/tracking.js';
 import type { Executor } from '../store/transaction.js';
 import { returnStatus } from './jobs/return-status.js';
+import { queuePartnerCancels } from './jobs/return-cancel.js';
 
 export const RETURN_STATUSES = [
   /** Authorised; the warehouse is being told to expect it. */
@@ -120,7 +121,9 @@ export const CANCELLABLE: readonly ReturnStatus[] = RETURN_STATUSES.filter((s) =
  * Cancels a return (the buyer keeps the goods, the seller withdrew it) inside the caller's
  * transaction, under the return's row lock: only before the parcel is on its way — once the
  * carrier or the warehouse has it, `return_not_cancellable` (409). Its units become returnable
- * again; the shop is told like any other step. Nothing is refunded and no stock moves.
+ * again; the shop is told like any other step. Nothing is refunded and no stock moves. The
+ * warehouse expecting the parcel and the carrier of its label are told (`return.cancel` jobs
+ * queued in the same transaction), or the return notes why their connector cannot be.
  */
 export async function cancelReturn(
   trx: Executor,
@@ -138,7 +141,9 @@ export async function cancelReturn(
       { returnId: id, status, cancellableFrom: CANCELLABLE },
     );
   }
-  return transition(trx, ret, 'cancelled', `cancelled: ${reason}`, nowMs);
+  const done = await transition(trx, ret, 'cancelled', `cancelled: ${reason}`, nowMs);
+  await queuePartnerCancels(trx, done, reason, nowMs);
+  return done;
 }
 
 /**

@@ -3,7 +3,9 @@
  * pre-advice) with the items it expects; the desk answers with its return number and the address
  * of its returns dock, where the buyer's parcel must go. An announcement repeated with the same
  * `rma_ref` answers the same return (idempotent). Receiving and grading a parcel is the
- * warehouse's `receiveReturn`, which pushes RETURN_RECEIVED events. Written from the dialect's
+ * warehouse's `receiveReturn`, which pushes RETURN_RECEIVED events. `POST /returns/{return_no}/cancel`
+ * (body `rma_ref`, optional `cancel_reason`) stops expecting it: cancelling again answers the
+ * same, an unknown number is OWH-2004 (404), one already received is OWH-2009 (409). Written from the dialect's
  * description (docs/partners/sandbox-warehouse.md), not from the hub's connector.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +16,9 @@ export interface AnnouncedReturn {
   rmaRef: string;
   orderRef: string;
   items: Array<{ item_code: string; qty_expected: number }>;
+  /** `EXPECTED`, `CANCELLED`, or `RECEIVED` once a parcel was graded against it. */
+  status: 'EXPECTED' | 'CANCELLED' | 'RECEIVED';
+  cancelReason?: string;
 }
 
 /** What the warehouse's own routes use: its signature check and its answer envelope. */
@@ -39,13 +44,19 @@ export const RETURNS_DOCK = {
 export interface ReturnsDesk {
   mount(scope: FastifyInstance, api: string, helpers: DeskHelpers): void;
   announced(): AnnouncedReturn[];
+  /** A parcel was graded against the return of `rmaRef`: it can no longer be cancelled. */
+  received(rmaRef: string): void;
 }
 
 export function createReturnsDesk(): ReturnsDesk {
   const byRef = new Map<string, AnnouncedReturn>();
   const boot = bootTag();
   return {
-    announced: () => [...byRef.values()],
+    announced: () => [...byRef.values()].map((r) => ({ ...r })),
+    received(rmaRef) {
+      const r = byRef.get(rmaRef);
+      if (r && r.status === 'EXPECTED') r.status = 'RECEIVED';
+    },
     mount(scope, api, h) {
       scope.post(`${api}/returns`, async (req, reply) => {
         if (!h.authorized(req, reply)) return reply;
@@ -82,8 +93,32 @@ export function createReturnsDesk(): ReturnsDesk {
           items.push({ item_code: l.item_code, qty_expected: l.qty_expected as number });
         }
         const returnNo = `RT${boot}${String(byRef.size + 1).padStart(7, '0')}`;
-        byRef.set(b.rma_ref, { returnNo, rmaRef: b.rma_ref, orderRef: b.order_ref, items });
+        byRef.set(b.rma_ref, {
+          returnNo,
+          rmaRef: b.rma_ref,
+          orderRef: b.order_ref,
+          items,
+          status: 'EXPECTED',
+        });
         return h.ok(reply, { return_no: returnNo, return_address: RETURNS_DOCK }, 201);
+      });
+
+      scope.post<{ Params: { returnNo: string } }>(`${api}/returns/:returnNo/cancel`, async (req, reply) => {
+        if (!h.authorized(req, reply)) return reply;
+        let b: { rma_ref?: unknown; cancel_reason?: unknown };
+        try {
+          b = JSON.parse(req.body as string) as typeof b;
+        } catch {
+          return h.fail(reply, 400, 'OWH-2000', 'body is not JSON');
+        }
+        const r = [...byRef.values()].find((x) => x.returnNo === req.params.returnNo);
+        if (!r || (typeof b.rma_ref === 'string' && b.rma_ref !== r.rmaRef))
+          return h.fail(reply, 404, 'OWH-2004', `no return ${req.params.returnNo} for this rma_ref`);
+        if (r.status === 'RECEIVED')
+          return h.fail(reply, 409, 'OWH-2009', `return ${r.returnNo} was already received`);
+        r.status = 'CANCELLED';
+        if (typeof b.cancel_reason === 'string') r.cancelReason = b.cancel_reason.slice(0, 200);
+        return h.ok(reply, { return_no: r.returnNo, return_status: 'CANCELLED' });
       });
     },
   };

@@ -18,7 +18,7 @@ import { deliverOnce } from './deliver.js';
 import { CHANNEL_PREFIX, CHANNELS, channelStats, type Channel, type ChannelCounters } from './faults.js';
 import type { SandboxContext, SandboxPartner } from './types.js';
 import { bootTag } from './boot-tag.js';
-import { createReturnsDesk } from './warehouse-returns.js';
+import { createReturnsDesk, type AnnouncedReturn } from './warehouse-returns.js';
 
 const ID = 'sandbox-warehouse';
 const API = '/owh/api/v2';
@@ -79,6 +79,10 @@ export interface WarehousePartner extends SandboxPartner {
   receiveReturn(rmaRef: string, itemCode: string, qty: number, grade: ReturnGrade): void;
   /** Events not yet acknowledged by every subscriber. */
   undelivered(): number;
+  /** The returns announced to the returns desk, with their status (expected, cancelled, received). */
+  returns(): AnnouncedReturn[];
+  /** The dock took the parcel of `rmaRef` in, its grading (and event) still to come: a slow WMS. */
+  dockReturn(rmaRef: string): void;
 }
 
 export function createWarehouse(ctx: SandboxContext): WarehousePartner {
@@ -423,11 +427,14 @@ export function createWarehouse(ctx: SandboxContext): WarehousePartner {
       emit(type, itemCode, change, `ADJ-${seq + 1}`);
     },
     receiveReturn(rmaRef, itemCode, qty, grade) {
+      returnsDesk.received(rmaRef);
       const back = grade === 'RESELLABLE' ? qty : 0;
       item(itemCode).physical += back;
       emit('RETURN_RECEIVED', itemCode, back, rmaRef, { grade, qty_returned: grade === 'MISSING' ? 0 : qty });
     },
     undelivered: () => queue.length,
+    returns: () => returnsDesk.announced(),
+    dockReturn: (rmaRef) => returnsDesk.received(rmaRef),
     stats: () => ({ ...counters, items: items.size, channels: channelStats(ID, perChannel, ctx.faults) }),
     async close() {
       closed = true;

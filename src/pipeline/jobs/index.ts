@@ -21,6 +21,7 @@ import { returnAnnounce } from './return-announce.js';
 import { returnLabel } from './return-label.js';
 import { returnSettle } from './return-settle.js';
 import { returnStatus } from './return-status.js';
+import { returnCancel } from './return-cancel.js';
 import { customsDeclare } from './customs-declare.js';
 import { customsReceipts } from './customs-receipts.js';
 import { snapshotTake } from './snapshot-take.js';
@@ -44,6 +45,7 @@ export const JOB_KINDS: readonly RegisteredJobKind[] = Object.freeze([
   returnLabel,
   returnSettle,
   returnStatus,
+  returnCancel,
   customsDeclare,
   customsReceipts,
   snapshotTake,

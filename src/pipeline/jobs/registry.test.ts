@@ -83,6 +83,12 @@ const VALID: Record<string, unknown> = {
   'return.label': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'return.settle': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz' },
   'return.status': { returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz', platform: 'sandbox-shop' },
+  'return.cancel': {
+    returnId: 'rma_01hzzzzzzzzzzzzzzzzzzzzzzz',
+    party: 'warehouse',
+    partner: 'sandbox-warehouse',
+    reason: 'buyer kept the goods',
+  },
   'customs.declare': { orderId: 'ord_01hzzzzzzzzzzzzzzzzzzzzzzz', stage: 'order' },
   'customs.receipts': { partner: 'china-customs' },
   'snapshot.take': { schedule: 'daily' },

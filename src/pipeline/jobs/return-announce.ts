@@ -4,10 +4,11 @@
  * the same transaction). The warehouse recognises a retry by the return's id.
  */
 import { Type } from '@sinclair/typebox';
-import { lockReturn, returnById } from '../../store/returns.js';
+import { lockReturn, returnById, updateReturn } from '../../store/returns.js';
 import { linesOf, transition } from '../returns.js';
 import { defineJobKind } from './kind.js';
 import { returnLabel } from './return-label.js';
+import { queuePartnerCancels } from './return-cancel.js';
 
 export const ReturnAnnouncePayload = Type.Object(
   {
@@ -57,6 +58,15 @@ export const returnAnnounce = defineJobKind({
             },
           );
           await returnLabel.enqueue(trx, { returnId }, nowMs);
+        } else if (now?.status === 'cancelled' && !now.warehouse_return_no) {
+          // Cancelled while the warehouse was being told: it expects the parcel now, so it is told again.
+          await updateReturn(trx, returnId, { warehouse_return_no: announced.warehouseReturnNo }, nowMs);
+          await queuePartnerCancels(
+            trx,
+            { ...now, warehouse_return_no: announced.warehouseReturnNo, carrier: null, waybill_no: null },
+            'cancelled while the warehouse was being told',
+            nowMs,
+          );
         }
         await deps.queue.complete(job, trx);
       });

@@ -8,10 +8,11 @@ import { Type } from '@sinclair/typebox';
 import type { Address } from '../../domain/index.js';
 import type { CarrierConnector } from '../../connectors/types.js';
 import { getOrderRow, readOrder } from '../../store/orders.js';
-import { lockReturn, returnById } from '../../store/returns.js';
+import { lockReturn, returnById, updateReturn } from '../../store/returns.js';
 import { shipmentsForOrder } from '../../store/shipments.js';
 import type { PartnerDirectory } from '../partners.js';
 import { linesOf, transition } from '../returns.js';
+import { queuePartnerCancels } from './return-cancel.js';
 import { defineJobKind } from './kind.js';
 
 export const ReturnLabelPayload = Type.Object(
@@ -93,6 +94,20 @@ export const returnLabel = defineJobKind({
               waybill_no: created.waybillNo,
               label_url: created.labelUrl ?? null,
             },
+          );
+        } else if (now?.status === 'cancelled' && !now.waybill_no) {
+          // Cancelled while the label was being bought: the waybill exists now, so it is voided.
+          await updateReturn(
+            trx,
+            ret.id,
+            { carrier: carrier.id, waybill_no: created.waybillNo, label_url: created.labelUrl ?? null },
+            nowMs,
+          );
+          await queuePartnerCancels(
+            trx,
+            { ...now, warehouse_return_no: null, carrier: carrier.id, waybill_no: created.waybillNo },
+            'cancelled while the return label was being bought',
+            nowMs,
           );
         }
         await deps.queue.complete(job, trx);

@@ -122,6 +122,13 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): Re
         throw malformed(`a readable return answer (${(err as Error).message})`);
       }
     },
+
+    async cancelReturn(req) {
+      await send('POST', `/returns/${encodeURIComponent(req.warehouseReturnNo)}/cancel`, {
+        rma_ref: req.returnId,
+        cancel_reason: req.reason.slice(0, 200),
+      });
+    },
   };
 }
 

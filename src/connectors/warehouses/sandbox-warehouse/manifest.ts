@@ -25,6 +25,7 @@ export const manifest = warehouseManifest({
     'stock.push',
     'inbound.create',
     'return.announce',
+    'return.cancel',
   ],
   settings,
 });
