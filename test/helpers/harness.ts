@@ -211,13 +211,19 @@ export async function startHarness(
       return node;
     },
     async close() {
-      await traced('peers', async () => {
+      // Every step runs even when one before it failed (a database left behind fills the test
+      // server); the first failure is reported once all ran.
+      const failures: unknown[] = [];
+      const step = (name: string, run: () => Promise<void>) =>
+        traced(name, run).catch((err: unknown) => void failures.push(err));
+      await step('peers', async () => {
         for (const p of peers.splice(0)) await p.close().catch(() => undefined);
       });
-      await traced('hub', () => hub.close());
-      await traced('sandbox', () => sandbox.close());
-      await traced('drop', drop);
+      await step('hub', () => hub.close());
+      await step('sandbox', () => sandbox.close());
+      await step('drop', drop);
       rmSync(dir, { recursive: true, force: true });
+      if (failures.length > 0) throw failures[0];
     },
   };
 }
