@@ -17,6 +17,7 @@ import { parseHubConfig } from '../src/hub/config.js';
 import { freshStore, type TestStore } from './helpers/stores.js';
 import { gatewayFor, type GatewayFixture } from './helpers/gateway.js';
 import { loadJson, orderFixture } from './helpers/fixtures.js';
+import { movableClock, type MovableClock } from './helpers/movable-clock.js';
 import type { OrderInput } from '../src/domain/index.js';
 
 const fixture = (name: string) =>
@@ -33,9 +34,13 @@ describe('OWASP API Security Top 10 (2023)', () => {
       { defaultRatePerMinute: { key: 600_000, partner: 600_000, anonymous: 6_000 } },
     );
   });
+  // Waits for a cache or an overlap to run out move this clock instead of sleeping (Date only).
+  let clock: MovableClock | undefined;
   afterEach(async () => {
     await gw.app.close();
     await store.destroy();
+    clock?.restore();
+    clock = undefined;
   });
 
   /** An order of `source` posted by the all-scopes internal key; returns its id. */
@@ -84,10 +89,11 @@ describe('OWASP API Security Top 10 (2023)', () => {
 
   describe('API2 broken authentication', () => {
     it('refuses a key after revocation once the cache forgets it', async () => {
+      clock = movableClock();
       const key = await gw.keyWith({ scopes: ['orders:read'] });
       expect((await gw.callAs(key, 'GET', '/v1/orders')).statusCode).toBe(200);
       await revokeApiKey(store.db, key.keyId);
-      await new Promise((r) => setTimeout(r, 5_100));
+      clock.moveTo(Date.now() + 5_100);
       const res = await gw.callAs(key, 'GET', '/v1/orders');
       expect(res.statusCode).toBe(401);
     });
@@ -112,10 +118,12 @@ describe('OWASP API Security Top 10 (2023)', () => {
         logger: false,
       });
       try {
+        clock = movableClock();
         const { createApiKey } = await import('../src/store/api-keys.js');
         const { signedHeaders } = await import('../src/gateway/signature.js');
         const old = await createApiKey(store.db, box, { name: 'rot', scopes: ['orders:read'] });
-        // 4 s of overlap: long enough for the first two calls on a loaded machine, over before the 5.1 s wait ends.
+        // 4 s of overlap: long enough for the first two calls on a loaded machine, over (and the
+        // key cache's 5 s too) once the clock has moved 5.1 s on.
         const rotated = await rotateApiKey(store.db, box, old.keyId, 4_000);
         const get = (secret: string) =>
           app.inject({
@@ -125,7 +133,7 @@ describe('OWASP API Security Top 10 (2023)', () => {
           });
         expect((await get(old.secret)).statusCode).toBe(200);
         expect((await get(rotated!.secret)).statusCode).toBe(200);
-        await new Promise((r) => setTimeout(r, 5_100));
+        clock.moveTo(Date.now() + 5_100);
         expect((await get(old.secret)).statusCode).toBe(401);
         expect((await get(rotated!.secret)).statusCode).toBe(200);
       } finally {
