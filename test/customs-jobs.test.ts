@@ -18,7 +18,6 @@ import { PartnerCallError } from '../src/connectors/errors.js';
 import { unwrapEnvelope } from '../src/connectors/customs/china-ceb/envelope.js';
 import { SANDBOX_PROFILE } from '../src/connectors/customs/china-ceb/profile.js';
 import { verifyCebSignature } from '../src/connectors/customs/china-ceb/sign.js';
-import type { CustomsConnector } from '../src/connectors/types.js';
 import type { OrderInput } from '../src/domain/index.js';
 import { acceptOrder } from '../src/pipeline/accept-order.js';
 import type { CustomsSettings } from '../src/pipeline/customs/settings.js';
@@ -34,6 +33,11 @@ import { JobQueue, type Job } from '../src/store/queue.js';
 import { getOrderRow, readOrder } from '../src/store/orders.js';
 import { insertShipment, shipmentsForOrder } from '../src/store/shipments.js';
 import { shipmentCreate } from '../src/pipeline/jobs/shipment-create.js';
+import { warehouseOutbound } from '../src/pipeline/jobs/warehouse-outbound.js';
+import type { RegisteredJobKind } from '../src/pipeline/jobs/kind.js';
+import type { CustomsConnector, WarehouseConnector } from '../src/connectors/types.js';
+import { lockLevel, writeLevel } from '../src/store/inventory.js';
+import { warehouseOrder } from '../src/store/warehouse-orders.js';
 import { DIALECTS, freshStore, type TestStore } from './helpers/stores.js';
 import { createTestCa } from './helpers/test-ca.js';
 
@@ -158,9 +162,9 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
     if (prepared instanceof Error) throw prepared;
     await prepared.run();
   }
-  /** Runs one leased customs.declare job as the worker would (a throw is the worker's retry or dead letter). */
-  async function runJob(job: Job, d: JobDeps): Promise<void> {
-    const prepared = customsDeclare.runner(d).prepare(job);
+  /** Runs one leased job (customs.declare unless told) as the worker would (a throw is its retry or dead letter). */
+  async function runJob(job: Job, d: JobDeps, kind: RegisteredJobKind = customsDeclare): Promise<void> {
+    const prepared = kind.runner(d).prepare(job);
     if (prepared instanceof Error) throw prepared;
     await prepared.run();
   }
@@ -314,6 +318,67 @@ describe.each(DIALECTS)('customs declares by itself through its jobs (%s)', (dia
       CEB621: 'declared',
     });
     expect(outbox().map((f) => f.slice(0, 6))).toEqual(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
+  }, 240_000);
+
+  it('an order fulfilled by a warehouse: the waybill the warehouse reports brings CEB511 and CEB621 as a carrier’s does', async () => {
+    // Routing sends orders into CN to the warehouse, which stocks every SKU of the order; it
+    // takes the outbound order, and reports it shipped with its last-mile waybill on the pull.
+    const shipped = { outboundNo: 'OB-0001', partnerCode: 'SHIPPED', waybillNo: 'YT9876543210' };
+    const warehouse = {
+      manifest: { partnerId: 'wh-test' },
+      createOutbound: () => Promise.resolve({ outboundNo: 'OB-0001', state: 'created', partnerCode: 'NEW' }),
+      outboundStatus: () =>
+        Promise.resolve({ ...shipped, state: 'shipped', lastMileCarrier: 'carrier-last' }),
+      // Only the members warehouse.outbound reads.
+    } as unknown as WarehouseConnector;
+    const fulfilling = (): JobDeps => ({
+      ...deps(),
+      partners: () => ({
+        ...directory(),
+        routing: () => ({ rules: [{ countries: ['CN'], warehouse: 'wh-test' }], default: 'none' }),
+        warehouse: (wid) => (wid === 'wh-test' ? warehouse : undefined),
+      }),
+    });
+    const input = { ...order(), payment: { ...order().payment!, amount: '308.75' } };
+    await store.write(async (trx) => {
+      for (const { sku } of input.items) {
+        const level = await lockLevel(trx, 'wh-test', sku, Date.now());
+        await writeLevel(trx, { ...level, on_hand: 50 });
+      }
+    });
+    const { id } = await acceptOrder(store, input, { caller: 't' });
+    const [ship] = await queue.lease('ship', 1, 600_000, Date.now(), ['shipment.create']);
+    await runShipment(ship!, fulfilling());
+    expect(await warehouseOrder(store.db, id)).toMatchObject({ warehouse_id: 'wh-test', status: 'queued' });
+    // The warehouse takes the outbound order; the hub follows it (an hour on, for the test).
+    const [create] = await queue.lease('wh', 1, 600_000, Date.now(), ['warehouse.outbound']);
+    await runJob(create!, fulfilling(), warehouseOutbound);
+    expect(await warehouseOrder(store.db, id)).toMatchObject({ status: 'sent', outbound_no: 'OB-0001' });
+    await drain();
+    expect(await statuses(id)).toEqual({ CEB311: 'declared', CEB411: 'declared' });
+
+    // The pull finds the parcel shipped with its last-mile waybill.
+    const [follow] = await queue.lease('wh', 1, 600_000, Date.now() + 3_600_000, ['warehouse.outbound']);
+    await runJob(follow!, fulfilling(), warehouseOutbound);
+    expect(await shipmentsForOrder(store.db, id)).toEqual([
+      expect.objectContaining({ waybillNo: 'YT9876543210', carrier: 'carrier-last' }),
+    ]);
+    await drain();
+    expect(await statuses(id)).toEqual({
+      CEB311: 'declared',
+      CEB411: 'declared',
+      CEB511: 'declared',
+      CEB621: 'declared',
+    });
+    const files = outbox();
+    expect(files.map((f) => f.slice(0, 6))).toEqual(['CEB311', 'CEB411', 'CEB511', 'CEB621']);
+    // The waybill and the list carry the warehouse's last-mile waybill, the list is signed.
+    for (const file of files.slice(2)) {
+      const env = unwrapEnvelope(readFileSync(join(dir, 'outbox', file), 'utf8'));
+      expect(env.message).toContain('<ceb:logisticsNo>YT9876543210</ceb:logisticsNo>');
+      expect(verifyCebSignature(env.message, { method: 'rsa-sha1', pem: certPem })).toEqual({ ok: true });
+    }
+    expect(await deadJobs()).toEqual([]);
   }, 240_000);
 
   it('holds the list while the payment disagrees: discrepancy kept, list not sent, job not dead', async () => {

@@ -13,6 +13,8 @@ import type { Executor } from '../../store/transaction.js';
 import { getOrderRow, readOrder, setOrderStatus } from '../../store/orders.js';
 import { moveWarehouseOrder, warehouseOrder } from '../../store/warehouse-orders.js';
 import { outboundCreated, recordWarehouseShipment, type WarehouseShipment } from '../warehouse-fulfilment.js';
+import { declaresFor } from '../customs/settings.js';
+import { announceCustoms } from './customs-declare.js';
 import { announceShipment } from './fulfilment-send.js';
 import { defineJobKind, type JobDeps } from './kind.js';
 
@@ -150,7 +152,8 @@ export const warehouseOutbound = defineJobKind({
 
 /**
  * The warehouse shipped an order (reported by its push or found by the pull): the shipment is
- * recorded once, and the platform the order came from is told the waybill like any other.
+ * recorded once, and the platform the order came from is told the waybill like any other — and
+ * customs, when the order is declared, as of a carrier's waybill.
  */
 export async function shippedFromWarehouse(
   trx: Executor,
@@ -168,12 +171,17 @@ export async function shippedFromWarehouse(
   );
   if (!recorded) return false;
   const row = await getOrderRow(trx, s.orderId);
-  if (row)
+  if (row) {
     await announceShipment(
       trx,
       partners,
       { orderId: s.orderId, source: row.source, waybillNo: s.waybillNo },
       nowMs,
     );
+    // Customs hears of the warehouse's waybill as of a carrier's (CEB511/505, then the list).
+    const customs = partners.customsSettings?.();
+    if (declaresFor(customs, row.source))
+      await announceCustoms(trx, customs, await readOrder(deps.store.keys, row), 'waybill', nowMs);
+  }
   return true;
 }
