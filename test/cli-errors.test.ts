@@ -2,17 +2,13 @@
  * First contact with the CLI: every wrong argument a new user can type ends in one line on stderr
  * saying what was wrong and what to do, a non-zero exit, and no process left behind. Runs the
  * built CLI (`npm run build` first, as `npm test` does) as a subprocess in an empty folder.
- *
- * Each case is its own process (its exit code and that it ends are what is proven); they share
- * nothing but the read-only files in the folder (each case that opens a store gets its own), so
- * they run side by side, two processes at a time (helpers/cli-slots.ts), not one after another.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBinInSlot } from './helpers/cli-slots.js';
+import { runBin } from './helpers/cli.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -49,7 +45,7 @@ afterAll(async () => {
 });
 
 const cli = (args: readonly string[], stdin?: string) =>
-  runBinInSlot(args, {
+  runBin(args, {
     cwd,
     env: { WAYGATE_AUDIT_DIR: join(cwd, 'audit'), WAYGATE_LOG_LEVEL: 'silent' },
     killAfterMs: 50_000,
@@ -59,14 +55,12 @@ const cli = (args: readonly string[], stdin?: string) =>
 /** `{db}`, `{taken}` (a port in use) and `{closed}` (a port nobody answers on) are filled in when run. */
 type Case = [args: string[], stderr: RegExp];
 
-let stores = 0;
-const fill = (args: readonly string[]) => {
-  // A store of the case's own: cases run at the same time and must not migrate one file together.
-  const db = `sqlite:${join(cwd, 'store', `case-${++stores}.db`)}`;
-  return args.map((a) =>
-    a.replace('{db}', db).replace('{taken}', String(takenPort)).replace('{closed}', String(closedPort)),
+const fill = (args: readonly string[]) =>
+  args.map((a) =>
+    a.replace('{db}', db()).replace('{taken}', String(takenPort)).replace('{closed}', String(closedPort)),
   );
-};
+
+const db = () => `sqlite:${join(cwd, 'store', 'waygate.db')}`;
 
 /** Each command's wrong-argument cases and what the user must read. */
 const CASES: Record<string, Case[]> = {
@@ -163,11 +157,11 @@ const CASES: Record<string, Case[]> = {
   bench: [[['bench', '--orders', '0'], /orders must be an integer from 1/]],
 };
 
-describe('every CLI mistake is printed as one line and exits', { timeout: 180_000 }, () => {
+describe('every CLI mistake is printed as one line and exits', () => {
   for (const [command, cases] of Object.entries(CASES)) {
-    describe.concurrent(command, () => {
+    describe(command, () => {
       for (const [args, expected] of cases) {
-        it(`waygate ${args.join(' ')}`, async ({ expect }) => {
+        it(`waygate ${args.join(' ')}`, async () => {
           const r = await cli(fill(args));
           expect(r.killed, `still running: ${r.stderr}`).toBe(false);
           expect(r.code, r.stderr).not.toBe(0);
@@ -187,27 +181,26 @@ describe('every CLI mistake is printed as one line and exits', { timeout: 180_00
     });
   }
 
-  // Not concurrent: runs after every case above has ended.
   it('creates no database in the folder it was run from', () => {
     expect(existsSync(join(cwd, 'data'))).toBe(false);
   });
 });
 
-describe.concurrent('version and help', { timeout: 180_000 }, () => {
-  it.for(['--version', '-V'])('waygate %s prints the package version', async (flag, { expect }) => {
+describe('version and help', () => {
+  it.each([['--version'], ['-V']])('waygate %s prints the package version', async (flag) => {
     const r = await cli([flag]);
     expect(r).toMatchObject({ code: 0, killed: false, stderr: '' });
     expect(r.stdout.trim()).toBe(VERSION);
   });
 
-  it('waygate help <command> prints that command’s help', async ({ expect }) => {
+  it('waygate help <command> prints that command’s help', async () => {
     const r = await cli(['help', 'serve']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: waygate serve \[options\]/);
     expect(r.stdout).toContain('--tls-key <file>');
   });
 
-  it('waygate help <command> <subcommand> reaches the subcommand', async ({ expect }) => {
+  it('waygate help <command> <subcommand> reaches the subcommand', async () => {
     const r = await cli(['help', 'dlq', 'replay']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: waygate dlq replay \[options\] <id>/);

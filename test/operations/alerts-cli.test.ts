@@ -4,13 +4,9 @@
  * is recorded on the alert, on its incident's timeline and in the audit log; an unknown or
  * resolved alert, an unknown incident and an incomplete close each print what was wrong, exit 1,
  * change nothing and (for alerts) are audited as refusals; a missing argument is a usage error.
- *
- * The dialects' suites share nothing (each its own database) and run side by side; within one,
- * the tests run in order (they share its alerts), and only commands that touch different rows
- * run at the same time.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { runBinInSlot } from '../helpers/cli-slots.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin } from '../helpers/cli.js';
 import { createTestDbUrl, DIALECTS } from '../helpers/stores.js';
 import { createLogger } from '../../src/hub/logger.js';
 import { openStore, type Store } from '../../src/store/db.js';
@@ -31,12 +27,12 @@ const T0 = Date.UTC(2026, 10, 30, 2, 0, 0);
 const cwd = process.cwd();
 
 for (const dialect of DIALECTS) {
-  describe.concurrent(`waygate alerts / incidents as a subprocess (${dialect})`, () => {
+  describe(`waygate alerts / incidents as a subprocess (${dialect})`, () => {
     let db: { url: string; drop: () => Promise<void> };
     let store: Store;
     let ops: Operations;
     const queue: KindStats[] = [{ kind: 'k', status: 'ready', count: 50, oldestCreatedAt: T0 }];
-    const run = (...args: string[]) => runBinInSlot([...args, '--db', db.url], { cwd, killAfterMs: 60_000 });
+    const run = (...args: string[]) => runBin([...args, '--db', db.url], { cwd, killAfterMs: 60_000 });
     const listAll = () => listAlerts(store.db, { limit: 20 });
     const audits = (target: string) =>
       auditDb(store.db)
@@ -79,113 +75,77 @@ for (const dialect of DIALECTS) {
       await db?.drop();
     });
 
-    it.sequential(
-      'acknowledges a firing alert: exit 0, noted on its incident’s timeline, audited with the OS user',
-      async ({ expect }) => {
-        const [alert] = (await firingAlerts(store.db)).filter((a) => a.rule === 'backlog');
-        const r = await run('alerts', 'ack', alert!.id);
-        expect(r.killed).toBe(false);
-        expect(r.stderr).toBe('');
-        expect(r.code).toBe(0);
-        expect(r.stdout.trim()).toBe(`acknowledged ${alert!.id} (noted on incident ${alert!.incident_id})`);
-        const row = await getAlert(store.db, alert!.id);
-        expect(row!.acked_by).toMatch(/^cli:/);
-        expect(row!.acked_at).not.toBeNull();
-        const timeline = await incidentEvents(store.db, alert!.incident_id!);
-        expect(timeline.filter((e) => e.kind === 'acknowledged').map((e) => e.actor)).toEqual([
-          row!.acked_by,
-        ]);
-        expect((await audits(alert!.id)).map((a) => [a.outcome, a.actor])).toEqual([['ok', row!.acked_by]]);
-      },
-      90_000,
-    );
+    it('acknowledges a firing alert: exit 0, noted on its incident’s timeline, audited with the OS user', async () => {
+      const [alert] = (await firingAlerts(store.db)).filter((a) => a.rule === 'backlog');
+      const r = await run('alerts', 'ack', alert!.id);
+      expect(r.killed).toBe(false);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(`acknowledged ${alert!.id} (noted on incident ${alert!.incident_id})`);
+      const row = await getAlert(store.db, alert!.id);
+      expect(row!.acked_by).toMatch(/^cli:/);
+      expect(row!.acked_at).not.toBeNull();
+      const timeline = await incidentEvents(store.db, alert!.incident_id!);
+      expect(timeline.filter((e) => e.kind === 'acknowledged').map((e) => e.actor)).toEqual([row!.acked_by]);
+      expect((await audits(alert!.id)).map((a) => [a.outcome, a.actor])).toEqual([['ok', row!.acked_by]]);
+    }, 90_000);
 
-    it.sequential(
-      'an unknown alert: exit 1, says so and what to do, audited as a refusal; --json prints the API’s error body',
-      async ({ expect }) => {
-        const [r, j] = await Promise.all([
-          run('alerts', 'ack', 'alr-no-such-alert'),
-          run('alerts', 'ack', 'alr-no-such-alert', '--json'),
-        ]);
-        expect(r.code).toBe(1);
-        expect(r.stdout).toBe('');
-        expect(r.stderr).toMatch(/^waygate: alert_not_found: no alert alr-no-such-alert: list the alerts/);
-        expect(j.code).toBe(1);
-        expect(JSON.parse(j.stdout)).toMatchObject({
-          error: { code: 'alert_not_found', message: expect.stringContaining('alr-no-such-alert') },
-        });
-        expect((await audits('alr-no-such-alert')).map((a) => a.outcome)).toEqual(['rejected', 'rejected']);
-      },
-      90_000,
-    );
+    it('an unknown alert: exit 1, says so and what to do, audited as a refusal; --json prints the API’s error body', async () => {
+      const r = await run('alerts', 'ack', 'alr-no-such-alert');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^waygate: alert_not_found: no alert alr-no-such-alert: list the alerts/);
+      const j = await run('alerts', 'ack', 'alr-no-such-alert', '--json');
+      expect(j.code).toBe(1);
+      expect(JSON.parse(j.stdout)).toMatchObject({
+        error: { code: 'alert_not_found', message: expect.stringContaining('alr-no-such-alert') },
+      });
+      expect((await audits('alr-no-such-alert')).map((a) => a.outcome)).toEqual(['rejected', 'rejected']);
+    }, 90_000);
 
-    it.sequential(
-      'a resolved alert: exit 1 alert_not_firing with since when, nothing changed',
-      async ({ expect }) => {
-        queue.splice(0);
-        await ops.alerts.evaluate(T0 + 180_000);
-        const [other] = (await listAll()).filter((a) => a.rule === 'other');
-        expect(other!.status).toBe('resolved');
-        const r = await run('alerts', 'ack', other!.id);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`alert_not_firing: alert ${other!.id} is resolved since`);
-        expect((await getAlert(store.db, other!.id))!.acked_at).toBeNull();
-        expect((await audits(other!.id)).map((a) => a.outcome)).toEqual(['rejected']);
-      },
-      90_000,
-    );
+    it('a resolved alert: exit 1 alert_not_firing with since when, nothing changed', async () => {
+      queue.splice(0);
+      await ops.alerts.evaluate(T0 + 180_000);
+      const [other] = (await listAll()).filter((a) => a.rule === 'other');
+      expect(other!.status).toBe('resolved');
+      const r = await run('alerts', 'ack', other!.id);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`alert_not_firing: alert ${other!.id} is resolved since`);
+      expect((await getAlert(store.db, other!.id))!.acked_at).toBeNull();
+      expect((await audits(other!.id)).map((a) => a.outcome)).toEqual(['rejected']);
+    }, 90_000);
 
-    it.sequential(
-      'a missing id is a usage error, exit 1, nothing run',
-      async ({ expect }) => {
-        const r = await run('alerts', 'ack');
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(/missing required argument 'id'/);
-      },
-      90_000,
-    );
+    it('a missing id is a usage error, exit 1, nothing run', async () => {
+      const r = await run('alerts', 'ack');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/missing required argument 'id'/);
+    }, 90_000);
 
-    it.sequential(
-      'incidents: show with the deadline, refuse a blank fix, close once; an unknown id exits 1',
-      async ({ expect }) => {
-        const [alert] = (await listAll()).filter((a) => a.rule === 'backlog');
-        const id = alert!.incident_id!;
-        const [show, unknown] = await Promise.all([
-          run('incidents', 'show', id),
-          run('incidents', 'show', 'inc-none'),
-        ]);
-        expect(show.code).toBe(0);
-        expect(show.stdout).toMatch(/severity major, open; deadline 2026-11-30T06:00:00.000Z/);
-        expect(show.stdout).toMatch(/\[acknowledged\] alert .* acknowledged/);
+    it('incidents: show with the deadline, refuse a blank fix, close once; an unknown id exits 1', async () => {
+      const [alert] = (await listAll()).filter((a) => a.rule === 'backlog');
+      const id = alert!.incident_id!;
+      const show = await run('incidents', 'show', id);
+      expect(show.code).toBe(0);
+      expect(show.stdout).toMatch(/severity major, open; deadline 2026-11-30T06:00:00.000Z/);
+      expect(show.stdout).toMatch(/\[acknowledged\] alert .* acknowledged/);
 
-        const blank = await run('incidents', 'close', id, '--cause', 'carrier outage', '--fix', ' ');
-        expect(blank.code).toBe(1);
-        expect(blank.stderr).toMatch(/incident_close_incomplete/);
-        expect((await getIncident(store.db, id))!.status).toBe('open');
+      const blank = await run('incidents', 'close', id, '--cause', 'carrier outage', '--fix', ' ');
+      expect(blank.code).toBe(1);
+      expect(blank.stderr).toMatch(/incident_close_incomplete/);
+      expect((await getIncident(store.db, id))!.status).toBe('open');
 
-        const closed = await run(
-          'incidents',
-          'close',
-          id,
-          '--cause',
-          'carrier outage',
-          '--fix',
-          'failed over',
-        );
-        expect(closed.code).toBe(0);
-        expect(closed.stdout).toMatch(new RegExp(`closed ${id} (within|after) its deadline`));
-        const again = await run('incidents', 'close', id, '--cause', 'x', '--fix', 'y');
-        expect(again.code).toBe(1);
-        expect(again.stderr).toContain(`incident_closed: incident ${id} is already closed`);
-        const timeline = (await incidentEvents(store.db, id)).map(
-          (e) => `${e.kind}/${e.actor.split(':')[0]}`,
-        );
-        expect(timeline).toContain('closed/cli');
+      const closed = await run('incidents', 'close', id, '--cause', 'carrier outage', '--fix', 'failed over');
+      expect(closed.code).toBe(0);
+      expect(closed.stdout).toMatch(new RegExp(`closed ${id} (within|after) its deadline`));
+      const again = await run('incidents', 'close', id, '--cause', 'x', '--fix', 'y');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`incident_closed: incident ${id} is already closed`);
+      const timeline = (await incidentEvents(store.db, id)).map((e) => `${e.kind}/${e.actor.split(':')[0]}`);
+      expect(timeline).toContain('closed/cli');
 
-        expect(unknown.code).toBe(1);
-        expect(unknown.stderr).toMatch(/^waygate: incident_not_found: no incident inc-none/);
-      },
-      180_000,
-    );
+      const unknown = await run('incidents', 'show', 'inc-none');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/^waygate: incident_not_found: no incident inc-none/);
+    }, 180_000);
   });
 }
