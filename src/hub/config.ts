@@ -208,6 +208,8 @@ export const HubConfigSchema = Type.Object(
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
           /** How long shutdown waits for jobs in flight before leaving them to their leases. */
           closeGraceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+          /** How long a node holds a job it took; a job of a node that died runs again after it. */
+          leaseMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 3_600_000 })),
         },
         { additionalProperties: false },
       ),

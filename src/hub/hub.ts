@@ -83,7 +83,7 @@ export interface HubOptions {
    * `workers.closeGraceMs`); a job still running then is left to its lease (see worker.ts).
    */
   closeGraceMs?: number;
-  /** How long a worker's lease on a job lasts (default 30 s); tests shorten it. */
+  /** How long a worker's lease on a job lasts (default the config's `workers.leaseMs`, else 30 s). */
   leaseMs?: number;
 }
 
@@ -224,7 +224,8 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
     metrics.observeJob(o);
     operations.stats.observe(o);
   };
-  const lease = opts.leaseMs ? { leaseMs: opts.leaseMs } : {};
+  const leaseMs = opts.leaseMs ?? opts.config.workers?.leaseMs;
+  const lease = leaseMs ? { leaseMs } : {};
   const inboundPool = new WorkerPool('inbound', jobDeps, log, { concurrency: 16, observe, ...lease });
   const pool = new WorkerPool('outbound', jobDeps, log, {
     concurrency: opts.concurrency ?? opts.config.workers?.concurrency ?? 96,
@@ -436,7 +437,7 @@ async function assembleHub(opts: HubOptions, store: Store, started: Array<() => 
         const leftRunning = inbound.leftRunning + outbound.leftRunning;
         if (leftRunning > 0)
           log.warn(
-            { jobs: leftRunning, leaseMs: opts.leaseMs ?? DEFAULT_WORKER_OPTIONS.leaseMs },
+            { jobs: leftRunning, leaseMs: leaseMs ?? DEFAULT_WORKER_OPTIONS.leaseMs },
             'jobs still running at shutdown left to their leases; any node runs them again when a lease runs out',
           );
         await steps.run('operations', CLOSE_STEP_MS, () => operations.stop());
