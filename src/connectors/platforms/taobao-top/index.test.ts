@@ -168,6 +168,41 @@ describe('TOP connector', () => {
     });
   });
 
+  it('walks a long catch-up one day-window at a time and ends at the window that reached the present', async () => {
+    const empty = JSON.stringify({
+      trades_sold_increment_get_response: { has_next: false, request_id: 'r1' },
+    });
+    const windows: Array<[string, string]> = [];
+    const top = createConnector(endpoint, {
+      async send(r) {
+        const p = Object.fromEntries(new URLSearchParams(r.body ?? ''));
+        windows.push([p.start_modified!, p.end_modified!]);
+        // Time passes between calls, as it does: a window ending "now" is already past at the next.
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        return { status: 200, headers: {}, body: empty } satisfies HttpResponse;
+      },
+      close: async () => undefined,
+    });
+    let page = await top.pullOrders(new Date(Date.now() - 2.5 * 24 * 3600_000).toISOString());
+    for (let i = 0; i < 10 && page.next; i++) page = await top.pullOrders('ignored', page.next);
+    expect(page.next).toBeUndefined();
+    // Two full days, then the half day up to the present; the job starts the next run from there.
+    expect(windows).toHaveLength(3);
+    expect(windows[1]![0]).toBe(windows[0]![1]);
+    expect(windows[2]![0]).toBe(windows[1]![1]);
+  });
+
+  it('ends the feed after the last page of a window, however long the pages took', async () => {
+    const empty = JSON.stringify({
+      trades_sold_increment_get_response: { has_next: false, request_id: 'r2' },
+    });
+    const top = createConnector(endpoint, http(empty));
+    // Page 3 of a window that ended a minute ago: the next run starts again from the job's `since`.
+    const to = Date.now() - 60_000;
+    const page = await top.pullOrders('ignored', `${to - 3600_000}-${to}-3`);
+    expect(page.next).toBeUndefined();
+  });
+
   it('sends the shipment back and reads its confirmation', async () => {
     const top = createConnector(endpoint, http(text('logistics-offline-send.top.json')));
     await expect(

@@ -67,9 +67,14 @@ export function createConnector(endpoint: PartnerEndpoint, http: HttpClient): To
         });
       }
       const orders = page.trades.map((t) => topTradeToCanonical(t, source));
+      // A window cut short by TOP's one-day limit goes on with the next day; one that reached
+      // the present (when it was opened) ends the feed, and the job's next run starts from its
+      // `since`. Going on from every window whose end is now past would never end: each call's
+      // present is past by the next one (the pull read TOP without pause).
+      const cutShort = w.to - w.from >= WINDOW_MS && w.to < nowMs;
       const next = page.hasNext
         ? `${w.from}-${w.to}-${w.page + 1}`
-        : w.to < nowMs
+        : cutShort
           ? `${w.to}-${Math.min(w.to + WINDOW_MS, nowMs)}-1`
           : undefined;
       return { orders, ...(next ? { next } : {}) };
