@@ -146,7 +146,14 @@ for (const dialect of DIALECTS) {
       const { hub, sandbox } = h;
       const wh = sandbox.warehouse;
       wh.seed({ 'SKU-P1': 10, 'SKU-P2': 20 });
-      await waitFor(() => sandbox.shop.stockLevels()['SKU-P2']?.available === 20, 30_000, 'the first push');
+      // Each SKU is pushed by its own job: wait for both, not for the one that happened to be last.
+      await waitFor(
+        () =>
+          sandbox.shop.stockLevels()['SKU-P1']?.available === 10 &&
+          sandbox.shop.stockLevels()['SKU-P2']?.available === 20,
+        30_000,
+        'the first pushes',
+      );
       sandbox.shop.failStockUpdates(true);
       wh.adjust('SKU-P1', -4);
       wh.adjust('SKU-P2', 2, 'STOCK_DAMAGED');
