@@ -14,22 +14,14 @@ import { damagedStock, returnById, returnsOfOrder } from '../src/store/returns.j
 import { RETURN_STATUSES, recordRefund } from '../src/pipeline/returns.js';
 import { DIALECTS } from './helpers/stores.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
+import { SANDBOX_WAREHOUSE, sandboxWarehousePartner } from './helpers/sandbox-warehouse.js';
 
-const WH = 'sandbox-warehouse';
+const WH = SANDBOX_WAREHOUSE;
 
 const withWarehouse = (
   doc: { partners: Record<string, Record<string, unknown>> } & Record<string, unknown>,
 ) => {
-  doc.partners[WH] = {
-    kind: 'warehouse',
-    baseUrl: '${SANDBOX_URL}',
-    credentials: {
-      appKey: '${SANDBOX_WAREHOUSE_APP_KEY}',
-      appSecret: '${SANDBOX_WAREHOUSE_APP_SECRET}',
-      pushSecret: '${SANDBOX_WAREHOUSE_PUSH_SECRET}',
-    },
-    timeoutMs: 15_000,
-  };
+  doc.partners[WH] = sandboxWarehousePartner();
   doc.inventory = { pullIntervalMs: 500, outageThresholdMinutes: 30 };
 };
 

@@ -20,8 +20,9 @@ import { allLinks, levelsOf } from '../src/store/inventory.js';
 import { firingAlerts } from '../src/store/operations.js';
 import { DIALECTS } from './helpers/stores.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
+import { SANDBOX_WAREHOUSE, sandboxWarehousePartner } from './helpers/sandbox-warehouse.js';
 
-const WH = 'sandbox-warehouse';
+const WH = SANDBOX_WAREHOUSE;
 const SHOP = 'sandbox-shop';
 const MIN = 60_000;
 
@@ -44,16 +45,7 @@ for (const dialect of DIALECTS) {
         dialect,
         clock,
         edit: (doc) => {
-          doc.partners[WH] = {
-            kind: 'warehouse',
-            baseUrl: '${SANDBOX_URL}',
-            credentials: {
-              appKey: '${SANDBOX_WAREHOUSE_APP_KEY}',
-              appSecret: '${SANDBOX_WAREHOUSE_APP_SECRET}',
-              pushSecret: '${SANDBOX_WAREHOUSE_PUSH_SECRET}',
-            },
-            timeoutMs: 15_000,
-          };
+          doc.partners[WH] = sandboxWarehousePartner();
           doc.inventory = {
             pullIntervalMs: 300,
             outageThresholdMinutes: 30,

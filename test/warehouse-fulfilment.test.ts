@@ -19,22 +19,14 @@ import { ORDER_STATUSES, type OrderInput } from '../src/domain/index.js';
 import { DIALECTS } from './helpers/stores.js';
 import { orderFixture } from './helpers/fixtures.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
+import { SANDBOX_WAREHOUSE, sandboxWarehousePartner } from './helpers/sandbox-warehouse.js';
 
-const WH = 'sandbox-warehouse';
+const WH = SANDBOX_WAREHOUSE;
 
 const withWarehouseRouting = (
   doc: { partners: Record<string, Record<string, unknown>> } & Record<string, unknown>,
 ) => {
-  doc.partners[WH] = {
-    kind: 'warehouse',
-    baseUrl: '${SANDBOX_URL}',
-    credentials: {
-      appKey: '${SANDBOX_WAREHOUSE_APP_KEY}',
-      appSecret: '${SANDBOX_WAREHOUSE_APP_SECRET}',
-      pushSecret: '${SANDBOX_WAREHOUSE_PUSH_SECRET}',
-    },
-    timeoutMs: 15_000,
-  };
+  doc.partners[WH] = sandboxWarehousePartner();
   doc.inventory = { pullIntervalMs: 300, outageThresholdMinutes: 30 };
   const routing = doc.routing as { rules: unknown[] };
   // US orders of stocked SKUs leave from the warehouse; every other order as before.

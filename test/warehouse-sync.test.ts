@@ -12,8 +12,9 @@ import type { OrderItem } from '../src/domain/index.js';
 import { stockViews } from '../src/pipeline/inventory-view.js';
 import { DIALECTS } from './helpers/stores.js';
 import { startHarness, waitFor, type Harness } from './helpers/harness.js';
+import { SANDBOX_WAREHOUSE, sandboxWarehousePartner } from './helpers/sandbox-warehouse.js';
 
-const WH = 'sandbox-warehouse';
+const WH = SANDBOX_WAREHOUSE;
 const SKUS = Array.from({ length: 12 }, (_, i) => `SKU-${String(i).padStart(3, '0')}`);
 
 const item = (sku: string, quantity: number): OrderItem => ({
@@ -29,16 +30,7 @@ const item = (sku: string, quantity: number): OrderItem => ({
 const withWarehouse = (
   doc: { partners: Record<string, Record<string, unknown>> } & Record<string, unknown>,
 ) => {
-  doc.partners[WH] = {
-    kind: 'warehouse',
-    baseUrl: '${SANDBOX_URL}',
-    credentials: {
-      appKey: '${SANDBOX_WAREHOUSE_APP_KEY}',
-      appSecret: '${SANDBOX_WAREHOUSE_APP_SECRET}',
-      pushSecret: '${SANDBOX_WAREHOUSE_PUSH_SECRET}',
-    },
-    timeoutMs: 15_000,
-  };
+  doc.partners[WH] = sandboxWarehousePartner();
   doc.inventory = { pullIntervalMs: 300, outageThresholdMinutes: 30 };
 };
 
